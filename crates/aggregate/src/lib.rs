@@ -1,1 +1,37 @@
-//! byzvote-aggregate
+//! Byzantine-robust aggregation of numeric vectors.
+//!
+//! When the members of a vote return numbers or vectors (estimates, scores, embeddings,
+//! gradients), the decision is a robust aggregate, not a class vote. This crate is pure: no I/O,
+//! no clock, no randomness.
+//!
+//! Input layout: `n` vectors of `d` coordinates in one contiguous row-major buffer, viewed as
+//! [`Vectors`] (`f32` or `f64`); [`Matrix::from_rows`] / [`aggregate_rows`] pack separate rows.
+//! Entry point: [`aggregate`]`(rule, vectors, f, &options)`. Each rule's requirement on `n` and
+//! `f` is in the table in [`rule`]; a configuration that breaks it is refused with
+//! [`AggregateError::Requirement`], and NaN/infinite inputs with [`AggregateError::NonFinite`].
+//! [`parse_vectors`] reads the CLI's JSON or CSV input.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod aggregate;
+mod bulyan;
+mod clipping;
+mod coordinate;
+mod distances;
+pub mod error;
+pub mod float;
+mod geomed;
+mod krum;
+pub mod matrix;
+pub mod parse;
+pub mod rule;
+
+pub use aggregate::{Aggregate, aggregate, aggregate_rows};
+pub use error::{AggregateError, ParseError};
+pub use float::Float;
+pub use geomed::Convergence;
+pub use matrix::{Matrix, Vectors};
+pub use parse::{Format, parse_vectors};
+pub use rule::{Options, Rule, UnknownRule};

@@ -1,0 +1,117 @@
+//! The single entry point: validate, then dispatch to the rule.
+
+use crate::bulyan::{bulyan_aggregate, bulyan_select};
+use crate::clipping::{centered_clipping, cgc};
+use crate::coordinate::{mean, median, trimmed_mean};
+use crate::distances::pairwise_sq_distances;
+use crate::error::AggregateError;
+use crate::float::Float;
+use crate::geomed::{Convergence, geometric_median};
+use crate::krum::{mean_of_rows, multi_krum_select};
+use crate::matrix::{Matrix, Vectors};
+use crate::rule::{Options, Rule};
+
+/// The result of an aggregation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Aggregate<T> {
+    /// The aggregate vector (length `d`).
+    pub vector: Vec<T>,
+    /// Krum, Multi-Krum and Bulyan: the input indices used, best-scoring first.
+    pub selected: Option<Vec<usize>>,
+    /// Geometric median: iterations and whether the tolerance was reached.
+    pub convergence: Option<Convergence>,
+}
+
+impl<T> Aggregate<T> {
+    fn vector(vector: Vec<T>) -> Self {
+        Self {
+            vector,
+            selected: None,
+            convergence: None,
+        }
+    }
+}
+
+/// Aggregates `x` (n vectors, at most `f` of them Byzantine) with `rule`.
+///
+/// Refuses, with a typed error: `n = 0`, an `(n, f)` that breaks the rule's requirement (see
+/// [`crate::rule`]), a bad Multi-Krum `m`, invalid options, and any NaN or infinite input
+/// (naming the vector and coordinate).
+pub fn aggregate<T: Float>(
+    rule: Rule,
+    x: Vectors<'_, T>,
+    f: usize,
+    options: &Options,
+) -> Result<Aggregate<T>, AggregateError> {
+    let (n, d) = (x.n(), x.d());
+    rule.check(n, f)?;
+    options.validate(d)?;
+    let m = match (rule, options.m) {
+        (Rule::MultiKrum, Some(m)) if m == 0 || m > n - f => {
+            return Err(AggregateError::BadM {
+                m,
+                n,
+                f,
+                max: n - f,
+            });
+        }
+        (_, Some(m)) => m,
+        (_, None) => n - f,
+    };
+    x.check_finite()?;
+    Ok(match rule {
+        Rule::Mean => Aggregate::vector(mean(x)),
+        Rule::Median => Aggregate::vector(median(x)),
+        Rule::TrimmedMean => Aggregate::vector(trimmed_mean(x, f)),
+        Rule::Krum | Rule::MultiKrum => {
+            let m = if rule == Rule::Krum { 1 } else { m };
+            let dist = pairwise_sq_distances(x);
+            let selected = multi_krum_select(&dist, n, f, m);
+            let vector = if m == 1 {
+                x.row(selected[0]).to_vec()
+            } else {
+                mean_of_rows(x, &selected)
+            };
+            Aggregate {
+                vector,
+                selected: Some(selected),
+                convergence: None,
+            }
+        }
+        Rule::Bulyan => {
+            let dist = pairwise_sq_distances(x);
+            let selected = bulyan_select(&dist, n, f);
+            Aggregate {
+                vector: bulyan_aggregate(x, &selected, f),
+                selected: Some(selected),
+                convergence: None,
+            }
+        }
+        Rule::GeometricMedian => {
+            let (vector, c) = geometric_median(x, options.tolerance, options.max_iterations);
+            Aggregate {
+                vector,
+                selected: None,
+                convergence: Some(c),
+            }
+        }
+        Rule::CenteredClipping => Aggregate::vector(centered_clipping(
+            x,
+            options.center.as_deref(),
+            options.clip_radius,
+            options.clip_iterations,
+        )),
+        Rule::Cgc => Aggregate::vector(cgc(x, f)),
+    })
+}
+
+/// Convenience for callers holding separate rows (e.g. the CLI): packs them and aggregates.
+pub fn aggregate_rows<T: Float, R: AsRef<[T]>>(
+    rule: Rule,
+    rows: &[R],
+    f: usize,
+    options: &Options,
+) -> Result<Aggregate<T>, AggregateError> {
+    let m = Matrix::from_rows(rows)?;
+    aggregate(rule, m.view(), f, options)
+}

@@ -1,0 +1,114 @@
+//! The element type: `f32` or `f64`. A small sealed trait instead of a numeric-traits crate: the
+//! aggregators need only ordering, arithmetic, conversion to `f64` for norms, and a fast matrix
+//! product (`gemm`: measured 26-32 ms against `matrixmultiply`'s 58-72 ms for the
+//! 100 x 100,000 Gram matrix on this 2-core machine) for Krum's Gram matrix.
+
+use std::fmt::{Debug, Display};
+use std::ops::{Add, AddAssign, Div, Mul, Sub};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point coordinate type (`f32` or `f64`).
+pub trait Float:
+    sealed::Sealed
+    + Copy
+    + Send
+    + Sync
+    + Debug
+    + Display
+    + PartialOrd
+    + Default
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + AddAssign
+    + 'static
+{
+    const ZERO: Self;
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+    fn from_usize(v: usize) -> Self;
+    fn is_finite(self) -> bool;
+    fn abs(self) -> Self;
+    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
+    /// `out[i * n + j] = <x_i, x_j>` for the `n x d` row-major matrix `x`.
+    fn gram(x: &[Self], n: usize, d: usize, out: &mut [Self]);
+}
+
+macro_rules! impl_float {
+    ($t:ty) => {
+        impl Float for $t {
+            const ZERO: Self = 0.0;
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn from_usize(v: usize) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
+                <$t>::total_cmp(self, other)
+            }
+            fn gram(x: &[Self], n: usize, d: usize, out: &mut [Self]) {
+                assert!(
+                    x.len() >= n * d && out.len() >= n * n,
+                    "gram: buffer too small"
+                );
+                let threads = rayon::current_num_threads();
+                let parallelism = if n * n * d >= 1 << 22 {
+                    gemm::Parallelism::Rayon(threads)
+                } else {
+                    gemm::Parallelism::None
+                };
+                // SAFETY: the assert above bounds every index the kernel touches. dst is n x n
+                // row-major (column stride 1, row stride n); lhs is x as n x d (column stride 1,
+                // row stride d); rhs is x^T as d x n (column stride d, row stride 1).
+                unsafe {
+                    gemm::gemm::<$t>(
+                        n,
+                        n,
+                        d,
+                        out.as_mut_ptr(),
+                        1,
+                        n as isize,
+                        false,
+                        x.as_ptr(),
+                        1,
+                        d as isize,
+                        x.as_ptr(),
+                        d as isize,
+                        1,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        parallelism,
+                    );
+                }
+            }
+        }
+    };
+}
+
+impl_float!(f32);
+impl_float!(f64);
