@@ -46,17 +46,19 @@ pub fn aggregate<T: Float>(
     let (n, d) = (x.n(), x.d());
     rule.check(n, f)?;
     options.validate(d)?;
+    // `f` may exceed `n` only for the mean, which ignores it.
+    let max_m = n.saturating_sub(f);
     let m = match (rule, options.m) {
-        (Rule::MultiKrum, Some(m)) if m == 0 || m > n - f => {
+        (Rule::MultiKrum, Some(m)) if m == 0 || m > max_m => {
             return Err(AggregateError::BadM {
                 m,
                 n,
                 f,
-                max: n - f,
+                max: max_m,
             });
         }
         (_, Some(m)) => m,
-        (_, None) => n - f,
+        (_, None) => max_m,
     };
     x.check_finite()?;
     Ok(match rule {
@@ -66,7 +68,7 @@ pub fn aggregate<T: Float>(
         Rule::Krum | Rule::MultiKrum => {
             let m = if rule == Rule::Krum { 1 } else { m };
             let dist = pairwise_sq_distances(x);
-            let selected = multi_krum_select(&dist, n, f, m);
+            let selected = multi_krum_select(x, &dist, f, m);
             let vector = if m == 1 {
                 x.row(selected[0]).to_vec()
             } else {
@@ -80,7 +82,7 @@ pub fn aggregate<T: Float>(
         }
         Rule::Bulyan => {
             let dist = pairwise_sq_distances(x);
-            let selected = bulyan_select(&dist, n, f);
+            let selected = bulyan_select(x, &dist, f);
             Aggregate {
                 vector: bulyan_aggregate(x, &selected, f),
                 selected: Some(selected),

@@ -11,13 +11,14 @@ use crate::krum::{ranked, scores};
 use crate::matrix::Vectors;
 
 /// Bulyan's iterated-Krum selection, in the order chosen.
-pub(crate) fn bulyan_select(dist: &[f64], n: usize, f: usize) -> Vec<usize> {
+pub(crate) fn bulyan_select<T: Float>(x: Vectors<'_, T>, dist: &[f64], f: usize) -> Vec<usize> {
+    let n = x.n();
     let theta = n - 2 * f;
     let mut remaining: Vec<usize> = (0..n).collect();
     let mut chosen = Vec::with_capacity(theta);
     while chosen.len() < theta {
         let s = scores(dist, n, &remaining, f);
-        let best = ranked(&s)[0];
+        let best = ranked(x, &remaining, &s)[0];
         chosen.push(remaining.remove(best));
     }
     chosen
