@@ -36,12 +36,15 @@ pub trait Float:
     fn is_finite(self) -> bool;
     fn abs(self) -> Self;
     fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
+    /// Whether every value is finite: a branch-free test of the exponent bits that the
+    /// compiler vectorises (the per-value `is_finite` with an early exit does not).
+    fn all_finite(values: &[Self]) -> bool;
     /// `out[i * n + j] = <x_i, x_j>` for the `n x d` row-major matrix `x`.
     fn gram(x: &[Self], n: usize, d: usize, out: &mut [Self]);
 }
 
 macro_rules! impl_float {
-    ($t:ty) => {
+    ($t:ty, $bits:ty) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             #[inline(always)]
@@ -67,6 +70,12 @@ macro_rules! impl_float {
             #[inline(always)]
             fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
                 <$t>::total_cmp(self, other)
+            }
+            fn all_finite(values: &[Self]) -> bool {
+                const EXP: $bits = <$t>::INFINITY.to_bits();
+                !values
+                    .iter()
+                    .fold(false, |bad, v| bad | (v.to_bits() & EXP == EXP))
             }
             fn gram(x: &[Self], n: usize, d: usize, out: &mut [Self]) {
                 assert!(
@@ -110,5 +119,5 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32);
-impl_float!(f64);
+impl_float!(f32, u32);
+impl_float!(f64, u64);

@@ -24,6 +24,7 @@ pub mod error;
 pub mod float;
 mod geomed;
 mod krum;
+mod network;
 pub mod matrix;
 pub mod parse;
 pub mod rule;

@@ -7,6 +7,7 @@
 
 use crate::error::AggregateError;
 use crate::float::Float;
+use rayon::prelude::*;
 
 /// A borrowed `n x d` row-major block of input vectors.
 #[derive(Debug, Clone, Copy)]
@@ -54,16 +55,20 @@ impl<'a, T: Float> Vectors<'a, T> {
         if self.d == 0 {
             return Ok(());
         }
-        for (index, row) in self.data.chunks_exact(self.d).enumerate() {
-            if let Some(coordinate) = row.iter().position(|v| !v.is_finite()) {
-                return Err(AggregateError::NonFinite {
-                    index,
-                    coordinate,
-                    value: row[coordinate].to_f64(),
-                });
-            }
-        }
-        Ok(())
+        let Some(index) = self
+            .data
+            .par_chunks(self.d)
+            .position_first(|row| !T::all_finite(row))
+        else {
+            return Ok(());
+        };
+        let row = self.row(index);
+        let coordinate = row.iter().position(|v| !v.is_finite()).unwrap_or(0);
+        Err(AggregateError::NonFinite {
+            index,
+            coordinate,
+            value: row[coordinate].to_f64(),
+        })
     }
 }
 

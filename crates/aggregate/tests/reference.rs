@@ -183,3 +183,21 @@ fn aggregate_rows_f64(
 ) -> byzvote_aggregate::Aggregate<f64> {
     byzvote_aggregate::aggregate_rows(rule, rows, f, options).unwrap()
 }
+
+/// Above the sorting network's limit (n > 256) the selection path is used; it must agree too.
+#[test]
+fn selection_path_matches_naive_for_large_n() {
+    let (n, d, f) = (301usize, 7usize, 60usize);
+    let rows: Vec<Vec<f64>> = (0..n)
+        .map(|i| (0..d).map(|j| (((i * 7919 + j * 104_729) % 1009) as f64) - 500.0).collect())
+        .collect();
+    let m = Matrix::from_rows(&rows).unwrap();
+    let med = aggregate(Rule::Median, m.view(), f, &Options::default()).unwrap().vector;
+    assert!(close(&med, &naive_median(&rows), 1e-12));
+    let tm = aggregate(Rule::TrimmedMean, m.view(), f, &Options::default()).unwrap().vector;
+    assert!(close(&tm, &naive_trimmed(&rows, f), 1e-12));
+    let even: Vec<Vec<f64>> = rows[..300].to_vec();
+    let m = Matrix::from_rows(&even).unwrap();
+    let med = aggregate(Rule::Median, m.view(), f, &Options::default()).unwrap().vector;
+    assert!(close(&med, &naive_median(&even), 1e-12));
+}
