@@ -1,0 +1,201 @@
+//! Human-readable terminal output for `byzvote ask`, `byzvote verify` and `byzvote cluster`.
+//!
+//! The answer comes first (it is what the user asked for), then who voted how, then the outcome,
+//! cost and latency, then a certificate summary that says how to check it offline.
+
+use crate::{
+    types::{ClusterInfo, MemberStatus, MemberVote, Outcome, VoteResponse, VoteStatus},
+    verify::VerifiedDecision,
+};
+use std::fmt::Write as _;
+
+/// Renders a vote's result for the terminal.
+pub fn render_response(response: &VoteResponse) -> String {
+    let mut out = String::new();
+    match (response.status, response.outcome, &response.answer) {
+        (VoteStatus::Pending, _, _) => {
+            let _ = writeln!(
+                out,
+                "Pending: no decision yet for vote {}; ask again later.",
+                response.id
+            );
+        }
+        (_, Some(Outcome::Agreed), Some(answer)) => {
+            let _ = writeln!(out, "{}", printable(answer));
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "No agreement: no answer reached the quorum, so there is no answer (never a guess)."
+            );
+        }
+    }
+    let _ = writeln!(out);
+    out.push_str(&votes_table(&response.votes));
+    let _ = writeln!(out);
+    let agreed = response
+        .votes
+        .iter()
+        .filter(|v| v.status == MemberStatus::Agreed)
+        .count();
+    let outcome = match response.outcome {
+        Some(Outcome::Agreed) => "agreed",
+        Some(Outcome::NoAgreement) => "no_agreement",
+        None => "pending",
+    };
+    let _ = writeln!(
+        out,
+        "outcome   {outcome} ({agreed} of {} agreed), tier {}, mode {}",
+        response.votes.len(),
+        response.tier,
+        response.mode
+    );
+    let _ = writeln!(
+        out,
+        "cost      ${:.6}   latency {} ms   id {}",
+        response.cost_usd, response.latency_ms, response.id
+    );
+    match &response.certificate {
+        Some(cert) => {
+            let _ = writeln!(
+                out,
+                "certificate  BLS12-381 threshold (min-pk), group key {}..., signature {}...",
+                prefix(&cert.group_public_key, 16),
+                prefix(&cert.signature, 16)
+            );
+            let _ = writeln!(
+                out,
+                "verify with: byzvote verify FILE (save the response with --json > FILE)"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "certificate  none yet");
+        }
+    }
+    out
+}
+
+/// The per-member table: member, model, status, class, latency.
+fn votes_table(votes: &[MemberVote]) -> String {
+    let header = ["member", "model", "status", "class", "latency"];
+    let rows: Vec<[String; 5]> = votes
+        .iter()
+        .map(|v| {
+            [
+                format!("{} {}", v.member, v.name),
+                format!("{}/{}", v.vendor, v.model),
+                status_word(v.status).to_string(),
+                v.class
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), |c| one_line(c, 40)),
+                v.latency_ms
+                    .map_or_else(|| "-".to_string(), |ms| format!("{ms} ms")),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = w.saturating_sub(cell.chars().count());
+            s.push_str(cell);
+            if i + 1 < cells.len() {
+                s.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(&header.map(String::from)));
+    for row in &rows {
+        let _ = writeln!(out, "{}", line(row));
+    }
+    out
+}
+
+fn status_word(status: MemberStatus) -> &'static str {
+    match status {
+        MemberStatus::Agreed => "agreed",
+        MemberStatus::Disagreed => "disagreed",
+        MemberStatus::Silent => "silent",
+        MemberStatus::Invalid => "invalid",
+    }
+}
+
+/// Renders a successful verification.
+pub fn render_verified(verified: &VerifiedDecision) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "VALID certificate");
+    let _ = writeln!(out, "group key  {}", verified.group_public_key);
+    if !verified.key_pinned {
+        let _ = writeln!(
+            out,
+            "warning    the group key was not compared with a trusted one; pass --group-key KEY \
+             (from `byzvote up` or GET /v1/cluster) to check that it is your cluster's"
+        );
+    }
+    out.push_str(&crate::record_view::summary(&verified.record));
+    out
+}
+
+/// Renders a failed verification (the CLI then exits non-zero).
+pub fn render_rejected(error: &crate::verify::VerifyError) -> String {
+    format!("INVALID certificate: {error}\n")
+}
+
+/// Renders the cluster description.
+pub fn render_cluster(info: &ClusterInfo) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "node       {}", info.node);
+    let _ = writeln!(out, "group key  {}", info.group_public_key);
+    let _ = writeln!(out, "members    {}", info.members.len());
+    for m in &info.members {
+        let _ = writeln!(
+            out,
+            "  {} {}  {}/{}  key {}...",
+            m.index,
+            m.name,
+            m.vendor,
+            m.model,
+            prefix(&m.public_key, 16)
+        );
+    }
+    out
+}
+
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
+/// The text on one line, cut to `max` characters.
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > max {
+        let cut: String = flat.chars().take(max.saturating_sub(3)).collect();
+        format!("{cut}...")
+    } else {
+        flat
+    }
+}
+
+/// The text with control characters (terminal escape sequences) replaced, newlines and tabs kept:
+/// an answer comes from models and must not be able to rewrite the user's terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,280 @@
+//! The node's HTTP API: an axum router over a [`Gateway`] that the node implements.
+//!
+//! Routes (native API):
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /v1/votes` (body [`VoteRequest`]) | 200 with a decided [`VoteResponse`], 202 if still pending |
+//! | `GET /v1/votes/{id}` | 200 with the [`VoteResponse`], 404 if unknown |
+//! | `GET /v1/cluster` | 200 with [`ClusterInfo`] |
+//! | `GET /healthz` | 200 `{"status": "ok", "node": ...}` |
+//!
+//! Every error, including unknown routes, wrong methods, bad bodies and panics in a handler, is a
+//! 4xx/5xx with an [`ApiError`](crate::ApiError) JSON body. Further routes (the OpenAI-compatible
+//! API of issue 6) are `Router<AppState>`s passed to [`router_with`], so they share the state, the
+//! body limit, the JSON errors and the panic guard.
+
+use crate::{
+    error::HttpError,
+    extract::{ApiJson, BodyLimit},
+    types::{ClusterInfo, VoteRequest, VoteResponse, VoteStatus},
+};
+use async_trait::async_trait;
+use axum::{
+    Extension, Json, Router,
+    extract::{DefaultBodyLimit, Path, State, rejection::PathRejection},
+    http::{Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use std::{any::Any, future::Future, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// What the node offers the API. The node implements it; tests implement fakes.
+#[async_trait]
+pub trait Gateway: Send + Sync + 'static {
+    /// Submits a validated request and waits for its decision, at most until the request's
+    /// deadline; a vote still undecided then is returned with status `pending` (the client polls
+    /// `GET /v1/votes/{id}`), or as [`GatewayError::DeadlineExceeded`].
+    async fn submit(
+        &self,
+        request: crate::core_types::Request,
+    ) -> Result<VoteResponse, GatewayError>;
+
+    /// The current state of a vote by its hex request id, `None` if this node does not know it.
+    async fn get(&self, id: &str) -> Result<Option<VoteResponse>, GatewayError>;
+
+    /// The cluster as this node sees it: group key, node name, members.
+    fn info(&self) -> ClusterInfo;
+}
+
+/// Why the node could not serve a request; each maps to one HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The request is valid JSON but this cluster cannot serve it (e.g. a tier larger than the
+    /// cluster). 422.
+    #[error("{message}")]
+    Rejected {
+        /// The request field at fault, if one is.
+        param: Option<String>,
+        /// What is wrong and what to do instead.
+        message: String,
+    },
+    /// No decision before the deadline. 504; the vote may still finish, poll it by id.
+    #[error(
+        "no decision for vote {id} within {deadline:?}; it may still finish: poll GET /v1/votes/{id}"
+    )]
+    DeadlineExceeded {
+        /// The request id (hex).
+        id: String,
+        /// The deadline that passed.
+        deadline: Duration,
+    },
+    /// The node cannot take requests now (starting, DKG running, no quorum of peers). 503.
+    #[error("this node cannot take requests now: {0}; retry shortly or ask another node")]
+    Unavailable(String),
+    /// Too many requests in flight. 429.
+    #[error("this node is overloaded: {0}; retry later")]
+    Overloaded(String),
+    /// A bug or an unexpected state in the node. 500.
+    #[error("internal error in the node: {0}")]
+    Internal(String),
+}
+
+impl From<GatewayError> for HttpError {
+    fn from(e: GatewayError) -> Self {
+        let message = e.to_string();
+        match e {
+            GatewayError::Rejected { param, .. } => {
+                let err = HttpError::unprocessable("rejected", message);
+                match param {
+                    Some(p) => err.with_param(p),
+                    None => err,
+                }
+            }
+            GatewayError::DeadlineExceeded { .. } => HttpError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout_error",
+                "deadline_exceeded",
+                message,
+            ),
+            GatewayError::Unavailable(_) => HttpError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "unavailable",
+                message,
+            ),
+            GatewayError::Overloaded(_) => HttpError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "overloaded",
+                message,
+            ),
+            GatewayError::Internal(_) => HttpError::internal(message),
+        }
+    }
+}
+
+/// Server settings, with units in the types.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest accepted request body in bytes (default 1 MiB); larger bodies get a 413.
+    pub body_limit: usize,
+    /// A safety net over [`Gateway::submit`]: if the gateway has not answered after this long,
+    /// the client gets a 504 (the gateway's own deadline should fire first).
+    pub vote_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            vote_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The state every handler sees; routes added by other modules take `State<AppState>`.
+#[derive(Clone)]
+pub struct AppState {
+    /// The node.
+    pub gateway: Arc<dyn Gateway>,
+    /// The server settings.
+    pub config: Arc<ServerConfig>,
+}
+
+/// The native API routes, before state and layers: merge more `Router<AppState>`s into it.
+pub fn native_routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/votes", post(submit_vote))
+        .route("/v1/votes/{id}", get(get_vote))
+        .route("/v1/cluster", get(cluster))
+        .route("/healthz", get(healthz))
+}
+
+/// The complete router: the native API with JSON errors, body limit and panic guard.
+pub fn router(gateway: Arc<dyn Gateway>, config: ServerConfig) -> Router {
+    router_with(gateway, config, Router::new())
+}
+
+/// The native API plus `extra` routes (e.g. `/v1/chat/completions`), all with the same state,
+/// JSON 404/405 answers, body limit and panic guard.
+pub fn router_with(
+    gateway: Arc<dyn Gateway>,
+    config: ServerConfig,
+    extra: Router<AppState>,
+) -> Router {
+    let limit = config.body_limit;
+    let state = AppState {
+        gateway,
+        config: Arc::new(config),
+    };
+    native_routes()
+        .merge(extra)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(Extension(BodyLimit(limit)))
+        .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn submit_vote(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<VoteRequest>,
+) -> Result<Response, HttpError> {
+    let request = body.into_request().map_err(HttpError::from)?;
+    let timeout = state.config.vote_timeout;
+    let response = tokio::time::timeout(timeout, state.gateway.submit(request))
+        .await
+        .map_err(|_| {
+            HttpError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout_error",
+                "deadline_exceeded",
+                format!(
+                    "the node did not answer within {timeout:?}; the vote may still finish, \
+                     retry with the same client_nonce or ask another node"
+                ),
+            )
+        })??;
+    let status = match response.status {
+        VoteStatus::Decided => StatusCode::OK,
+        VoteStatus::Pending => StatusCode::ACCEPTED,
+    };
+    Ok((status, Json(response)).into_response())
+}
+
+async fn get_vote(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<VoteResponse>, HttpError> {
+    let Path(id) = id.map_err(|e| {
+        HttpError::bad_request("invalid_id", format!("invalid vote id in the path: {e}"))
+    })?;
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(HttpError::bad_request(
+            "invalid_id",
+            "a vote id is the hex request id returned by POST /v1/votes (the `id` field)",
+        )
+        .with_param("id"));
+    }
+    match state.gateway.get(&id.to_ascii_lowercase()).await? {
+        Some(vote) => Ok(Json(vote)),
+        None => Err(HttpError::not_found(
+            "vote_not_found",
+            format!(
+                "no vote with id {id} on this node; check the id, or ask the node that took the request"
+            ),
+        )),
+    }
+}
+
+async fn cluster(State(state): State<AppState>) -> Json<ClusterInfo> {
+    Json(state.gateway.info())
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok", "node": state.gateway.info().node}))
+}
+
+async fn not_found(method: Method, uri: Uri) -> HttpError {
+    HttpError::not_found(
+        "unknown_route",
+        format!(
+            "no route {method} {}; this node serves POST /v1/votes, GET /v1/votes/{{id}}, \
+             GET /v1/cluster and GET /healthz",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> HttpError {
+    HttpError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        "method_not_allowed",
+        format!(
+            "{method} is not allowed on {}; use POST /v1/votes to ask, GET to read",
+            uri.path()
+        ),
+    )
+}
+
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    HttpError::internal("the node hit a bug while serving this request; it has been logged")
+        .into_response()
+}

@@ -1,0 +1,11 @@
+//! The JSON contract of the native API: requests, responses, certificates.
+
+pub mod certificate;
+pub mod request;
+pub mod response;
+
+pub use certificate::Certificate;
+pub use request::{Message, RequestError, Role, VoteRequest};
+pub use response::{
+    ClusterInfo, MemberInfo, MemberStatus, MemberVote, Outcome, VoteResponse, VoteStatus,
+};

@@ -1,0 +1,188 @@
+//! What a client sends: [`VoteRequest`], validated into a `byzvote_core::Request`.
+//!
+//! The JSON is forgiving where a user expects it (`prompt` as a shortcut for one user message,
+//! defaults for `mode` and `tier`) and strict where a typo would silently change the meaning
+//! (unknown fields are rejected, so `"mdoe": "json"` is an error, not an `exact` vote).
+
+use crate::core_types::{Mode, ModeError};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use crate::core_types::{Message, Role};
+
+/// The tiers a request may ask for (DESIGN.md §3).
+pub const TIERS: std::ops::RangeInclusive<u8> = 1..=5;
+
+/// The body of `POST /v1/votes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteRequest {
+    /// The conversation, OpenAI style: `[{"role": "system"|"user"|"assistant", "content": "..."}]`.
+    /// Give either this or `prompt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<Message>>,
+    /// A single user message; shorthand for `messages: [{"role": "user", "content": prompt}]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// How answers are compared: `exact` (default), `class:a,b,c`, `number:P`, `json`.
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// The assurance tier, 1 to 5 (default 3: a committee of 4 tolerating 1 faulty member).
+    #[serde(default = "default_tier")]
+    pub tier: u8,
+    /// The most tokens each model may generate; the node's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// A client-chosen number that makes two otherwise identical requests distinct votes (the
+    /// request id is a digest of the request); the same nonce again names the same vote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_nonce: Option<u64>,
+}
+
+fn default_mode() -> String {
+    "exact".to_string()
+}
+
+fn default_tier() -> u8 {
+    3
+}
+
+impl VoteRequest {
+    /// A request with one user message and the defaults (`exact`, tier 3).
+    pub fn prompt(prompt: impl Into<String>) -> Self {
+        Self {
+            messages: None,
+            prompt: Some(prompt.into()),
+            mode: default_mode(),
+            tier: default_tier(),
+            max_tokens: None,
+            client_nonce: None,
+        }
+    }
+}
+
+/// Why a request was refused; each names the field and says what to send instead.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RequestError {
+    /// Neither `prompt` nor `messages`.
+    #[error(
+        "the request has no question: send `prompt` (a string) or `messages` (a list of {{\"role\", \"content\"}})"
+    )]
+    MissingPrompt,
+    /// Both `prompt` and `messages`.
+    #[error("send either `prompt` or `messages`, not both")]
+    PromptAndMessages,
+    /// `prompt` is empty or only whitespace.
+    #[error("`prompt` is empty; write the question to vote on")]
+    EmptyPrompt,
+    /// `messages` is an empty list.
+    #[error("`messages` is empty; it needs at least one message with role `user`")]
+    EmptyMessages,
+    /// One message's content is empty.
+    #[error("`messages[{0}].content` is empty")]
+    EmptyMessage(usize),
+    /// No user message.
+    #[error("`messages` has no message with role `user`; add the question as a user message")]
+    NoUserMessage,
+    /// The mode string is not a known mode.
+    #[error("invalid `mode`: {0}")]
+    Mode(#[from] ModeError),
+    /// The tier is outside 1..=5.
+    #[error("`tier` must be from 1 to 5 (3 is the default: 4 coordinators, 1 may fail), got {0}")]
+    Tier(u8),
+    /// `max_tokens` is 0.
+    #[error("`max_tokens` must be at least 1 (or left out for the node's default)")]
+    ZeroMaxTokens,
+    /// `byzvote-core` refused the request.
+    #[error("invalid request: {0}")]
+    Core(String),
+}
+
+impl RequestError {
+    /// The request field at fault, for the error body's `param`.
+    pub fn param(&self) -> Option<&'static str> {
+        Some(match self {
+            RequestError::MissingPrompt | RequestError::EmptyPrompt => "prompt",
+            RequestError::PromptAndMessages
+            | RequestError::EmptyMessages
+            | RequestError::EmptyMessage(_)
+            | RequestError::NoUserMessage => "messages",
+            RequestError::Mode(_) => "mode",
+            RequestError::Tier(_) => "tier",
+            RequestError::ZeroMaxTokens => "max_tokens",
+            RequestError::Core(_) => return None,
+        })
+    }
+
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::MissingPrompt => "missing_prompt",
+            RequestError::PromptAndMessages => "prompt_and_messages",
+            RequestError::EmptyPrompt
+            | RequestError::EmptyMessages
+            | RequestError::EmptyMessage(_) => "empty_prompt",
+            RequestError::NoUserMessage => "no_user_message",
+            RequestError::Mode(_) => "unknown_mode",
+            RequestError::Tier(_) => "invalid_tier",
+            RequestError::ZeroMaxTokens => "invalid_max_tokens",
+            RequestError::Core(_) => "invalid_request",
+        }
+    }
+}
+
+impl From<RequestError> for crate::error::HttpError {
+    fn from(e: RequestError) -> Self {
+        let err = crate::error::HttpError::unprocessable(e.code(), e.to_string());
+        match e.param() {
+            Some(p) => err.with_param(p),
+            None => err,
+        }
+    }
+}
+
+impl VoteRequest {
+    /// Validates the request into the messages and mode the protocol votes on.
+    pub fn validate(&self) -> Result<(Vec<Message>, Mode), RequestError> {
+        let messages = match (&self.prompt, &self.messages) {
+            (None, None) => return Err(RequestError::MissingPrompt),
+            (Some(_), Some(_)) => return Err(RequestError::PromptAndMessages),
+            (Some(p), None) if p.trim().is_empty() => return Err(RequestError::EmptyPrompt),
+            (Some(p), None) => vec![Message {
+                role: Role::User,
+                content: p.clone(),
+            }],
+            (None, Some(m)) if m.is_empty() => return Err(RequestError::EmptyMessages),
+            (None, Some(m)) => {
+                if let Some(i) = m.iter().position(|m| m.content.trim().is_empty()) {
+                    return Err(RequestError::EmptyMessage(i));
+                }
+                if !m.iter().any(|m| m.role == Role::User) {
+                    return Err(RequestError::NoUserMessage);
+                }
+                m.clone()
+            }
+        };
+        let mode: Mode = self.mode.parse()?;
+        if !TIERS.contains(&self.tier) {
+            return Err(RequestError::Tier(self.tier));
+        }
+        if self.max_tokens == Some(0) {
+            return Err(RequestError::ZeroMaxTokens);
+        }
+        Ok((messages, mode))
+    }
+
+    /// Validates and converts into the protocol's request.
+    pub fn into_request(self) -> Result<crate::core_types::Request, RequestError> {
+        let (messages, mode) = self.validate()?;
+        crate::core_types::new_request(
+            messages,
+            mode,
+            self.tier,
+            self.max_tokens,
+            self.client_nonce.unwrap_or(0),
+        )
+        .map_err(|e| RequestError::Core(e.to_string()))
+    }
+}

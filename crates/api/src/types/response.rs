@@ -1,0 +1,119 @@
+//! What the node answers: a vote's result ([`VoteResponse`]) and the cluster ([`ClusterInfo`]).
+
+use super::Certificate;
+use serde::{Deserialize, Serialize};
+
+/// The result of a vote, as returned by `POST /v1/votes` and `GET /v1/votes/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoteResponse {
+    /// The request id, lowercase hex: the digest of the encoded request; poll it with
+    /// `GET /v1/votes/{id}`.
+    pub id: String,
+    /// `decided` once the decision is final (then `outcome` is set), `pending` before.
+    pub status: VoteStatus,
+    /// `agreed` when one answer class reached the quorum (2f+1), `no_agreement` when none did
+    /// (never a guess). `null` while pending.
+    pub outcome: Option<Outcome>,
+    /// The agreed answer in its canonical form; `null` unless `outcome` is `agreed`.
+    pub answer: Option<String>,
+    /// The mode the answers were compared under, in its string syntax (e.g. `class:yes,no`).
+    pub mode: String,
+    /// The assurance tier (3 = committee of 4, f = 1).
+    pub tier: u8,
+    /// One entry per committee member, in member order.
+    pub votes: Vec<MemberVote>,
+    /// Total cost of the model calls in US dollars (sum of the members' `cost_usd`).
+    pub cost_usd: f64,
+    /// Time from the node receiving the request to the decision, in milliseconds.
+    pub latency_ms: u64,
+    /// The threshold certificate over the decision record; `null` while pending (a
+    /// `no_agreement` decision is certified too, with no answer in the record).
+    pub certificate: Option<Certificate>,
+}
+
+/// Whether a vote is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteStatus {
+    /// The decision is final and certified.
+    Decided,
+    /// The vote is still running; poll `GET /v1/votes/{id}`.
+    Pending,
+}
+
+/// The decision's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// One answer class reached the quorum.
+    Agreed,
+    /// No class reached the quorum: there is no answer (escalate or review).
+    NoAgreement,
+}
+
+/// One committee member's part in a vote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberVote {
+    /// The member's index in the cluster (0-based, as in the decision record's committee).
+    pub member: u32,
+    /// The member node's name (e.g. `node-1`).
+    pub name: String,
+    /// The model vendor (e.g. `openai`, `builtin`).
+    pub vendor: String,
+    /// The model name.
+    pub model: String,
+    /// `agreed` (in the winning class), `disagreed` (revealed another class), `silent` (never
+    /// revealed in time) or `invalid` (its reveal did not open its commitment: evidence).
+    pub status: MemberStatus,
+    /// The member's canonical answer (its class), when it revealed one.
+    pub class: Option<String>,
+    /// How long the member's model took, in milliseconds, when known.
+    pub latency_ms: Option<u64>,
+    /// Prompt tokens the model reported, when it did.
+    pub prompt_tokens: Option<u64>,
+    /// Completion tokens the model reported, when it did.
+    pub completion_tokens: Option<u64>,
+    /// Cost of this member's model call in US dollars (0 for local models).
+    pub cost_usd: f64,
+}
+
+/// How a member voted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// Revealed the winning class.
+    Agreed,
+    /// Revealed another class.
+    Disagreed,
+    /// Did not commit or reveal in time.
+    Silent,
+    /// Revealed something that does not open its commitment (recorded as evidence).
+    Invalid,
+}
+
+/// The cluster as one node sees it (`GET /v1/cluster`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// The name of the node answering.
+    pub node: String,
+    /// The group (threshold) public key, hex of its 48-byte compressed G1 encoding; every
+    /// certificate verifies under it.
+    pub group_public_key: String,
+    /// The members (coordinator nodes), in index order.
+    pub members: Vec<MemberInfo>,
+}
+
+/// One coordinator node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// Its index in the cluster (0-based).
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+    /// Its model's vendor.
+    pub vendor: String,
+    /// Its model.
+    pub model: String,
+    /// Its identity (ed25519) public key, hex; signs its commits and reveals (evidence).
+    pub public_key: String,
+}
