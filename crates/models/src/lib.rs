@@ -4,127 +4,54 @@
 //! [`ModelBackend::complete`] with a [`Prompt`] and canonicalises the returned
 //! [`Completion::text`] according to the request's mode (that is `byzvote-core`'s job,
 //! not the backend's). Backends never panic on a remote's answer: every failure is a
-//! [`ModelError`] that says whether retrying can help.
+//! [`ModelError`] that says whether retrying can help ([`ModelError::is_transient`]).
+//!
+//! # Backends
+//!
+//! | `kind` | type | talks to |
+//! |---|---|---|
+//! | `openai` | [`OpenAi`] | OpenAI chat completions and compatible servers (vLLM, Ollama, llama.cpp, LM Studio) |
+//! | `anthropic` | [`Anthropic`] | Anthropic Messages API |
+//! | `gemini` | [`Gemini`] | Google Gemini `generateContent` |
+//! | `command` | [`Command`] | any local program: prompt on stdin, answer on stdout |
+//! | `builtin` | (crate `byzvote-builtin`) | the offline models shipped with byzvote, via [`BuiltinFactory`] |
+//!
+//! Operators describe a backend with a [`BackendConfig`] (TOML), check it with
+//! [`BackendConfig::validate`] and turn it into an `Arc<dyn ModelBackend>` with
+//! [`BackendConfig::build`].
+//!
+//! # Runtime
+//!
+//! The HTTP and command backends need a tokio runtime (Commonware's `tokio` runner
+//! provides one). Under Commonware's deterministic runtime use [`Scripted`] (feature
+//! `testing`) instead.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
-use std::time::Duration;
+mod anthropic;
+mod backend;
+mod command;
+mod config;
+mod error;
+mod gemini;
+mod http;
+mod openai;
+mod render;
+#[cfg(feature = "testing")]
+mod scripted;
+mod types;
 
-/// Who is speaking in a chat message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-/// One chat message.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Message {
-    pub role: Role,
-    pub content: String,
-}
-
-/// What a backend is asked to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Prompt {
-    pub messages: Vec<Message>,
-    /// Upper bound on generated tokens.
-    pub max_tokens: u32,
-    /// Ask for reproducible output where the backend allows it
-    /// (temperature 0, fixed seed, greedy decoding).
-    pub deterministic: bool,
-    /// Seed passed to backends that accept one when `deterministic` is set.
-    pub seed: u64,
-}
-
-impl Prompt {
-    /// A single user message with deterministic defaults.
-    pub fn user(text: impl Into<String>) -> Self {
-        Self {
-            messages: vec![Message { role: Role::User, content: text.into() }],
-            max_tokens: 256,
-            deterministic: true,
-            seed: 0,
-        }
-    }
-}
-
-/// Token counts as reported by the backend (0 when it does not say).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Usage {
-    pub prompt_tokens: u32,
-    pub completion_tokens: u32,
-}
-
-/// A backend's answer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Completion {
-    /// The raw generated text, before any canonicalisation.
-    pub text: String,
-    pub usage: Usage,
-    /// The model that actually answered, as the backend names it.
-    pub model: String,
-    /// Wall time of the call as measured by the backend (including retries).
-    pub latency: Duration,
-    /// Self-reported confidence in [0, 1], when the backend provides one.
-    pub confidence: Option<f32>,
-}
-
-/// Static facts about a backend, used for diversity checks and cost accounting.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct BackendInfo {
-    /// Short human name, e.g. `qwen2.5-coder-0.5b` or `openai:gpt-4o-mini`.
-    pub name: String,
-    /// Who trained the model, e.g. `alibaba`, `google`, `openai`.
-    pub vendor: String,
-    /// Model family, e.g. `qwen2`, `gemma3`, `gpt-4o`.
-    pub family: String,
-    /// Price in US dollars per 1,000 prompt tokens.
-    pub price_in_per_1k: f64,
-    /// Price in US dollars per 1,000 completion tokens.
-    pub price_out_per_1k: f64,
-}
-
-impl BackendInfo {
-    /// The cost of one call in US dollars.
-    pub fn cost(&self, usage: Usage) -> f64 {
-        f64::from(usage.prompt_tokens) * self.price_in_per_1k / 1000.0
-            + f64::from(usage.completion_tokens) * self.price_out_per_1k / 1000.0
-    }
-}
-
-/// Why a backend call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelError {
-    /// The call did not finish in time (after retries).
-    #[error("model call timed out after {0:?}")]
-    Timeout(Duration),
-    /// The remote refused the request for a reason retrying will not fix (4xx except 429).
-    #[error("model rejected the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
-    /// The remote kept failing with a transient error (429, 5xx, connection) until retries ran out.
-    #[error("model unavailable after {attempts} attempts: {message}")]
-    Unavailable { attempts: u32, message: String },
-    /// The remote answered, but not in the expected shape.
-    #[error("model answered with an unexpected response: {0}")]
-    BadResponse(String),
-    /// A configuration problem the operator must fix (missing API key, bad URL, missing weights).
-    #[error("model backend misconfigured: {0}")]
-    Config(String),
-    /// A local model or command failed.
-    #[error("local model failed: {0}")]
-    Local(String),
-}
-
-/// One AI model behind a coordinator.
-///
-/// Implementations must be cheap to share (`Arc<dyn ModelBackend>`) and safe to call
-/// concurrently; a backend that can only run one inference at a time queues internally.
-#[async_trait::async_trait]
-pub trait ModelBackend: Send + Sync + 'static {
-    /// Static facts about this backend.
-    fn info(&self) -> &BackendInfo;
-
-    /// Run the model on `prompt`.
-    async fn complete(&self, prompt: &Prompt) -> Result<Completion, ModelError>;
-}
+pub use anthropic::{Anthropic, AnthropicConfig};
+pub use backend::ModelBackend;
+pub use command::{Command, CommandConfig, CommandInput};
+pub use config::{BackendConfig, BuiltinConfig, BuiltinFactory, ConfigError};
+pub use error::ModelError;
+pub use gemini::{Gemini, GeminiConfig};
+pub use http::RetryPolicy;
+pub use openai::{MaxTokensField, OpenAi, OpenAiConfig};
+pub use render::render_text;
+#[cfg(feature = "testing")]
+pub use scripted::{Scripted, ScriptedReply};
+pub use types::{BackendInfo, Completion, Message, Prompt, Role, Usage};
