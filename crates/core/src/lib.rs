@@ -27,6 +27,10 @@ pub use commonware_cryptography::sha256::Digest;
 
 pub use canonical::{CanonError, Canonical, MAX_CANONICAL, canonicalize};
 pub use commit::{Commit, MemberId, Reveal, Salt, commitment};
+pub use evidence::Evidence;
 pub use mode::{Mode, ModeError};
 pub use quorum::{Bounds, QuorumError, Rule};
+pub use record::{DecisionRecord, OutcomeKind, answer_digest};
 pub use request::{Message, Request, RequestError, Role};
+pub use signed::{SignedCommit, SignedReveal};
+pub use tally::{Class, Outcome, Tally, tally};

@@ -1,1 +1,283 @@
-//! todo
+//! The decision record: what the group certifies for one vote.
+//!
+//! The cluster's threshold signature is over [`DecisionRecord::signed_message`], so these bytes
+//! are the contract with every verifier. They are pinned by golden vectors
+//! (`testdata/records.json`); any change to the layout must change [`RECORD_VERSION`].
+//!
+//! # Byte layout
+//!
+//! Integers are big-endian; `varint` is unsigned LEB128 (7 bits per byte, low group first,
+//! high bit set on all but the last byte) of a value below 2^32; a member list is
+//! `varint count ‖ count × u32`.
+//!
+//! ```text
+//! u8      version            = 1
+//! [32]    request            request id (sha256, see crate::request)
+//! u8      tier               1..=5
+//! mode                        u8 tag: 0 exact | 1 class ‖ varint count ‖ count × (varint len ‖ UTF-8)
+//!                                     | 2 number ‖ u8 decimals | 3 json
+//! list    committee          ascending, distinct, at most 1024
+//! u8      outcome            0 agreed | 1 no_agreement
+//! u8      has_answer         0 | 1, then varint len ‖ UTF-8 answer (at most 65536 bytes)
+//! u8      has_answer_digest  0 | 1, then [32] sha256(answer UTF-8 bytes), no prefix
+//! list    supporters         ascending
+//! list    dissenters         ascending
+//! list    silent             ascending
+//! u64     height             finalized block height of the decision
+//! u64     epoch
+//! ```
+//!
+//! Decoding enforces the invariants: `agreed` ⇔ an answer and its digest are present, the digest
+//! matches the answer, `supporters` is non-empty exactly when agreed, and every committee member
+//! is in exactly one of `supporters`, `dissenters`, `silent`.
+//!
+//! # What is signed
+//!
+//! `signed_message = union_unique(BYZVOTE_DECISION, encoding)` = `varint(17) ‖ "_BYZVOTE_DECISION"
+//! ‖ encoding`: the bytes hashed to the curve by a BLS signature made with
+//! `sign_message(share, BYZVOTE_DECISION, encoding)` (standard ciphersuite
+//! `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`).
+
+use crate::{
+    commit::MemberId,
+    mode::Mode,
+    namespace::BYZVOTE_DECISION,
+    tally::{Outcome, Tally},
+    wire::{hex_digest, hex_digest_opt, read_members, read_str, str_size, write_str},
+};
+use bytes::BufMut;
+use commonware_codec::{Buf, Encode, EncodeSize, Error, Read, ReadExt, Write};
+use commonware_cryptography::{Hasher, Sha256, sha256::Digest};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Version byte at the start of every encoded record.
+pub const RECORD_VERSION: u8 = 1;
+/// Largest committee a record may name.
+pub const MAX_COMMITTEE: usize = 1024;
+
+/// Whether the vote produced an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// A class reached the quorum.
+    Agreed,
+    /// None did: escalate, never guess.
+    NoAgreement,
+}
+
+/// The certified result of one vote (layout in the module doc).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// Request id.
+    #[serde(with = "hex_digest")]
+    pub request: Digest,
+    /// Tier of the request.
+    pub tier: u8,
+    /// Mode of the request.
+    pub mode: Mode,
+    /// The whole committee, ascending.
+    pub committee: Vec<MemberId>,
+    /// Agreed or not.
+    pub outcome: OutcomeKind,
+    /// The agreed canonical answer (only when agreed).
+    pub answer: Option<String>,
+    /// `sha256(answer)` (only when agreed).
+    #[serde(with = "hex_digest_opt")]
+    pub answer_digest: Option<Digest>,
+    /// Members in the winning class.
+    pub supporters: Vec<MemberId>,
+    /// Members who revealed another answer.
+    pub dissenters: Vec<MemberId>,
+    /// Members with no counted reveal (never committed, never revealed, or bad reveal).
+    pub silent: Vec<MemberId>,
+    /// Height of the finalized block at whose end the vote was decided.
+    pub height: u64,
+    /// Epoch (committee/key generation) of the decision.
+    pub epoch: u64,
+}
+
+/// `sha256` of the answer's UTF-8 bytes (no namespace, so clients can recompute it trivially).
+pub fn answer_digest(answer: &str) -> Digest {
+    Sha256::hash(&[answer.as_bytes()])
+}
+
+impl DecisionRecord {
+    /// The record of a tally. `committee` is sorted and deduplicated here.
+    pub fn from_tally(
+        request: Digest,
+        tier: u8,
+        mode: Mode,
+        committee: &[MemberId],
+        tally: &Tally,
+        height: u64,
+        epoch: u64,
+    ) -> Self {
+        let committee: Vec<MemberId> = committee
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let (outcome, answer, supporters) = match &tally.outcome {
+            Outcome::Agreed { answer, supporters } => (
+                OutcomeKind::Agreed,
+                Some(answer.as_str().to_string()),
+                supporters.clone(),
+            ),
+            Outcome::NoAgreement => (OutcomeKind::NoAgreement, None, Vec::new()),
+        };
+        Self {
+            request,
+            tier,
+            mode,
+            committee,
+            outcome,
+            answer_digest: answer.as_deref().map(answer_digest),
+            answer,
+            supporters,
+            dissenters: tally.dissenters(),
+            silent: tally.silent.clone(),
+            height,
+            epoch,
+        }
+    }
+
+    /// The bytes the group signs: `union_unique(BYZVOTE_DECISION, self.encode())`.
+    pub fn signed_message(&self) -> Vec<u8> {
+        commonware_utils::union_unique(BYZVOTE_DECISION, &self.encode())
+    }
+
+    /// Checks the invariants listed in the module doc; a message names the broken one.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if !(1..=5).contains(&self.tier) {
+            return Err("tier must be 1..=5");
+        }
+        self.mode.validate().map_err(|_| "invalid mode")?;
+        if !strictly_ascending(&self.committee) || self.committee.len() > MAX_COMMITTEE {
+            return Err("committee must be ascending, distinct, at most 1024");
+        }
+        match (self.outcome, &self.answer, &self.answer_digest) {
+            (OutcomeKind::Agreed, Some(a), Some(d)) if answer_digest(a) == *d => {}
+            (OutcomeKind::Agreed, Some(_), Some(_)) => return Err("answer digest mismatch"),
+            (OutcomeKind::NoAgreement, None, None) => {}
+            _ => return Err("answer and digest must be present exactly when agreed"),
+        }
+        if (self.outcome == OutcomeKind::Agreed) == self.supporters.is_empty() {
+            return Err("supporters must be non-empty exactly when agreed");
+        }
+        let lists = [&self.supporters, &self.dissenters, &self.silent];
+        if !lists.iter().all(|l| strictly_ascending(l)) {
+            return Err("member lists must be ascending and distinct");
+        }
+        let mut all: Vec<MemberId> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+        all.sort_unstable();
+        if all != self.committee {
+            return Err(
+                "every committee member must be in exactly one of supporters, dissenters, silent",
+            );
+        }
+        Ok(())
+    }
+}
+
+fn strictly_ascending(list: &[MemberId]) -> bool {
+    list.windows(2).all(|w| w[0] < w[1])
+}
+
+fn members_size(list: &[MemberId]) -> usize {
+    list.len().encode_size() + 4 * list.len()
+}
+
+impl Write for DecisionRecord {
+    fn write(&self, buf: &mut impl BufMut) {
+        RECORD_VERSION.write(buf);
+        self.request.write(buf);
+        self.tier.write(buf);
+        self.mode.write(buf);
+        self.committee.write(buf);
+        let outcome: u8 = match self.outcome {
+            OutcomeKind::Agreed => 0,
+            OutcomeKind::NoAgreement => 1,
+        };
+        outcome.write(buf);
+        self.answer.is_some().write(buf);
+        if let Some(a) = &self.answer {
+            write_str(a, buf);
+        }
+        self.answer_digest.write(buf);
+        self.supporters.write(buf);
+        self.dissenters.write(buf);
+        self.silent.write(buf);
+        self.height.write(buf);
+        self.epoch.write(buf);
+    }
+}
+
+impl EncodeSize for DecisionRecord {
+    fn encode_size(&self) -> usize {
+        1 + 32
+            + 1
+            + self.mode.encode_size()
+            + members_size(&self.committee)
+            + 1
+            + 1
+            + self.answer.as_deref().map_or(0, str_size)
+            + self.answer_digest.encode_size()
+            + members_size(&self.supporters)
+            + members_size(&self.dissenters)
+            + members_size(&self.silent)
+            + 8
+            + 8
+    }
+}
+
+impl Read for DecisionRecord {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        let version = u8::read(buf)?;
+        if version != RECORD_VERSION {
+            return Err(Error::Invalid("decision record", "unknown version"));
+        }
+        let request = Digest::read(buf)?;
+        let tier = u8::read(buf)?;
+        let mode = Mode::read(buf)?;
+        let committee = read_members(buf, MAX_COMMITTEE)?;
+        let outcome = match u8::read(buf)? {
+            0 => OutcomeKind::Agreed,
+            1 => OutcomeKind::NoAgreement,
+            other => return Err(Error::InvalidEnum(other)),
+        };
+        let answer = if bool::read(buf)? {
+            Some(read_str(
+                buf,
+                crate::canonical::MAX_CANONICAL,
+                "record answer",
+            )?)
+        } else {
+            None
+        };
+        let record = Self {
+            request,
+            tier,
+            mode,
+            committee,
+            outcome,
+            answer,
+            answer_digest: Option::<Digest>::read(buf)?,
+            supporters: read_members(buf, MAX_COMMITTEE)?,
+            dissenters: read_members(buf, MAX_COMMITTEE)?,
+            silent: read_members(buf, MAX_COMMITTEE)?,
+            height: u64::read(buf)?,
+            epoch: u64::read(buf)?,
+        };
+        record
+            .check()
+            .map_err(|why| Error::Invalid("decision record", why))?;
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests;
