@@ -41,7 +41,11 @@ fn inputs(n: usize, d: usize, f: usize) -> Vec<f32> {
         let byzantine = i >= n - f;
         for b in &base {
             let noise = uniform() - 0.5;
-            x.push(if byzantine { -4.0 * b + noise } else { b + noise });
+            x.push(if byzantine {
+                -4.0 * b + noise
+            } else {
+                b + noise
+            });
         }
     }
     x
@@ -74,7 +78,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = inputs(n, d, f);
     write_f32(&dir.join("input.f32"), &data)?;
     let x = Vectors::new(&data, n, d)?;
-    println!("n = {n}, d = {d}, f = {f}, f32, rayon threads = {}", rayon::current_num_threads());
+    println!(
+        "n = {n}, d = {d}, f = {f}, f32, rayon threads = {}",
+        rayon::current_num_threads()
+    );
 
     let mut rust = Vec::new();
     for rule in Rule::ALL {
@@ -95,8 +102,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::hint::black_box(s);
     });
 
-    let numpy = if no_numpy { None } else { run_numpy(&dir, n, d, f) };
-    println!("\n| rule | Rust ms | ns/coordinate | numpy ms | numpy / Rust | max abs diff vs numpy |");
+    let check = best_of_3(|| {
+        std::hint::black_box(x.check_finite()).ok();
+    });
+    let numpy = if no_numpy {
+        None
+    } else {
+        run_numpy(&dir, n, d, f)
+    };
+    println!(
+        "\n| rule | Rust ms | ns/coordinate | numpy ms | numpy / Rust | max abs diff vs numpy |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for (rule, t) in &rust {
         let ms = t.as_secs_f64() * 1e3;
@@ -105,7 +121,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (np_ms, ratio, diff) = match np {
             Some(e) => {
                 let np_ms = e["ms"].as_f64().unwrap_or(f64::NAN);
-                (format!("{np_ms:.1}"), format!("{:.2}x", np_ms / ms), e["max_abs_diff"].to_string())
+                (
+                    format!("{np_ms:.1}"),
+                    format!("{:.2}x", np_ms / ms),
+                    e["max_abs_diff"].to_string(),
+                )
             }
             None => ("-".into(), "-".into(), "-".into()),
         };
@@ -115,6 +135,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\nsingle-thread sequential read of the input (f32 sum): {:.1} ms",
         floor.as_secs_f64() * 1e3
     );
+    println!(
+        "finiteness check alone (part of every rule's time): {:.1} ms",
+        check.as_secs_f64() * 1e3
+    );
     if let Some(v) = &numpy {
         println!("numpy: {}", v["info"]);
     }
@@ -123,7 +147,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn run_numpy(dir: &Path, n: usize, d: usize, f: usize) -> Option<serde_json::Value> {
-    let script: PathBuf = [env!("CARGO_MANIFEST_DIR"), "bench", "numpy_ref.py"].iter().collect();
+    let script: PathBuf = [env!("CARGO_MANIFEST_DIR"), "bench", "numpy_ref.py"]
+        .iter()
+        .collect();
     let output = Command::new("python3")
         .arg(&script)
         .arg(dir)
@@ -132,7 +158,10 @@ fn run_numpy(dir: &Path, n: usize, d: usize, f: usize) -> Option<serde_json::Val
     match output {
         Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).ok(),
         Ok(o) => {
-            eprintln!("numpy_ref.py failed: {}", String::from_utf8_lossy(&o.stderr));
+            eprintln!(
+                "numpy_ref.py failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             None
         }
         Err(e) => {

@@ -60,6 +60,9 @@ pub fn aggregate<T: Float>(
         (_, Some(m)) => m,
         (_, None) => max_m,
     };
+    if rule == Rule::Mean {
+        return mean_checked(x).map(Aggregate::vector);
+    }
     x.check_finite()?;
     Ok(match rule {
         Rule::Mean => Aggregate::vector(mean(x)),
@@ -105,6 +108,19 @@ pub fn aggregate<T: Float>(
         )),
         Rule::Cgc => Aggregate::vector(cgc(x, f)),
     })
+}
+
+/// The mean with the finiteness check fused in: a NaN or infinite input always makes its
+/// output coordinate non-finite, so the input is only scanned (to name the culprit) when the
+/// output is. A finite input whose sum overflows `T` is re-summed in `f64`.
+fn mean_checked<T: Float>(x: Vectors<'_, T>) -> Result<Vec<T>, AggregateError> {
+    let out = mean(x);
+    if T::all_finite(&out) {
+        return Ok(out);
+    }
+    x.check_finite()?;
+    let all: Vec<usize> = (0..x.n()).collect();
+    Ok(mean_of_rows(x, &all))
 }
 
 /// Convenience for callers holding separate rows (e.g. the CLI): packs them and aggregates.

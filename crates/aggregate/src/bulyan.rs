@@ -3,12 +3,13 @@
 //! 1. Selection: apply Krum repeatedly, each time to the vectors not yet chosen, until
 //!    `theta = n - 2f` are chosen (distances are reused from one Gram matrix).
 //! 2. Aggregation: per coordinate, average the `beta = theta - 2f` chosen values closest to
-//!    their median.
+//!    their median (a window of the sorted values; see [`network::closest_to_median_mean`]).
 
-use crate::coordinate::{median_of, per_coordinate};
+use crate::coordinate::per_coordinate;
 use crate::float::Float;
 use crate::krum::{ranked, scores};
 use crate::matrix::Vectors;
+use crate::network;
 
 /// Bulyan's iterated-Krum selection, in the order chosen.
 pub(crate) fn bulyan_select<T: Float>(x: Vectors<'_, T>, dist: &[f64], f: usize) -> Vec<usize> {
@@ -24,19 +25,29 @@ pub(crate) fn bulyan_select<T: Float>(x: Vectors<'_, T>, dist: &[f64], f: usize)
     chosen
 }
 
-/// Mean of the `beta` values of `v` closest to the median of `v`. Reorders `v`.
+/// Mean of the `beta` values of `v` closest to the median of `v` (same window rule as
+/// [`network::closest_to_median_mean`]). Sorts `v`; used only above the network's size limit.
 fn closest_to_median_mean<T: Float>(v: &mut [T], beta: usize) -> T {
-    let med = median_of(v);
-    if beta < v.len() {
-        v.select_nth_unstable_by(beta - 1, |a, b| {
-            (*a - med).abs().total_cmp(&(*b - med).abs())
-        });
+    v.sort_unstable_by(T::total_cmp);
+    let k = v.len();
+    let med = if k % 2 == 1 {
+        v[k / 2]
+    } else {
+        (v[k / 2 - 1] + v[k / 2]) * T::from_f64(0.5)
+    };
+    let (mut lo, mut hi) = (0, k - 1);
+    while hi + 1 - lo > beta {
+        if med - v[lo] > v[hi] - med {
+            lo += 1;
+        } else {
+            hi -= 1;
+        }
     }
     let mut sum = T::ZERO;
-    for value in &v[..beta] {
+    for value in &v[lo..=hi] {
         sum += *value;
     }
-    sum / T::from_usize(beta)
+    sum * T::from_f64(1.0 / beta as f64)
 }
 
 /// Bulyan aggregate of `x` given the selection from [`bulyan_select`].
@@ -46,5 +57,8 @@ pub(crate) fn bulyan_aggregate<T: Float>(
     f: usize,
 ) -> Vec<T> {
     let beta = selected.len() - 2 * f;
+    if selected.len() <= network::MAX_N {
+        return network::closest_to_median_mean(x, selected, beta);
+    }
     per_coordinate(x, selected, |v| closest_to_median_mean(v, beta))
 }

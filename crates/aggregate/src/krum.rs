@@ -14,6 +14,7 @@
 
 use crate::float::Float;
 use crate::matrix::Vectors;
+use rayon::prelude::*;
 
 /// Krum scores of the candidates `set` (indices into the `n x n` distance matrix `dist`).
 pub(crate) fn scores(dist: &[f64], n: usize, set: &[usize], f: usize) -> Vec<f64> {
@@ -76,14 +77,26 @@ pub(crate) fn multi_krum_select<T: Float>(
     ranked(x, &all, &s).into_iter().take(m).collect()
 }
 
-/// Mean of the vectors `rows`, accumulated in `f64`.
+/// Mean of the vectors `rows`, accumulated in `f64`, parallel over coordinate chunks.
 pub(crate) fn mean_of_rows<T: Float>(x: Vectors<'_, T>, rows: &[usize]) -> Vec<T> {
-    let mut acc = vec![0.0f64; x.d()];
-    for &i in rows {
-        for (a, v) in acc.iter_mut().zip(x.row(i)) {
-            *a += v.to_f64();
-        }
-    }
+    const CHUNK: usize = 4096;
     let scale = 1.0 / rows.len().max(1) as f64;
-    acc.into_iter().map(|a| T::from_f64(a * scale)).collect()
+    let mut out = vec![T::ZERO; x.d()];
+    out.par_chunks_mut(CHUNK).enumerate().for_each_init(
+        Vec::new,
+        |acc: &mut Vec<f64>, (c, chunk)| {
+            let c0 = c * CHUNK;
+            acc.clear();
+            acc.resize(chunk.len(), 0.0);
+            for &i in rows {
+                for (a, v) in acc.iter_mut().zip(&x.row(i)[c0..]) {
+                    *a += v.to_f64();
+                }
+            }
+            for (o, a) in chunk.iter_mut().zip(acc.iter()) {
+                *o = T::from_f64(a * scale);
+            }
+        },
+    );
+    out
 }

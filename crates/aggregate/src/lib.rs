@@ -9,7 +9,8 @@
 //! Entry point: [`aggregate`]`(rule, vectors, f, &options)`. Each rule's requirement on `n` and
 //! `f` is in the table in [`rule`]; a configuration that breaks it is refused with
 //! [`AggregateError::Requirement`], and NaN/infinite inputs with [`AggregateError::NonFinite`].
-//! [`parse_vectors`] reads the CLI's JSON or CSV input.
+//! [`parse_vectors`] reads the CLI's JSON or CSV input; [`aggregate_input`] is the whole
+//! `byzvote aggregate` command minus argument parsing.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -17,6 +18,7 @@
 
 mod aggregate;
 mod bulyan;
+pub mod cli;
 mod clipping;
 mod coordinate;
 mod distances;
@@ -24,12 +26,13 @@ pub mod error;
 pub mod float;
 mod geomed;
 mod krum;
-mod network;
 pub mod matrix;
+mod network;
 pub mod parse;
 pub mod rule;
 
 pub use aggregate::{Aggregate, aggregate, aggregate_rows};
+pub use cli::{CliError, Report, aggregate_input};
 pub use error::{AggregateError, ParseError};
 pub use float::Float;
 pub use geomed::Convergence;

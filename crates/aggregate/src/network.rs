@@ -68,20 +68,21 @@ fn sort_tile<T: Float>(tile: &mut [T], pairs: &[(usize, usize)]) {
 
 /// For every tile of `LANES` coordinates, sorts the `n` values of each coordinate and hands
 /// the sorted tile (`n` rows of `LANES`) and the output chunk (its first `out.len()` lanes are
-/// real coordinates) to `finish`. Requires `x.n() <= MAX_N`.
-pub(crate) fn sorted_tiles<T, F>(x: Vectors<'_, T>, finish: F) -> Vec<T>
+/// real coordinates) to `finish`. Sorts the vectors `rows` (indices into `x`); requires
+/// `rows.len() <= MAX_N`.
+pub(crate) fn sorted_tiles<T, F>(x: Vectors<'_, T>, rows: &[usize], finish: F) -> Vec<T>
 where
     T: Float,
     F: Fn(&[T], &mut [T]) + Sync,
 {
-    let (n, d) = (x.n(), x.d());
+    let (n, d) = (rows.len(), x.d());
     let pairs = batcher(n);
     let mut out = vec![T::ZERO; d];
     let body = |tile: &mut Vec<T>, (t, chunk): (usize, &mut [T])| {
         let (c0, w) = (t * LANES, chunk.len());
         tile.resize(n * LANES, T::ZERO);
-        for i in 0..n {
-            let dst = &mut tile[i * LANES..(i + 1) * LANES];
+        for (slot, &i) in rows.iter().enumerate() {
+            let dst = &mut tile[slot * LANES..(slot + 1) * LANES];
             dst[..w].copy_from_slice(&x.row(i)[c0..c0 + w]);
             dst[w..].fill(T::ZERO);
         }
@@ -106,7 +107,8 @@ where
 pub(crate) fn median<T: Float>(x: Vectors<'_, T>) -> Vec<T> {
     let n = x.n();
     let half = T::from_f64(0.5);
-    sorted_tiles(x, |tile, out| {
+    let all: Vec<usize> = (0..n).collect();
+    sorted_tiles(x, &all, |tile, out| {
         let upper = &tile[(n / 2) * LANES..];
         if n % 2 == 1 {
             out.copy_from_slice(&upper[..out.len()]);
@@ -123,7 +125,8 @@ pub(crate) fn median<T: Float>(x: Vectors<'_, T>) -> Vec<T> {
 pub(crate) fn trimmed_mean<T: Float>(x: Vectors<'_, T>, f: usize) -> Vec<T> {
     let n = x.n();
     let scale = T::from_f64(1.0 / (n - 2 * f) as f64);
-    sorted_tiles(x, |tile, out| {
+    let all: Vec<usize> = (0..n).collect();
+    sorted_tiles(x, &all, |tile, out| {
         out.fill(T::ZERO);
         for row in tile.chunks_exact(LANES).take(n - f).skip(f) {
             for (o, v) in out.iter_mut().zip(row) {
@@ -132,6 +135,43 @@ pub(crate) fn trimmed_mean<T: Float>(x: Vectors<'_, T>, f: usize) -> Vec<T> {
         }
         for o in out.iter_mut() {
             *o = *o * scale;
+        }
+    })
+}
+
+/// Bulyan's coordinate step through the network: per coordinate, the mean of the `beta` of the
+/// `rows` values closest to their median. In sorted order those form a window around the
+/// median; it is found by dropping, `len - beta` times, whichever end is farther from the
+/// median (the upper one on a tie, so the result depends only on the values).
+pub(crate) fn closest_to_median_mean<T: Float>(
+    x: Vectors<'_, T>,
+    rows: &[usize],
+    beta: usize,
+) -> Vec<T> {
+    let k = rows.len();
+    let half = T::from_f64(0.5);
+    let scale = T::from_f64(1.0 / beta as f64);
+    sorted_tiles(x, rows, |tile, out| {
+        let at = |r: usize, j: usize| tile[r * LANES + j];
+        for (j, o) in out.iter_mut().enumerate() {
+            let med = if k % 2 == 1 {
+                at(k / 2, j)
+            } else {
+                (at(k / 2 - 1, j) + at(k / 2, j)) * half
+            };
+            let (mut lo, mut hi) = (0, k - 1);
+            while hi + 1 - lo > beta {
+                if med - at(lo, j) > at(hi, j) - med {
+                    lo += 1;
+                } else {
+                    hi -= 1;
+                }
+            }
+            let mut sum = T::ZERO;
+            for r in lo..=hi {
+                sum += at(r, j);
+            }
+            *o = sum * scale;
         }
     })
 }

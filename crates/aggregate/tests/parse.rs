@@ -91,3 +91,35 @@ fn malformed_documents_are_rejected() {
     assert_eq!("csv".parse::<Format>(), Ok(Format::Csv));
     assert!("xml".parse::<Format>().is_err());
 }
+
+#[test]
+fn the_command_reports_rule_f_and_selection() {
+    use byzvote_aggregate::{CliError, Options, Rule, aggregate_input};
+    let input = "[[1, 2], [1.1, 2.1], [0.9, 1.9], [1.05, 2.05], [100, -100]]";
+    let report = aggregate_input(input, Format::Json, Rule::Krum, 1, &Options::default()).unwrap();
+    assert_eq!(
+        (report.rule, report.f, report.n, report.d),
+        (Rule::Krum, 1, 5, 2)
+    );
+    assert!(!report.selected.as_ref().unwrap().contains(&4));
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["rule"], "krum");
+
+    let err =
+        aggregate_input(input, Format::Json, Rule::Bulyan, 1, &Options::default()).unwrap_err();
+    assert!(matches!(err, CliError::Aggregate(_)));
+    assert!(
+        err.to_string()
+            .contains("bulyan requires n >= 4f + 3, but n = 5 and f = 1"),
+        "{err}"
+    );
+    let err = aggregate_input(
+        "[[1], [2, 3]]",
+        Format::Json,
+        Rule::Mean,
+        0,
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, CliError::Parse(_)), "{err}");
+}

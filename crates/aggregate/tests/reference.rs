@@ -189,15 +189,73 @@ fn aggregate_rows_f64(
 fn selection_path_matches_naive_for_large_n() {
     let (n, d, f) = (301usize, 7usize, 60usize);
     let rows: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..d).map(|j| (((i * 7919 + j * 104_729) % 1009) as f64) - 500.0).collect())
+        .map(|i| {
+            (0..d)
+                .map(|j| (((i * 7919 + j * 104_729) % 1009) as f64) - 500.0)
+                .collect()
+        })
         .collect();
     let m = Matrix::from_rows(&rows).unwrap();
-    let med = aggregate(Rule::Median, m.view(), f, &Options::default()).unwrap().vector;
+    let med = aggregate(Rule::Median, m.view(), f, &Options::default())
+        .unwrap()
+        .vector;
     assert!(close(&med, &naive_median(&rows), 1e-12));
-    let tm = aggregate(Rule::TrimmedMean, m.view(), f, &Options::default()).unwrap().vector;
+    let tm = aggregate(Rule::TrimmedMean, m.view(), f, &Options::default())
+        .unwrap()
+        .vector;
     assert!(close(&tm, &naive_trimmed(&rows, f), 1e-12));
     let even: Vec<Vec<f64>> = rows[..300].to_vec();
     let m = Matrix::from_rows(&even).unwrap();
-    let med = aggregate(Rule::Median, m.view(), f, &Options::default()).unwrap().vector;
+    let med = aggregate(Rule::Median, m.view(), f, &Options::default())
+        .unwrap()
+        .vector;
     assert!(close(&med, &naive_median(&even), 1e-12));
+}
+
+/// Bulyan's coordinate step: the mean of the beta values closest to the median, computed here
+/// by brute force over the rows Bulyan selected; both the network path (theta <= 256) and the
+/// sort path (theta > 256) must agree with it.
+#[test]
+#[allow(clippy::needless_range_loop)]
+fn bulyan_matches_brute_force_on_its_selection() {
+    for (n, f, d) in [(11usize, 2usize, 300usize), (15, 3, 5), (300, 10, 3)] {
+        let rows: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                (0..d)
+                    .map(|j| (((i * 7919 + j * 104_729 + i * j) % 2003) as f64) * 0.37 - 300.0)
+                    .collect()
+            })
+            .collect();
+        let m = Matrix::from_rows(&rows).unwrap();
+        let out = aggregate(Rule::Bulyan, m.view(), f, &Options::default()).unwrap();
+        let selected = out.selected.unwrap();
+        assert_eq!(selected.len(), n - 2 * f);
+        let beta = n - 4 * f;
+        for j in 0..d {
+            let mut c: Vec<f64> = selected.iter().map(|&i| rows[i][j]).collect();
+            c.sort_by(f64::total_cmp);
+            let k = c.len();
+            let med = if k % 2 == 1 {
+                c[k / 2]
+            } else {
+                0.5 * (c[k / 2 - 1] + c[k / 2])
+            };
+            // Brute force: the best window of beta consecutive sorted values by the largest
+            // distance to the median (ties may pick another window of equal quality).
+            let best = (0..=k - beta)
+                .map(|s| (med - c[s]).max(c[s + beta - 1] - med))
+                .fold(f64::MAX, f64::min);
+            let windows: Vec<f64> = (0..=k - beta)
+                .filter(|&s| (med - c[s]).max(c[s + beta - 1] - med) == best)
+                .map(|s| c[s..s + beta].iter().sum::<f64>() / beta as f64)
+                .collect();
+            assert!(
+                windows
+                    .iter()
+                    .any(|w| (w - out.vector[j]).abs() <= 1e-9 * (1.0 + w.abs())),
+                "n = {n}, f = {f}, coordinate {j}: {} not in {windows:?}",
+                out.vector[j]
+            );
+        }
+    }
 }
