@@ -18,8 +18,8 @@
 //!   from zero to the mode's decimals, printed with exactly that many decimals.
 //! * **json**: see [`crate::canonical::json`]: the first JSON value, re-encoded canonically.
 
-pub(crate) mod json;
-pub(crate) mod number;
+pub mod json;
+pub mod number;
 
 use crate::mode::Mode;
 use serde::{Deserialize, Serialize};
@@ -129,12 +129,12 @@ fn exact(raw: &str) -> Result<String, CanonError> {
         let before = s.len();
         s = s.trim_end_matches(['.', '!', '?']).trim().to_string();
         let mut chars = s.chars();
-        if let (Some(first), Some(last)) = (chars.next(), chars.next_back()) {
-            if QUOTE_PAIRS.contains(&(first, last)) {
-                s = s[first.len_utf8()..s.len() - last.len_utf8()]
-                    .trim()
-                    .to_string();
-            }
+        if let (Some(first), Some(last)) = (chars.next(), chars.next_back())
+            && QUOTE_PAIRS.contains(&(first, last))
+        {
+            s = s[first.len_utf8()..s.len() - last.len_utf8()]
+                .trim()
+                .to_string();
         }
         if s.len() == before {
             break;

@@ -9,6 +9,7 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+#![warn(missing_docs)]
 
 pub mod canonical;
 pub mod commit;
@@ -34,3 +35,4 @@ pub use record::{DecisionRecord, OutcomeKind, answer_digest};
 pub use request::{Message, Request, RequestError, Role};
 pub use signed::{SignedCommit, SignedReveal};
 pub use tally::{Class, Outcome, Tally, tally};
+pub use vote::{Action, Phase, Timeouts, Vote};

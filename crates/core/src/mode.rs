@@ -1,7 +1,7 @@
 //! How a request's answers are compared: the task kind.
 //!
 //! The CLI and HTTP syntax is a short string: `exact`, `class:a,b,c`, `number:2`, `json`.
-//! [`Mode`] parses it ([`FromStr`]), prints it back ([`Display`]) and serialises as that string
+//! [`Mode`] parses it ([`FromStr`]), prints it back ([`Display`](std::fmt::Display)) and serialises as that string
 //! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json; 4 and 5 are
 //! reserved for `semantic` and `pick-best`) followed by the variant's fields.
 

@@ -201,7 +201,7 @@ mod tests {
                 assert!(2 * b.quorum() > b.n(), "two disjoint quorums, m={m}");
             }
             let b = Bounds::for_committee(m).unwrap();
-            assert!(b.n() >= 3 * b.f() + 1);
+            assert!(b.n() > 3 * b.f());
             // A quorum contains at least f+1 honest members.
             assert!(b.quorum() - b.f() >= b.weak());
             // Liveness: the honest members alone form a quorum.

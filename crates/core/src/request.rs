@@ -254,7 +254,8 @@ mod tests {
     fn validate_table() {
         let ok = sample();
         assert_eq!(ok.validate(), Ok(()));
-        let cases: Vec<(fn(&mut Request), RequestError)> = vec![
+        type Case = (fn(&mut Request), RequestError);
+        let cases: Vec<Case> = vec![
             (|r| r.messages.clear(), RequestError::NoMessages),
             (
                 |r| r.messages[1].content = "  ".into(),

@@ -1,1 +1,401 @@
-//! todo
+//! The per-request vote: a pure state machine over finalized blocks (DESIGN §2 steps 3-5).
+//!
+//! Inputs are method calls made by the node while it applies a finalized block: one
+//! [`Vote::on_commit`] / [`Vote::on_reveal`] per transaction in block order (signatures already
+//! checked), then [`Vote::on_block_end`] with the block's height and timestamp. Outputs are the
+//! returned [`Action`]s. Because every honest node feeds the same finalized blocks in the same
+//! order, every honest node emits the same actions and the same [`DecisionRecord`]. Time is only
+//! ever a block timestamp, never a local clock.
+//!
+//! # Rules
+//!
+//! Let `m` = committee size, `q` = `bounds.quorum()`, `t0` = timestamp of the block holding the
+//! request, `commit_deadline = t0 + timeouts.commit`, `hard_deadline = commit_deadline +
+//! timeouts.reveal`.
+//!
+//! 1. **Commits.** Commits for another request or from non-members are ignored. A member's first
+//!    commit stands. A second, different commit from the same member is
+//!    [`Evidence::Equivocation`] (emitted once per member); an identical one is a duplicate.
+//! 2. **Closing the commitment set**, checked at the end of each block while open:
+//!    * all `m` members have committed → close; or
+//!    * the block timestamp `>= commit_deadline` and at least `q` have committed → close.
+//!
+//!    Never at the first `q` commits before the deadline: one Byzantine member among them would
+//!    leave the honest ones short of a quorum while a slower honest member is shut out. On close,
+//!    [`Action::CloseCommits`] names the closed set (the members that committed, who should now
+//!    reveal) and each committee member outside it gets [`Evidence::NeverCommitted`]. Commits
+//!    after close are ignored.
+//! 3. **Too few commits.** If the set is still open at a block with timestamp `>= hard_deadline`,
+//!    the vote decides `no_agreement` with nothing counted (missing members get
+//!    `NeverCommitted`).
+//! 4. **Reveals.** A reveal that does not open its member's commit is [`Evidence::BadReveal`] and is
+//!    not counted; the member's later reveals are ignored. A reveal that arrives before its
+//!    member's commit is held (one per member) and checked when the commit arrives; if the set
+//!    closes without that member, it is dropped. Reveals before the close are kept and counted
+//!    (a member with a commit before close is necessarily in the closed set).
+//! 5. **Decision**, at the end of a block once the set is closed: when every closed member has
+//!    revealed (validly or with `BadReveal`), or when the timestamp `>=` close time +
+//!    `timeouts.reveal`. Closed members without a reveal get [`Evidence::NeverRevealed`]; the
+//!    tally ([`crate::tally()`]) over the valid reveals of closed members gives the
+//!    [`DecisionRecord`], with `height` = this block's height.
+//!
+//! Every action is emitted exactly once; after the decision every input is ignored.
+
+use crate::{
+    canonical::Canonical,
+    commit::{Commit, MemberId, Reveal},
+    evidence::Evidence,
+    quorum::Bounds,
+    record::DecisionRecord,
+    request::Request,
+    tally::tally,
+};
+use commonware_cryptography::sha256::Digest;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
+
+/// How long each phase may last, measured between finalized block timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the request's block to the commit deadline.
+    pub commit: Duration,
+    /// From the close of the commitment set to the reveal deadline (also the extra time after the
+    /// commit deadline before a vote without a quorum of commits gives up).
+    pub reveal: Duration,
+}
+
+/// Where a vote is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Collecting commits.
+    Committing,
+    /// The commitment set is closed; collecting reveals.
+    Revealing,
+    /// Decided; inputs are ignored.
+    Decided,
+}
+
+/// What the node must do after feeding an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The commitment set closed: these committed members should now reveal.
+    CloseCommits {
+        /// The closed set, ascending.
+        members: Vec<MemberId>,
+    },
+    /// Record evidence against a member.
+    Evidence(Evidence),
+    /// The vote is decided: certify this record.
+    Decide(DecisionRecord),
+}
+
+#[derive(Debug, Clone)]
+struct Closed {
+    members: Vec<MemberId>,
+    at_ms: u64,
+}
+
+/// The state of one vote. See the module documentation for the rules.
+#[derive(Debug, Clone)]
+pub struct Vote {
+    request: Request,
+    id: Digest,
+    committee: Vec<MemberId>,
+    bounds: Bounds,
+    started_ms: u64,
+    timeouts: Timeouts,
+    epoch: u64,
+    commits: BTreeMap<MemberId, Digest>,
+    equivocators: BTreeSet<MemberId>,
+    early: BTreeMap<MemberId, Reveal>,
+    closed: Option<Closed>,
+    valid: BTreeMap<MemberId, Canonical>,
+    bad: BTreeSet<MemberId>,
+    decision: Option<DecisionRecord>,
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Vote {
+    /// A vote on `request` (whose id is `id`) by `committee` (sorted and deduplicated here),
+    /// started by the finalized block with timestamp `started_ms`. The epoch is 0 unless set with
+    /// [`Vote::with_epoch`].
+    pub fn new(
+        request: Request,
+        id: Digest,
+        committee: Vec<MemberId>,
+        bounds: Bounds,
+        started_ms: u64,
+        timeouts: Timeouts,
+    ) -> Self {
+        let committee = committee
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Self {
+            request,
+            id,
+            committee,
+            bounds,
+            started_ms,
+            timeouts,
+            epoch: 0,
+            commits: BTreeMap::new(),
+            equivocators: BTreeSet::new(),
+            early: BTreeMap::new(),
+            closed: None,
+            valid: BTreeMap::new(),
+            bad: BTreeSet::new(),
+            decision: None,
+        }
+    }
+
+    /// Sets the epoch written into the decision record.
+    pub fn with_epoch(mut self, epoch: u64) -> Self {
+        self.epoch = epoch;
+        self
+    }
+
+    /// Feeds one finalized commit (signature already checked by the caller).
+    pub fn on_commit(&mut self, commit: Commit) -> Vec<Action> {
+        if self.decision.is_some()
+            || self.closed.is_some()
+            || !self.concerns(commit.request, commit.member)
+        {
+            return Vec::new();
+        }
+        let member = commit.member;
+        match self.commits.get(&member) {
+            Some(first) if *first == commit.digest => Vec::new(),
+            Some(first) => {
+                let first = *first;
+                if self.equivocators.insert(member) {
+                    vec![Action::Evidence(Evidence::Equivocation {
+                        member,
+                        request: self.id,
+                        first,
+                        second: commit.digest,
+                    })]
+                } else {
+                    Vec::new()
+                }
+            }
+            None => {
+                self.commits.insert(member, commit.digest);
+                match self.early.remove(&member) {
+                    Some(reveal) => self.check_reveal(reveal, &commit),
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// Feeds one finalized reveal (signature already checked by the caller).
+    pub fn on_reveal(&mut self, reveal: Reveal) -> Vec<Action> {
+        let member = reveal.member;
+        if self.decision.is_some()
+            || !self.concerns(reveal.request, member)
+            || self.valid.contains_key(&member)
+            || self.bad.contains(&member)
+        {
+            return Vec::new();
+        }
+        match self.commits.get(&member) {
+            Some(digest) => {
+                let commit = Commit {
+                    request: self.id,
+                    member,
+                    digest: *digest,
+                };
+                self.check_reveal(reveal, &commit)
+            }
+            None => {
+                if self.closed.is_none() {
+                    self.early.entry(member).or_insert(reveal);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Called once per finalized block, after its transactions.
+    pub fn on_block_end(&mut self, height: u64, timestamp_ms: u64) -> Vec<Action> {
+        if self.decision.is_some() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if self.closed.is_none() {
+            let committed = self.commits.len();
+            let all = committed == self.committee.len();
+            let past_deadline = timestamp_ms >= self.commit_deadline_ms();
+            if all || (past_deadline && self.bounds.is_quorum(committed)) {
+                self.close(timestamp_ms, &mut out);
+            } else if timestamp_ms >= self.hard_deadline_ms() {
+                self.blame_uncommitted(&mut out);
+                self.decide(height, &BTreeMap::new(), &mut out);
+                return out;
+            } else {
+                return out;
+            }
+        }
+        let Some(closed) = &self.closed else {
+            return out;
+        };
+        let revealed = |m: &MemberId| self.valid.contains_key(m) || self.bad.contains(m);
+        let all_revealed = closed.members.iter().all(revealed);
+        let deadline = closed.at_ms.saturating_add(ms(self.timeouts.reveal));
+        if all_revealed || timestamp_ms >= deadline {
+            let missing: Vec<MemberId> = closed
+                .members
+                .iter()
+                .copied()
+                .filter(|m| !revealed(m))
+                .collect();
+            let counted: BTreeMap<MemberId, Canonical> = closed
+                .members
+                .iter()
+                .filter_map(|m| self.valid.get(m).map(|c| (*m, c.clone())))
+                .collect();
+            for member in missing {
+                out.push(Action::Evidence(Evidence::NeverRevealed {
+                    member,
+                    request: self.id,
+                }));
+            }
+            self.decide(height, &counted, &mut out);
+        }
+        out
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        match (&self.decision, &self.closed) {
+            (Some(_), _) => Phase::Decided,
+            (None, Some(_)) => Phase::Revealing,
+            (None, None) => Phase::Committing,
+        }
+    }
+
+    /// The request id.
+    pub fn id(&self) -> Digest {
+        self.id
+    }
+
+    /// The request.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// The committee, ascending.
+    pub fn committee(&self) -> &[MemberId] {
+        &self.committee
+    }
+
+    /// The closed commitment set, once closed.
+    pub fn closed_set(&self) -> Option<&[MemberId]> {
+        self.closed.as_ref().map(|c| c.members.as_slice())
+    }
+
+    /// The decision, once decided.
+    pub fn decision(&self) -> Option<&DecisionRecord> {
+        self.decision.as_ref()
+    }
+
+    /// `started + timeouts.commit`.
+    pub fn commit_deadline_ms(&self) -> u64 {
+        self.started_ms.saturating_add(ms(self.timeouts.commit))
+    }
+
+    /// `started + timeouts.commit + timeouts.reveal`: the latest a vote without a quorum of
+    /// commits gives up.
+    pub fn hard_deadline_ms(&self) -> u64 {
+        self.commit_deadline_ms()
+            .saturating_add(ms(self.timeouts.reveal))
+    }
+
+    /// The block timestamp at which this vote would next act on its own (close or decide) if no
+    /// more transactions arrive; `None` once decided. A node that holds back empty blocks while
+    /// idle must still finalize a block at or after this time.
+    pub fn next_deadline_ms(&self) -> Option<u64> {
+        if self.decision.is_some() {
+            return None;
+        }
+        Some(match &self.closed {
+            Some(c) => c.at_ms.saturating_add(ms(self.timeouts.reveal)),
+            None if self.bounds.is_quorum(self.commits.len()) => self.commit_deadline_ms(),
+            None => self.hard_deadline_ms(),
+        })
+    }
+
+    fn concerns(&self, request: Digest, member: MemberId) -> bool {
+        request == self.id && self.committee.binary_search(&member).is_ok()
+    }
+
+    fn check_reveal(&mut self, reveal: Reveal, commit: &Commit) -> Vec<Action> {
+        let member = reveal.member;
+        if reveal.opens(commit) {
+            self.valid.insert(member, reveal.canonical);
+            Vec::new()
+        } else {
+            self.bad.insert(member);
+            vec![Action::Evidence(Evidence::BadReveal {
+                member,
+                request: self.id,
+            })]
+        }
+    }
+
+    fn close(&mut self, timestamp_ms: u64, out: &mut Vec<Action>) {
+        let members: Vec<MemberId> = self.commits.keys().copied().collect();
+        self.early.clear();
+        out.push(Action::CloseCommits {
+            members: members.clone(),
+        });
+        self.closed = Some(Closed {
+            members,
+            at_ms: timestamp_ms,
+        });
+        self.blame_uncommitted(out);
+    }
+
+    fn blame_uncommitted(&self, out: &mut Vec<Action>) {
+        for &member in &self.committee {
+            if !self.commits.contains_key(&member) {
+                out.push(Action::Evidence(Evidence::NeverCommitted {
+                    member,
+                    request: self.id,
+                }));
+            }
+        }
+    }
+
+    fn decide(
+        &mut self,
+        height: u64,
+        counted: &BTreeMap<MemberId, Canonical>,
+        out: &mut Vec<Action>,
+    ) {
+        let t = tally(self.bounds, &self.committee, counted);
+        let record = DecisionRecord::from_tally(
+            self.id,
+            self.request.tier,
+            self.request.mode.clone(),
+            &self.committee,
+            &t,
+            height,
+            self.epoch,
+        );
+        self.decision = Some(record.clone());
+        out.push(Action::Decide(record));
+    }
+}
+
+#[cfg(test)]
+mod prop;
+#[cfg(test)]
+mod tests;

@@ -22,10 +22,10 @@ pub(crate) fn canonical(raw: &str) -> Result<String, CanonError> {
 }
 
 fn find(raw: &str) -> Option<Value> {
-    if let Some(fenced) = fence(raw) {
-        if let Ok(v) = serde_json::from_str::<Value>(fenced.trim()) {
-            return Some(v);
-        }
+    if let Some(fenced) = fence(raw)
+        && let Ok(v) = serde_json::from_str::<Value>(fenced.trim())
+    {
+        return Some(v);
     }
     if let Ok(v) = serde_json::from_str::<Value>(raw.trim()) {
         return Some(v);

@@ -134,7 +134,8 @@ fn layout_matches_the_documentation() {
 #[test]
 fn decode_rejects_broken_invariants() {
     let base = fixtures()[0].1.clone();
-    let breaks: Vec<(&str, fn(&mut DecisionRecord))> = vec![
+    type Break = (&'static str, fn(&mut DecisionRecord));
+    let breaks: Vec<Break> = vec![
         ("answer changed", |r| r.answer = Some("no".into())),
         ("digest dropped", |r| r.answer_digest = None),
         ("no agreement with answer", |r| {
