@@ -23,7 +23,7 @@
 use crate::{
     canonical::{Canonical, MAX_CANONICAL},
     namespace::BYZVOTE_COMMITMENT,
-    wire::{read_str, str_size, write_str},
+    wire::{hex_digest, read_str, str_size, write_str},
 };
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, FixedSize, Read, ReadExt, Write};
@@ -100,14 +100,17 @@ pub fn commitment(
     ])
 }
 
-/// A member's commitment for one request (signed as [`crate::SignedCommit`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A member's commitment for one request (signed as [`crate::SignedCommit`]). Serde: digests as
+/// hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Commit {
     /// The request id.
+    #[serde(with = "hex_digest")]
     pub request: Digest,
     /// Who commits.
     pub member: MemberId,
     /// The commitment ([`commitment`]).
+    #[serde(with = "hex_digest")]
     pub digest: Digest,
 }
 
@@ -122,10 +125,12 @@ impl Commit {
     }
 }
 
-/// A member's opening of its commitment (signed as [`crate::SignedReveal`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A member's opening of its commitment (signed as [`crate::SignedReveal`]). Serde: digest and
+/// salt as hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reveal {
     /// The request id.
+    #[serde(with = "hex_digest")]
     pub request: Digest,
     /// Who reveals.
     pub member: MemberId,

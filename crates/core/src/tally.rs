@@ -10,10 +10,11 @@
 //! sorted by size (largest first), then by answer bytes; member lists are sorted ascending.
 
 use crate::{canonical::Canonical, commit::MemberId, quorum::Bounds};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Members who revealed the same answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Class {
     /// The shared canonical answer.
     pub answer: Canonical,
@@ -21,8 +22,10 @@ pub struct Class {
     pub members: Vec<MemberId>,
 }
 
-/// The result of a vote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The result of a vote. Serde: `{"outcome":"agreed","answer":…,"supporters":[…]}` or
+/// `{"outcome":"no_agreement"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// One class reached the quorum.
     Agreed {
@@ -36,7 +39,7 @@ pub enum Outcome {
 }
 
 /// The full breakdown of a vote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     /// The outcome.
     pub outcome: Outcome,
