@@ -128,7 +128,11 @@ impl AnthropicConfig {
     }
 }
 
-/// An Anthropic Messages API backend.
+/// An Anthropic Messages API backend (`POST {base_url}/v1/messages`).
+///
+/// System messages are joined into the top-level `system`; the answer is the
+/// concatenation of the `text` blocks; prompt tokens include cache reads and writes.
+/// No seed exists in this API: deterministic prompts get `temperature: 0` only.
 #[derive(Debug)]
 pub struct Anthropic {
     info: BackendInfo,

@@ -1,5 +1,5 @@
-//! A local program as a model: the prompt goes to its stdin (format in [`crate::render`]
-//! docs), the answer is its stdout.
+//! A local program as a model: the prompt goes to its stdin (format at
+//! [`crate::render_text`]), the answer is its stdout.
 //!
 //! The program runs in its own process group, so that on a timeout the whole group —
 //! a wrapper script and the inference it started — is killed, not just the script: a
@@ -136,6 +136,12 @@ impl CommandConfig {
 }
 
 /// A backend that runs a local program once per prompt.
+///
+/// The prompt is written to stdin as [`crate::render_text`] describes; the answer is
+/// stdout with trailing newlines removed. Token usage is reported as zero. The program
+/// runs in its own process group, killed as a whole on a timeout. It gets
+/// `BYZVOTE_MAX_TOKENS`, `BYZVOTE_SEED` and `BYZVOTE_DETERMINISTIC` (`1`/`0`) in its
+/// environment. A non-zero exit is a [`ModelError::Local`] quoting stderr's last lines.
 #[derive(Debug)]
 pub struct Command {
     info: BackendInfo,

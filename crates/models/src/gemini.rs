@@ -134,7 +134,13 @@ impl GeminiConfig {
     }
 }
 
-/// A Google Gemini backend.
+/// A Google Gemini backend (`POST {base_url}/v1beta/models/{model}:generateContent`).
+///
+/// The key goes in `x-goog-api-key`; system messages become `systemInstruction`;
+/// deterministic prompts get `temperature: 0` and `seed` (31 bits of the prompt's
+/// seed); thought parts are dropped from the answer but their tokens are counted as
+/// completion tokens; a `RetryInfo.retryDelay` in a 429 body is honoured like
+/// `Retry-After`.
 #[derive(Debug)]
 pub struct Gemini {
     info: BackendInfo,

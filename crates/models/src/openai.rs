@@ -154,7 +154,13 @@ impl OpenAiConfig {
     }
 }
 
-/// An OpenAI-compatible chat-completions backend.
+/// An OpenAI-compatible chat-completions backend (`POST {base_url}/chat/completions`).
+///
+/// Deterministic prompts are sent with `temperature: 0` and `seed` (the prompt's seed
+/// with its top bit cleared: servers read it as a signed 64-bit integer). Failures:
+/// 4xx other than 408/429 → [`ModelError::Rejected`] with the server's message;
+/// 408/429/5xx/connection errors are retried, then [`ModelError::Unavailable`]; the
+/// configured `timeout` covers the whole call → [`ModelError::Timeout`].
 #[derive(Debug)]
 pub struct OpenAi {
     info: BackendInfo,

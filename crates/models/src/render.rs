@@ -1,33 +1,29 @@
-//! How a [`Prompt`] is written to a local program's stdin.
-//!
-//! # Text format (`input = "text"`, the default)
-//!
-//! A prompt that is exactly one user message is written verbatim, so that any program
-//! that reads a question on stdin works unchanged (`ollama run`, `llm`, a shell script).
-//! Any other prompt is written as blocks, each a header line `### <role>` (`system`,
-//! `user` or `assistant`), the message's text, and a blank line; unless the last
-//! message is the assistant's own (a prefill), the text ends with `### assistant\n`,
-//! the cue to answer:
-//!
-//! ```text
-//! ### system
-//! Answer with one word.
-//!
-//! ### user
-//! Is 17 prime?
-//!
-//! ### assistant
-//! ```
-//!
-//! # JSON format (`input = "json"`)
-//!
-//! One line, `{"messages":[{"role":"user","content":"…"}],"max_tokens":256,
-//! "deterministic":true,"seed":0}`, then a newline: for wrappers that need the roles
-//! or the generation settings exactly.
+//! How a [`Prompt`] is written to a local program's stdin; see [`render_text`].
 
 use crate::{Message, Prompt, Role};
 
-/// The text format described in the module docs.
+/// Renders messages for a command backend with `input = "text"` (the default).
+///
+/// A prompt that is exactly one user message is written verbatim, so that any program
+/// that reads a question on stdin works unchanged (`ollama run`, `llm`, a shell script).
+/// Any other prompt is written as blocks, each a header line `### <role>` (`system`,
+/// `user` or `assistant`), the message's text, and a blank line; unless the last
+/// message is the assistant's own (a prefill), the text ends with `### assistant\n`,
+/// the cue to answer:
+///
+/// ```text
+/// ### system
+/// Answer with one word.
+///
+/// ### user
+/// Is 17 prime?
+///
+/// ### assistant
+/// ```
+///
+/// With `input = "json"` the program gets instead one line, `{"messages":[{"role":"user","content":"…"}],"max_tokens":256,
+/// "deterministic":true,"seed":0}`, then a newline: for wrappers that need the roles
+/// or the generation settings exactly.
 pub fn render_text(messages: &[Message]) -> String {
     if let [
         Message {
@@ -52,7 +48,7 @@ pub fn render_text(messages: &[Message]) -> String {
     text
 }
 
-/// The JSON format described in the module docs.
+/// The `input = "json"` line described at [`render_text`].
 pub(crate) fn render_json(prompt: &Prompt) -> String {
     #[derive(serde::Serialize)]
     struct Line<'a> {

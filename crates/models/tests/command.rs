@@ -114,3 +114,35 @@ async fn a_missing_program_is_a_config_error_with_a_hint() {
         "{error:?}"
     );
 }
+
+/// The whole process group dies, not only the direct child: a background `sleep`
+/// holds a FIFO open, and the FIFO reaches end-of-file only once every holder is gone.
+/// The kill is triggered by the output limit (`yes` floods stdout), which can only
+/// happen after the script has opened the FIFO and started `sleep`.
+#[cfg(unix)]
+#[tokio::test]
+async fn killing_takes_the_whole_process_group() {
+    use tokio::io::AsyncReadExt;
+
+    let fifo = std::env::temp_dir().join(format!("byzvote-models-group-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let mut reader = tokio::net::unix::pipe::OpenOptions::new()
+        .open_receiver(&fifo)
+        .unwrap();
+    let mut config = sh(&format!("exec 3>'{}'; sleep 30 >&3 & yes", fifo.display()));
+    config.max_output_bytes = 1000;
+    let error = ask(&config, &Prompt::user("q")).await.unwrap_err();
+    assert!(
+        matches!(&error, ModelError::Local(m) if m.contains("max_output_bytes")),
+        "{error:?}"
+    );
+    let mut rest = Vec::new();
+    let eof = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut rest)).await;
+    let _ = std::fs::remove_file(&fifo);
+    assert!(eof.is_ok(), "the background sleep survived the kill");
+}
