@@ -13,6 +13,7 @@
 
 pub mod canonical;
 pub mod commit;
+pub mod committee;
 pub mod evidence;
 pub mod mode;
 pub mod namespace;
@@ -28,6 +29,7 @@ pub use commonware_cryptography::sha256::Digest;
 
 pub use canonical::{CanonError, Canonical, MAX_CANONICAL, canonicalize};
 pub use commit::{Commit, MemberId, Reveal, Salt, commitment};
+pub use committee::{CommitteeError, select as select_committee};
 pub use evidence::Evidence;
 pub use mode::{Mode, ModeError};
 pub use quorum::{Bounds, QuorumError, Rule};

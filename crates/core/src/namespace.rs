@@ -30,6 +30,9 @@ pub const BYZVOTE_TX: &[u8] = b"_BYZVOTE_TX";
 /// Namespace for partial (per-share) threshold signatures exchanged before recovery.
 pub const BYZVOTE_PARTIAL: &[u8] = b"_BYZVOTE_PARTIAL";
 
+/// Prefix of the committee-selection hash (see [`crate::committee`]).
+pub const BYZVOTE_COMMITTEE: &[u8] = b"_BYZVOTE_COMMITTEE";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +47,7 @@ mod tests {
             BYZVOTE_DECISION,
             BYZVOTE_TX,
             BYZVOTE_PARTIAL,
+            BYZVOTE_COMMITTEE,
         ];
         for (i, a) in all.iter().enumerate() {
             for (j, b) in all.iter().enumerate() {
@@ -51,7 +55,9 @@ mod tests {
                     assert_ne!(a, b);
                     // BYZVOTE_COMMIT is a prefix of BYZVOTE_COMMITMENT, but they are never used
                     // in the same construction (signature vs. hash preimage).
-                    if !(a == &BYZVOTE_COMMIT && b == &BYZVOTE_COMMITMENT) {
+                    let commit_prefix = a == &BYZVOTE_COMMIT
+                        && (b == &BYZVOTE_COMMITMENT || b == &BYZVOTE_COMMITTEE);
+                    if !commit_prefix {
                         assert!(!b.starts_with(a), "{a:?} is a prefix of {b:?}");
                     }
                 }

@@ -27,6 +27,9 @@
 //! u64     epoch
 //! ```
 //!
+//! `testdata/rebuild_records.py` rebuilds the golden vectors from this description alone (Python
+//! standard library only), as an independent verifier would.
+//!
 //! Decoding enforces the invariants: `agreed` ⇔ an answer and its digest are present, the digest
 //! matches the answer, `supporters` is non-empty exactly when agreed, and every committee member
 //! is in exactly one of `supporters`, `dissenters`, `silent`.

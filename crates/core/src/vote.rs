@@ -40,6 +40,12 @@
 //!    [`DecisionRecord`], with `height` = this block's height.
 //!
 //! Every action is emitted exactly once; after the decision every input is ignored.
+//!
+//! # Recovery
+//!
+//! The state is a pure function of the finalized blocks since the request's block, so a node
+//! that restarts rebuilds a vote by replaying those blocks; it needs to persist only its own
+//! secrets (its answer and salt) before sending its commit.
 
 use crate::{
     canonical::Canonical,

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Independent check of the DecisionRecord byte layout documented in src/record.rs.
+
+Rebuilds each record's canonical encoding and signed message from its JSON form in records.json,
+using only the module documentation and the Python standard library, and compares them with the
+golden hex. Run: python3 crates/core/testdata/rebuild_records.py
+"""
+import hashlib
+import json
+import pathlib
+import struct
+import sys
+
+NAMESPACE = b"_BYZVOTE_DECISION"
+
+
+def varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def text(s: str) -> bytes:
+    b = s.encode("utf-8")
+    return varint(len(b)) + b
+
+
+def members(ms) -> bytes:
+    return varint(len(ms)) + b"".join(struct.pack(">I", m) for m in ms)
+
+
+def mode(s: str) -> bytes:
+    if s == "exact":
+        return b"\x00"
+    if s == "json":
+        return b"\x03"
+    kind, arg = s.split(":", 1)
+    if kind == "class":
+        labels = arg.split(",")
+        return b"\x01" + varint(len(labels)) + b"".join(text(l) for l in labels)
+    if kind == "number":
+        return b"\x02" + bytes([int(arg)])
+    raise ValueError(s)
+
+
+def encode(r) -> bytes:
+    out = bytes([1]) + bytes.fromhex(r["request"]) + bytes([r["tier"]]) + mode(r["mode"])
+    out += members(r["committee"])
+    out += bytes([0 if r["outcome"] == "agreed" else 1])
+    if r["answer"] is None:
+        out += b"\x00"
+    else:
+        out += b"\x01" + text(r["answer"])
+        assert hashlib.sha256(r["answer"].encode()).hexdigest() == r["answer_digest"]
+    out += b"\x00" if r["answer_digest"] is None else b"\x01" + bytes.fromhex(r["answer_digest"])
+    out += members(r["supporters"]) + members(r["dissenters"]) + members(r["silent"])
+    out += struct.pack(">QQ", r["height"], r["epoch"])
+    return out
+
+
+def main() -> int:
+    vectors = json.loads((pathlib.Path(__file__).parent / "records.json").read_text("utf-8"))
+    ok = True
+    for v in vectors:
+        enc = encode(v["record"])
+        signed = varint(len(NAMESPACE)) + NAMESPACE + enc
+        good = enc.hex() == v["encoding"] and signed.hex() == v["signed_message"]
+        ok &= good
+        print(("ok  " if good else "FAIL"), v["name"])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
