@@ -151,6 +151,12 @@ impl DecisionRecord {
         commonware_utils::union_unique(BYZVOTE_DECISION, &self.encode())
     }
 
+    /// Whether `answer_digest` is the digest of `answer` (both absent counts as matching). A
+    /// verifier that shows `answer` to a user must check this (decoding does).
+    pub fn answer_matches_digest(&self) -> bool {
+        self.answer.as_deref().map(answer_digest) == self.answer_digest
+    }
+
     /// Checks the invariants listed in the module doc; a message names the broken one.
     pub fn check(&self) -> Result<(), &'static str> {
         if !(1..=5).contains(&self.tier) {

@@ -63,6 +63,14 @@ impl Message {
         }
     }
 
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
+    }
+
     /// A system message.
     pub fn system(content: impl Into<String>) -> Self {
         Self {
@@ -119,6 +127,25 @@ pub enum RequestError {
 }
 
 impl Request {
+    /// Builds and validates a request.
+    pub fn new(
+        messages: Vec<Message>,
+        mode: Mode,
+        tier: u8,
+        max_tokens: u32,
+        client_nonce: u64,
+    ) -> Result<Self, RequestError> {
+        let request = Self {
+            messages,
+            mode,
+            tier,
+            max_tokens,
+            client_nonce,
+        };
+        request.validate()?;
+        Ok(request)
+    }
+
     /// Checks every field; the error says what to fix.
     pub fn validate(&self) -> Result<(), RequestError> {
         if self.messages.is_empty() {
@@ -254,6 +281,12 @@ mod tests {
     fn validate_table() {
         let ok = sample();
         assert_eq!(ok.validate(), Ok(()));
+        let built = Request::new(ok.messages.clone(), ok.mode.clone(), 3, 16, 7);
+        assert_eq!(built, Ok(ok));
+        assert_eq!(
+            Request::new(vec![], Mode::Exact, 3, 16, 7),
+            Err(RequestError::NoMessages)
+        );
         type Case = (fn(&mut Request), RequestError);
         let cases: Vec<Case> = vec![
             (|r| r.messages.clear(), RequestError::NoMessages),

@@ -136,7 +136,10 @@ fn decode_rejects_broken_invariants() {
     let base = fixtures()[0].1.clone();
     type Break = (&'static str, fn(&mut DecisionRecord));
     let breaks: Vec<Break> = vec![
-        ("answer changed", |r| r.answer = Some("no".into())),
+        ("answer changed", |r| {
+            r.answer = Some("no".into());
+            assert!(!r.answer_matches_digest());
+        }),
         ("digest dropped", |r| r.answer_digest = None),
         ("no agreement with answer", |r| {
             r.outcome = OutcomeKind::NoAgreement
@@ -147,6 +150,7 @@ fn decode_rejects_broken_invariants() {
         ("tier 0", |r| r.tier = 0),
         ("unsorted supporters", |r| r.supporters = vec![3, 2, 0]),
     ];
+    assert!(base.answer_matches_digest());
     for (what, change) in breaks {
         let mut r = base.clone();
         change(&mut r);
