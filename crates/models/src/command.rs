@@ -51,6 +51,11 @@ pub struct CommandConfig {
     /// Answers longer than this are refused (the program is killed).
     #[serde(default = "default_max_output")]
     pub max_output_bytes: u64,
+    /// At most this many copies of the program run at once; further calls wait (the
+    /// wait counts against `timeout`). Unset: no limit. Set `1` for a program that
+    /// loads a model per call, so that concurrent votes do not fight for the cores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u32>,
     /// The model name reported in completions; default the program's file name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -92,6 +97,7 @@ impl CommandConfig {
             input: CommandInput::default(),
             timeout: defaults::timeout(),
             max_output_bytes: default_max_output(),
+            max_concurrent: None,
             model: None,
             name: None,
             vendor: Some(vendor.into()),
@@ -131,6 +137,15 @@ impl CommandConfig {
                 min: 1,
             });
         }
+        if let Some(n) = self.max_concurrent {
+            if n < 1 {
+                return Err(ConfigError::TooSmall {
+                    field: "max_concurrent",
+                    value: u64::from(n),
+                    min: 1,
+                });
+            }
+        }
         self.info_fields().validate()
     }
 }
@@ -146,14 +161,19 @@ impl CommandConfig {
 pub struct Command {
     info: BackendInfo,
     config: CommandConfig,
+    slots: Option<tokio::sync::Semaphore>,
 }
 
 impl Command {
     pub fn new(config: &CommandConfig) -> Result<Self, ModelError> {
         config.validate()?;
+        let slots = config
+            .max_concurrent
+            .map(|n| tokio::sync::Semaphore::new(n as usize));
         Ok(Self {
             info: config.info_fields().info(),
             config: config.clone(),
+            slots,
         })
     }
 
@@ -240,9 +260,19 @@ impl ModelBackend for Command {
             CommandInput::Text => render_text(&prompt.messages),
             CommandInput::Json => render_json(prompt),
         };
+        let deadline = started + self.config.timeout;
+        let _slot = match &self.slots {
+            Some(slots) => match tokio::time::timeout_at(deadline, slots.acquire()).await {
+                Ok(slot) => Some(
+                    slot.map_err(|_| ModelError::Local("the backend is shutting down".into()))?,
+                ),
+                Err(_elapsed) => return Err(ModelError::Timeout(self.config.timeout)),
+            },
+            None => None,
+        };
         let mut child = self.spawn(prompt)?;
         let group = child.id();
-        let outcome = tokio::time::timeout(self.config.timeout, self.talk(&mut child, input)).await;
+        let outcome = tokio::time::timeout_at(deadline, self.talk(&mut child, input)).await;
         let text = match outcome {
             Ok(Ok(text)) => text,
             Ok(Err(error)) => {

@@ -146,3 +146,29 @@ async fn killing_takes_the_whole_process_group() {
     let _ = std::fs::remove_file(&fifo);
     assert!(eof.is_ok(), "the background sleep survived the kill");
 }
+
+/// With `max_concurrent = 1` the calls never overlap: each one holds a lock directory
+/// that a concurrent run could not create (it would exit 9). Without the limit, four
+/// calls that each hold it for 50 ms would collide.
+#[tokio::test]
+async fn max_concurrent_serialises_calls() {
+    let lock = std::env::temp_dir().join(format!("byzvote-models-lock-{}", std::process::id()));
+    let _ = std::fs::remove_dir(&lock);
+    let script = format!(
+        "mkdir '{0}' || exit 9; sleep 0.05; rmdir '{0}'; echo ok",
+        lock.display()
+    );
+    let mut config = sh(&script);
+    config.max_concurrent = Some(1);
+    let backend = Command::new(&config).unwrap();
+    let prompt = Prompt::user("q");
+    let (a, b, c, d) = tokio::join!(
+        backend.complete(&prompt),
+        backend.complete(&prompt),
+        backend.complete(&prompt),
+        backend.complete(&prompt)
+    );
+    for result in [a, b, c, d] {
+        assert_eq!(result.unwrap().text, "ok");
+    }
+}
