@@ -137,14 +137,12 @@ impl CommandConfig {
                 min: 1,
             });
         }
-        if let Some(n) = self.max_concurrent {
-            if n < 1 {
-                return Err(ConfigError::TooSmall {
-                    field: "max_concurrent",
-                    value: u64::from(n),
-                    min: 1,
-                });
-            }
+        if self.max_concurrent == Some(0) {
+            return Err(ConfigError::TooSmall {
+                field: "max_concurrent",
+                value: 0,
+                min: 1,
+            });
         }
         self.info_fields().validate()
     }
