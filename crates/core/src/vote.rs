@@ -231,50 +231,14 @@ impl Vote {
 
     /// Called once per finalized block, after its transactions.
     pub fn on_block_end(&mut self, height: u64, timestamp_ms: u64) -> Vec<Action> {
-        if self.decision.is_some() {
-            return Vec::new();
-        }
         let mut out = Vec::new();
-        if self.closed.is_none() {
-            let committed = self.commits.len();
-            let all = committed == self.committee.len();
-            let past_deadline = timestamp_ms >= self.commit_deadline_ms();
-            if all || (past_deadline && self.bounds.is_quorum(committed)) {
-                self.close(timestamp_ms, &mut out);
-            } else if timestamp_ms >= self.hard_deadline_ms() {
-                self.blame_uncommitted(&mut out);
-                self.decide(height, &BTreeMap::new(), &mut out);
-                return out;
-            } else {
-                return out;
-            }
-        }
-        let Some(closed) = &self.closed else {
+        if self.decision.is_some() {
             return out;
-        };
-        let revealed = |m: &MemberId| self.valid.contains_key(m) || self.bad.contains(m);
-        let all_revealed = closed.members.iter().all(revealed);
-        let deadline = closed.at_ms.saturating_add(ms(self.timeouts.reveal));
-        if all_revealed || timestamp_ms >= deadline {
-            let missing: Vec<MemberId> = closed
-                .members
-                .iter()
-                .copied()
-                .filter(|m| !revealed(m))
-                .collect();
-            let counted: BTreeMap<MemberId, Canonical> = closed
-                .members
-                .iter()
-                .filter_map(|m| self.valid.get(m).map(|c| (*m, c.clone())))
-                .collect();
-            for member in missing {
-                out.push(Action::Evidence(Evidence::NeverRevealed {
-                    member,
-                    request: self.id,
-                }));
-            }
-            self.decide(height, &counted, &mut out);
         }
+        if self.closed.is_none() && !self.try_close(height, timestamp_ms, &mut out) {
+            return out;
+        }
+        self.try_decide(height, timestamp_ms, &mut out);
         out
     }
 
@@ -354,6 +318,52 @@ impl Vote {
                 request: self.id,
             })]
         }
+    }
+
+    /// Rules 2 and 3: closes the set if it may close; gives up at the hard deadline. Returns
+    /// whether the set is now closed.
+    fn try_close(&mut self, height: u64, timestamp_ms: u64, out: &mut Vec<Action>) -> bool {
+        let committed = self.commits.len();
+        let all = committed == self.committee.len();
+        let past_deadline = timestamp_ms >= self.commit_deadline_ms();
+        if all || (past_deadline && self.bounds.is_quorum(committed)) {
+            self.close(timestamp_ms, out);
+            return true;
+        }
+        if timestamp_ms >= self.hard_deadline_ms() {
+            self.blame_uncommitted(out);
+            self.decide(height, &BTreeMap::new(), out);
+        }
+        false
+    }
+
+    /// Rule 5: decides once every closed member revealed, or at the reveal deadline.
+    fn try_decide(&mut self, height: u64, timestamp_ms: u64, out: &mut Vec<Action>) {
+        let Some(closed) = &self.closed else {
+            return;
+        };
+        let missing: Vec<MemberId> = closed
+            .members
+            .iter()
+            .copied()
+            .filter(|m| !self.valid.contains_key(m) && !self.bad.contains(m))
+            .collect();
+        let deadline = closed.at_ms.saturating_add(ms(self.timeouts.reveal));
+        if !missing.is_empty() && timestamp_ms < deadline {
+            return;
+        }
+        let counted: BTreeMap<MemberId, Canonical> = closed
+            .members
+            .iter()
+            .filter_map(|m| self.valid.get(m).map(|c| (*m, c.clone())))
+            .collect();
+        let request = self.id;
+        out.extend(
+            missing
+                .into_iter()
+                .map(|member| Action::Evidence(Evidence::NeverRevealed { member, request })),
+        );
+        self.decide(height, &counted, out);
     }
 
     fn close(&mut self, timestamp_ms: u64, out: &mut Vec<Action>) {

@@ -1,6 +1,7 @@
 //! Number mode: the first number in a text, rounded and printed exactly.
 //!
-//! **Finding the number.** Scanning left to right, a number starts at an ASCII digit, or at `.`
+//! **Finding the number.** The text is first NFKC-normalised (so full-width `１９` reads as 19).
+//! Scanning left to right, a number starts at an ASCII digit, or at `.`
 //! followed by a digit, and may be preceded by a sign (`-`, `+` or `−` U+2212) when the character
 //! before the sign is not alphanumeric (so `COVID-19` reads as 19, `-3` as −3). It continues with:
 //! digits, where a `,` counts as a thousands separator only when exactly three digits follow it
@@ -13,6 +14,7 @@
 //! `|e| <= 4096` so the printed form stays bounded.
 
 use super::CanonError;
+use unicode_normalization::UnicodeNormalization;
 
 /// Largest accepted exponent magnitude.
 pub const MAX_EXPONENT: i64 = 4096;
@@ -26,7 +28,8 @@ struct Decimal {
 
 /// The canonical form of the first number in `raw`, with exactly `decimals` decimals.
 pub(crate) fn canonical(raw: &str, decimals: u8) -> Result<String, CanonError> {
-    let d = find(raw)?;
+    let normalised: String = raw.nfkc().collect();
+    let d = find(&normalised)?;
     Ok(round(&d, decimals))
 }
 

@@ -93,6 +93,8 @@ fn number_mode() {
             ("-0.4", Ok("0")),
             ("COVID-19 cases: 7", Ok("19")),
             ("between 3-4 hours", Ok("3")),
+            ("答えは１９です", Ok("19")),
+            ("v2 of the model says 5", Ok("2")),
             ("no digits here", Err(CanonError::NoNumber)),
             ("1e99999", Err(CanonError::NumberOutOfRange)),
         ],
