@@ -4,7 +4,7 @@
 Usage: numpy_ref.py DIR N D F
 
 Reads DIR/input.f32 (N x D row-major little-endian float32), times each rule it implements
-(best of 3, same definitions as the Rust crate), compares with the Rust outputs DIR/<rule>.f32
+(best of 5, same definitions as the Rust crate), compares with the Rust outputs DIR/<rule>.f32
 (and DIR/<rule>.selected) and prints one JSON object: {rule: {ms, max_abs_diff, ...}, info: ...}.
 """
 import json
@@ -15,9 +15,9 @@ import time
 import numpy as np
 
 
-def best_of_3(fn):
+def best_of_5(fn):
     best, out = float("inf"), None
-    for _ in range(3):
+    for _ in range(5):
         t = time.perf_counter()
         out = fn()
         best = min(best, time.perf_counter() - t)
@@ -79,17 +79,17 @@ def main():
         diff = float(np.max(np.abs(np.asarray(out, dtype=np.float64) - rust(rule))))
         result[rule] = {"ms": ms, "max_abs_diff": diff, **(extra or {})}
 
-    ms, out = best_of_3(lambda: x.mean(axis=0))
+    ms, out = best_of_5(lambda: x.mean(axis=0))
     record("mean", ms, out)
-    ms, out = best_of_3(lambda: np.median(x, axis=0))
+    ms, out = best_of_5(lambda: np.median(x, axis=0))
     record("median", ms, out)
-    ms, out = best_of_3(lambda: trimmed_mean(x, f))
+    ms, out = best_of_5(lambda: trimmed_mean(x, f))
     record("trimmed-mean", ms, out)
-    ms, idx = best_of_3(lambda: krum(x, f))
+    ms, idx = best_of_5(lambda: krum(x, f))
     record("krum", ms, x[idx], {"selected": idx, "same_selection": idx == rust_sel("krum")[0]})
-    ms, (out, sel) = best_of_3(lambda: multi_krum(x, f))
+    ms, (out, sel) = best_of_5(lambda: multi_krum(x, f))
     record("multi-krum", ms, out, {"same_selection": sorted(sel.tolist()) == sorted(rust_sel("multi-krum"))})
-    ms, out = best_of_3(lambda: cgc(x, f))
+    ms, out = best_of_5(lambda: cgc(x, f))
     record("cgc", ms, out)
 
     info = {"numpy": np.__version__}

@@ -11,7 +11,7 @@
 //! paper sums; the mean is the same direction at the scale of the other rules).
 //! Requirement: `n >= 2f + 1`.
 
-use crate::coordinate::median;
+use crate::coordinate::{median, stream_chunk};
 use crate::float::Float;
 use crate::matrix::Vectors;
 use rayon::prelude::*;
@@ -58,8 +58,9 @@ pub(crate) fn centered_clipping<T: Float>(
             .iter()
             .map(|&di| if di > tau { tau / di } else { 1.0 } / n as f64)
             .collect();
-        v.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
-            let c0 = c * 4096;
+        let width = stream_chunk(x.d());
+        v.par_chunks_mut(width).enumerate().for_each(|(c, chunk)| {
+            let c0 = c * width;
             let base = chunk.to_vec();
             for (i, wi) in weights.iter().enumerate() {
                 for ((o, b), a) in chunk.iter_mut().zip(&base).zip(&x.row(i)[c0..]) {
@@ -91,13 +92,16 @@ pub(crate) fn cgc<T: Float>(x: Vectors<'_, T>, f: usize) -> Vec<T> {
         .map(|&r| if r > threshold { threshold / r } else { 1.0 } / n as f64)
         .collect();
     let mut acc = vec![0.0f64; x.d()];
-    acc.par_chunks_mut(4096).enumerate().for_each(|(c, chunk)| {
-        let c0 = c * 4096;
-        for (i, wi) in weights.iter().enumerate() {
-            for (o, a) in chunk.iter_mut().zip(&x.row(i)[c0..]) {
-                *o += wi * a.to_f64();
+    let width = stream_chunk(x.d());
+    acc.par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let c0 = c * width;
+            for (i, wi) in weights.iter().enumerate() {
+                for (o, a) in chunk.iter_mut().zip(&x.row(i)[c0..]) {
+                    *o += wi * a.to_f64();
+                }
             }
-        }
-    });
+        });
     acc.into_iter().map(T::from_f64).collect()
 }

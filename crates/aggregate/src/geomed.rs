@@ -7,11 +7,10 @@
 //! and reports which happened. Each step is two passes over the data: distances (parallel over
 //! vectors) and the weighted sum (parallel over coordinate chunks).
 
+use crate::coordinate::stream_chunk;
 use crate::float::Float;
 use crate::matrix::Vectors;
 use rayon::prelude::*;
-
-const CHUNK: usize = 4096;
 
 /// Outcome of the iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -40,8 +39,9 @@ fn norm(z: &[f64]) -> f64 {
 /// Weighted mean `sum_i w_i x_i / sum_i w_i` into `out`.
 fn weighted_mean<T: Float>(x: Vectors<'_, T>, w: &[f64], out: &mut [f64]) {
     let total: f64 = w.iter().sum();
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, acc)| {
-        let c0 = c * CHUNK;
+    let width = stream_chunk(x.d());
+    out.par_chunks_mut(width).enumerate().for_each(|(c, acc)| {
+        let c0 = c * width;
         acc.iter_mut().for_each(|a| *a = 0.0);
         for (i, wi) in w.iter().enumerate() {
             for (a, v) in acc.iter_mut().zip(&x.row(i)[c0..]) {

@@ -12,6 +12,7 @@
 //! input order does not decide), and ties are broken by comparing the vectors themselves
 //! lexicographically, which does not depend on the order.
 
+use crate::coordinate::stream_chunk;
 use crate::float::Float;
 use crate::matrix::Vectors;
 use rayon::prelude::*;
@@ -79,13 +80,13 @@ pub(crate) fn multi_krum_select<T: Float>(
 
 /// Mean of the vectors `rows`, accumulated in `f64`, parallel over coordinate chunks.
 pub(crate) fn mean_of_rows<T: Float>(x: Vectors<'_, T>, rows: &[usize]) -> Vec<T> {
-    const CHUNK: usize = 4096;
+    let width = stream_chunk(x.d());
     let scale = 1.0 / rows.len().max(1) as f64;
     let mut out = vec![T::ZERO; x.d()];
-    out.par_chunks_mut(CHUNK).enumerate().for_each_init(
+    out.par_chunks_mut(width).enumerate().for_each_init(
         Vec::new,
         |acc: &mut Vec<f64>, (c, chunk)| {
-            let c0 = c * CHUNK;
+            let c0 = c * width;
             acc.clear();
             acc.resize(chunk.len(), 0.0);
             for &i in rows {
