@@ -8,7 +8,9 @@
 //! **Canonical encoding.** No whitespace; object keys sorted by their UTF-8 bytes (a duplicated
 //! key keeps its last value, as serde_json does); strings escaped as serde_json escapes them;
 //! numbers printed as serde_json prints them (`1.0` stays `1.0`, `1e3` prints `1000.0`). The sort is
-//! done here, so it does not depend on serde_json's `preserve_order` feature.
+//! done here, so it does not depend on serde_json's `preserve_order` feature. Enabling serde_json's
+//! `arbitrary_precision` feature anywhere in the workspace would change how numbers print (the
+//! table tests in `canonical/tests.rs` fail loudly if that happens).
 
 use super::CanonError;
 use serde_json::Value;
