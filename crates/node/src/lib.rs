@@ -1,1 +1,4 @@
-//! byzvote-node
+//! byzvote-node: a coordinator node — the application on top of Commonware.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+pub mod chain;

@@ -1,0 +1,145 @@
+//! The consensus application: builds blocks from the mempool and checks peers' blocks.
+//!
+//! Simplex never idles: an application that always proposes produces empty blocks back to
+//! back and holds the CPU (measured ~90% of two cores). So a leader with nothing to order
+//! waits for a transaction, up to `idle` (kept below the leader timeout), and while votes are
+//! open it waits at most `busy`, so that block timestamps — the protocol's clock for
+//! deadlines — keep advancing.
+
+use super::block::{Block, Limits};
+use super::mempool::{Mempool, tx_digest};
+use super::types::{Ctx, Scheme};
+use commonware_consensus::marshal::ancestry::Ancestry;
+use commonware_consensus::{Heightable as _, types::Height};
+use commonware_cryptography::{Digested, Digestible as _};
+use commonware_runtime::Clock;
+use commonware_utils::SystemTimeExt as _;
+use futures::StreamExt as _;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How far ahead of a validator's clock a block timestamp may be.
+const SYNCHRONY_BOUND_MS: u64 = 500;
+
+/// Stateless validity of one transaction (decodes, signatures check, author known).
+pub type TxCheck = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// When a leader proposes.
+#[derive(Clone, Copy, Debug)]
+pub struct Pacing {
+    /// Longest wait for a transaction when no vote is open.
+    pub idle: Duration,
+    /// Longest wait while votes are open (their deadlines run on block time).
+    pub busy: Duration,
+}
+
+/// State the application shares with the executor.
+#[derive(Clone, Default)]
+pub struct Shared {
+    /// Height of the last finalized block the executor has applied.
+    pub finalized: Arc<AtomicU64>,
+    /// Whether some vote is waiting for a deadline.
+    pub busy: Arc<AtomicBool>,
+}
+
+/// The [`commonware_consensus::Application`] of a byzvote node.
+#[derive(Clone)]
+pub struct App {
+    pub mempool: Mempool,
+    pub check: TxCheck,
+    pub shared: Shared,
+    pub pacing: Pacing,
+    pub limits: Limits,
+    pub max_block_bytes: usize,
+}
+
+impl App {
+    async fn wait_for_work<E: Clock>(&self, context: &E) {
+        if !self.mempool.is_empty() {
+            return;
+        }
+        let wait = if self.shared.busy.load(Ordering::Relaxed) {
+            self.pacing.busy
+        } else {
+            self.pacing.idle
+        };
+        commonware_macros::select! {
+            _ = self.mempool.changed() => {},
+            _ = context.sleep(wait) => {},
+        }
+    }
+
+    /// Digests of the transactions in not-yet-applied ancestors, so a proposal does not
+    /// repeat them.
+    async fn in_flight(
+        &self,
+        parent: &Block,
+        mut ancestry: impl Ancestry<Block>,
+    ) -> HashSet<commonware_cryptography::sha256::Digest> {
+        let finalized = Height::new(self.shared.finalized.load(Ordering::Acquire));
+        let mut seen = HashSet::new();
+        let mut block = Some(parent.clone());
+        while let Some(b) = block {
+            if b.height() <= finalized {
+                break;
+            }
+            seen.extend(b.txs.iter().map(|tx| tx_digest(tx)));
+            block = ancestry.next().await.map(|d| d.inner().clone());
+        }
+        seen
+    }
+}
+
+impl<E> commonware_consensus::Application<E> for App
+where
+    E: Clock + Send + Sync + 'static,
+{
+    type SigningScheme = Scheme;
+    type Context = Ctx;
+    type Block = Block;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        (context, _): (E, Self::Context),
+        mut ancestry: impl Ancestry<Self::Block>,
+        _input: (),
+    ) -> Option<Digested<Self::Block>> {
+        let parent = ancestry.next().await?.inner().clone();
+        self.wait_for_work(&context).await;
+        let exclude = self.in_flight(&parent, ancestry).await;
+        let txs = self
+            .mempool
+            .select(self.limits.max_txs, self.max_block_bytes, &exclude);
+        let timestamp_ms = context
+            .current()
+            .epoch_millis()
+            .max(parent.timestamp_ms + 1);
+        let block = Block::new(parent.digest(), parent.height().next(), timestamp_ms, txs);
+        let digest = block.digest();
+        Some(Digested::precomputed(block, digest))
+    }
+
+    async fn verify(
+        &mut self,
+        (context, _): (E, Self::Context),
+        mut ancestry: impl Ancestry<Self::Block>,
+    ) -> bool {
+        let Some(block) = ancestry.next().await else {
+            return false;
+        };
+        let Some(parent) = ancestry.next().await else {
+            return false;
+        };
+        let (block, parent) = (block.inner(), parent.inner());
+        if block.timestamp_ms <= parent.timestamp_ms
+            || block.timestamp_ms > context.current().epoch_millis() + SYNCHRONY_BOUND_MS
+        {
+            return false;
+        }
+        let bytes: usize = block.txs.iter().map(|tx| tx.len()).sum();
+        bytes <= self.max_block_bytes && block.txs.iter().all(|tx| (self.check)(tx))
+    }
+}

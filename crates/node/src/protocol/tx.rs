@@ -1,0 +1,104 @@
+//! Transactions: what a block orders.
+//!
+//! ```text
+//! tag (1) | body
+//!   0 = Request       (byzvote_core::Request encoding)
+//!   1 = Commit        (SignedCommit encoding)
+//!   2 = Reveal        (SignedReveal encoding)
+//! ```
+//!
+//! [`check`] is the stateless validity every validator applies before voting for a block:
+//! the body decodes under bounds, and a commit or reveal is signed by the identity key of
+//! the member it names. Stateful rules (member of the committee, phase, equivocation) are
+//! the vote state machine's, applied to finalized blocks only.
+
+use crate::chain::types::PublicKey;
+use bytes::{BufMut, Bytes};
+use byzvote_core::{Request, SignedCommit, SignedReveal};
+use commonware_codec::{Decode as _, Encode as _};
+
+const REQUEST: u8 = 0;
+const COMMIT: u8 = 1;
+const REVEAL: u8 = 2;
+
+/// One ordered transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tx {
+    Request(Request),
+    Commit(SignedCommit),
+    Reveal(SignedReveal),
+}
+
+impl Tx {
+    pub fn encode(&self) -> Bytes {
+        let (tag, body) = match self {
+            Tx::Request(r) => (REQUEST, r.encode()),
+            Tx::Commit(c) => (COMMIT, c.encode()),
+            Tx::Reveal(r) => (REVEAL, r.encode()),
+        };
+        let mut out = Vec::with_capacity(1 + body.len());
+        out.put_u8(tag);
+        out.extend_from_slice(&body);
+        Bytes::from(out)
+    }
+
+    /// Decodes a transaction; `None` for anything malformed (peer input never panics).
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&tag, body) = bytes.split_first()?;
+        match tag {
+            REQUEST => Request::decode(body).ok().map(Tx::Request),
+            COMMIT => SignedCommit::decode(body).ok().map(Tx::Commit),
+            REVEAL => SignedReveal::decode(body).ok().map(Tx::Reveal),
+            _ => None,
+        }
+    }
+}
+
+/// Stateless validity of an encoded transaction against the cluster's participants
+/// (sorted; a member id is an index into this list).
+pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
+    match Tx::decode(bytes) {
+        Some(Tx::Request(r)) => r.validate().is_ok(),
+        Some(Tx::Commit(c)) => key(participants, c.commit.member).is_some_and(|k| c.verify(k)),
+        Some(Tx::Reveal(r)) => key(participants, r.reveal.member).is_some_and(|k| r.verify(k)),
+        None => false,
+    }
+}
+
+fn key(participants: &[PublicKey], member: u32) -> Option<&PublicKey> {
+    participants.get(usize::try_from(member).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use byzvote_core::{Commit, Message, Mode, Salt, canonicalize};
+    use commonware_cryptography::{PrivateKey as _, Signer as _, ed25519};
+
+    fn request() -> Request {
+        Request::new(vec![Message::user("2+2?")], Mode::Exact, 3, 64, 1).unwrap()
+    }
+
+    #[test]
+    fn roundtrip_and_signature_check() {
+        let keys: Vec<_> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
+        let participants: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+        let req = request();
+        let canonical = canonicalize(&Mode::Exact, "4").unwrap();
+        let commit = Commit::new(req.id(), 1, &canonical, &Salt([7; 32]));
+        let good = Tx::Commit(commit.clone().sign(&keys[1])).encode();
+        assert!(check(&good, &participants));
+        assert_eq!(Tx::decode(&good), Some(Tx::Commit(commit.clone().sign(&keys[1]))));
+        // Signed by the wrong member's key.
+        let forged = Tx::Commit(commit.sign(&keys[2])).encode();
+        assert!(!check(&forged, &participants));
+        assert!(check(&Tx::Request(req).encode(), &participants));
+    }
+
+    #[test]
+    fn garbage_is_rejected_without_panic() {
+        for bytes in [&b""[..], &[9], &[0, 1, 2, 3], &[1; 40], &[2; 200]] {
+            assert!(!check(bytes, &[]));
+        }
+    }
+}
