@@ -12,20 +12,9 @@
 //! Requirement: `n >= 2f + 1`.
 
 use crate::coordinate::{median, stream_chunk};
-use crate::float::Float;
+use crate::float::{Float, distance, norm};
 use crate::matrix::Vectors;
 use rayon::prelude::*;
-
-fn dist_to<T: Float>(row: &[T], v: &[f64]) -> f64 {
-    row.iter()
-        .zip(v)
-        .map(|(a, b)| {
-            let t = a.to_f64() - b;
-            t * t
-        })
-        .sum::<f64>()
-        .sqrt()
-}
 
 /// Returns the median of `values` (upper median for even length). Reorders `values`.
 fn median_f64(values: &mut [f64]) -> f64 {
@@ -45,13 +34,16 @@ pub(crate) fn centered_clipping<T: Float>(
         Some(c) => c.to_vec(),
         None => median(x).into_iter().map(Float::to_f64).collect(),
     };
-    let mut dist: Vec<f64> = (0..n).map(|i| dist_to(x.row(i), &v)).collect();
+    let mut dist: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| distance(x.row(i), &v))
+        .collect();
     let tau = radius.unwrap_or_else(|| median_f64(&mut dist.clone()));
     for round in 0..iterations {
         if round > 0 {
             dist.par_iter_mut()
                 .enumerate()
-                .for_each(|(i, di)| *di = dist_to(x.row(i), &v));
+                .for_each(|(i, di)| *di = distance(x.row(i), &v));
         }
         // Scale of each input's pull: min(1, tau / |x_i - v|) / n.
         let weights: Vec<f64> = dist
@@ -75,15 +67,7 @@ pub(crate) fn centered_clipping<T: Float>(
 /// Comparative gradient clipping.
 pub(crate) fn cgc<T: Float>(x: Vectors<'_, T>, f: usize) -> Vec<T> {
     let n = x.n();
-    let norms: Vec<f64> = (0..n)
-        .map(|i| {
-            x.row(i)
-                .iter()
-                .map(|a| a.to_f64() * a.to_f64())
-                .sum::<f64>()
-                .sqrt()
-        })
-        .collect();
+    let norms: Vec<f64> = (0..n).into_par_iter().map(|i| norm(x.row(i))).collect();
     let mut sorted = norms.clone();
     sorted.sort_by(f64::total_cmp);
     let threshold = sorted[n - f - 1];

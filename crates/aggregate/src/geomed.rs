@@ -8,7 +8,7 @@
 //! vectors) and the weighted sum (parallel over coordinate chunks).
 
 use crate::coordinate::stream_chunk;
-use crate::float::Float;
+use crate::float::{Float, distance, norm};
 use crate::matrix::Vectors;
 use rayon::prelude::*;
 
@@ -19,21 +19,6 @@ pub struct Convergence {
     pub iterations: usize,
     /// Whether the step fell below the tolerance before the cap.
     pub converged: bool,
-}
-
-fn distance<T: Float>(row: &[T], z: &[f64]) -> f64 {
-    row.iter()
-        .zip(z)
-        .map(|(v, c)| {
-            let t = v.to_f64() - c;
-            t * t
-        })
-        .sum::<f64>()
-        .sqrt()
-}
-
-fn norm(z: &[f64]) -> f64 {
-    z.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
 /// Weighted mean `sum_i w_i x_i / sum_i w_i` into `out`.
@@ -63,7 +48,10 @@ pub(crate) fn geometric_median<T: Float>(
     weighted_mean(x, &vec![1.0; n], &mut z);
     let mut next = vec![0.0f64; d];
     let mut w = vec![0.0f64; n];
-    let scale = (0..n).map(|i| distance(x.row(i), &z)).fold(0.0, f64::max);
+    let scale = (0..n)
+        .into_par_iter()
+        .map(|i| distance(x.row(i), &z))
+        .reduce(|| 0.0, f64::max);
     let eps = (scale * 1e-12).max(f64::MIN_POSITIVE);
     let mut outcome = Convergence {
         iterations: 0,
