@@ -22,6 +22,11 @@ pub mod server;
 pub mod types;
 pub mod verify;
 
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod verify_tests;
+
 pub use client::{Client, ClientError};
 pub use error::{ApiError, ApiErrorBody, HttpError};
 pub use server::{AppState, Gateway, GatewayError, ServerConfig, router, router_with, serve};

@@ -199,3 +199,96 @@ fn printable(s: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{certificate, record};
+
+    fn vote(i: u32, status: MemberStatus, class: Option<&str>) -> MemberVote {
+        MemberVote {
+            member: i,
+            name: format!("node-{i}"),
+            vendor: "builtin".into(),
+            model: "tiny".into(),
+            status,
+            class: class.map(String::from),
+            latency_ms: class.map(|_| 7),
+            prompt_tokens: None,
+            completion_tokens: None,
+            cost_usd: 0.0,
+        }
+    }
+
+    fn response(answer: Option<&str>) -> VoteResponse {
+        VoteResponse {
+            id: "ab".repeat(32),
+            status: VoteStatus::Decided,
+            outcome: Some(if answer.is_some() {
+                Outcome::Agreed
+            } else {
+                Outcome::NoAgreement
+            }),
+            answer: answer.map(String::from),
+            mode: "exact".into(),
+            tier: 3,
+            votes: vec![
+                vote(0, MemberStatus::Agreed, Some("paris")),
+                vote(1, MemberStatus::Agreed, Some("paris")),
+                vote(2, MemberStatus::Disagreed, Some("lyon")),
+                vote(3, MemberStatus::Silent, None),
+            ],
+            cost_usd: 0.0012,
+            latency_ms: 15,
+            certificate: Some(certificate(1, record("paris"))),
+        }
+    }
+
+    #[test]
+    fn answer_first_then_votes_outcome_cost_and_certificate() {
+        let text = render_response(&response(Some("paris")));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "paris");
+        assert!(lines[2].starts_with("member"), "{text}");
+        assert!(
+            lines[5].contains("disagreed") && lines[5].contains("lyon"),
+            "{text}"
+        );
+        assert!(
+            lines[6].contains("silent") && lines[6].ends_with('-'),
+            "{text}"
+        );
+        assert!(text.contains("outcome   agreed (2 of 4 agreed)"), "{text}");
+        assert!(text.contains("$0.001200"), "{text}");
+        assert!(text.contains("verify with: byzvote verify FILE"), "{text}");
+    }
+
+    #[test]
+    fn no_agreement_is_never_shown_as_an_answer() {
+        let text = render_response(&response(None));
+        assert!(text.starts_with("No agreement"), "{text}");
+        assert!(text.contains("no_agreement"), "{text}");
+    }
+
+    #[test]
+    fn terminal_escapes_in_answers_are_neutralised() {
+        let text = render_response(&response(Some("ok\u{1b}[2J\nsecond line")));
+        assert!(!text.contains('\u{1b}'));
+        assert!(text.starts_with("ok\u{fffd}[2J\nsecond line"), "{text}");
+    }
+
+    #[test]
+    fn verified_certificate_shows_the_answer_and_warns_when_unpinned() {
+        let cert = certificate(1, record("paris"));
+        let verified = crate::verify_certificate(&cert, None).unwrap();
+        let text = render_verified(&verified);
+        assert!(text.starts_with("VALID certificate"), "{text}");
+        assert!(text.contains("warning"), "{text}");
+        assert!(
+            text.lines().nth(3).unwrap_or("").starts_with("answer"),
+            "{text}"
+        );
+        let pinned = crate::verify_certificate(&cert, Some(&cert.group_public_key)).unwrap();
+        assert!(!render_verified(&pinned).contains("warning"));
+    }
+}

@@ -34,7 +34,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 /// What the node offers the API. The node implements it; tests implement fakes.
 #[async_trait]
 pub trait Gateway: Send + Sync + 'static {
-    /// Submits a validated request and waits for its decision, at most until the request's
+    /// Submits a validated request (`byzvote_core::Request`) and waits for its decision, at most until the request's
     /// deadline; a vote still undecided then is returned with status `pending` (the client polls
     /// `GET /v1/votes/{id}`), or as [`GatewayError::DeadlineExceeded`].
     async fn submit(

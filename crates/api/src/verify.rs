@@ -6,14 +6,14 @@
 //! 2. the group key is 48 bytes of hex and a valid G1 point (and equals the expected key, if one
 //!    is given: without it, the certificate only proves that *some* key signed);
 //! 3. the signature is 96 bytes of hex and a valid G2 point;
-//! 4. `record_bytes` decodes to a decision record equal to `record` (so the decoded record a
-//!    human reads is the one that was signed);
-//! 5. the record's answer digest is the digest of its answer text;
+//! 4. the readable record's answer digest is the sha256 of its answer text;
+//! 5. `record_bytes` decodes to a valid decision record equal to `record` (so the decoded record
+//!    a human reads is the one that was signed);
 //! 6. `namespace` is the decision namespace and `signed_message` is exactly
 //!    `union_unique(namespace, record_bytes)`;
 //! 7. the BLS signature over `signed_message` verifies under the group key.
 
-use crate::core_types::{DecisionRecord, answer_matches_digest};
+use crate::core_types::DecisionRecord;
 use crate::types::{
     Certificate,
     certificate::{CIPHERSUITE, GROUP_KEY_LEN, SCHEME, SIGNATURE_LEN, decision_namespace},
@@ -174,6 +174,10 @@ pub fn verify_certificate(
         }
     }
     let signature = parse_signature(&cert.signature)?;
+    // The readable record first: its answer is what a human reads.
+    if !cert.record.answer_matches_digest() {
+        return Err(VerifyError::AnswerDigestMismatch);
+    }
     let record_bytes = decode_hex(&cert.record_bytes, Field::RecordBytes)?;
     let record = check_record(&cert.record, &record_bytes)?;
     let namespace = decision_namespace();
@@ -196,7 +200,8 @@ pub fn verify_certificate(
     })
 }
 
-/// Decodes `record_bytes`, checks it equals the readable `record`, and checks the answer digest.
+/// Decodes `record_bytes` (core's decoder checks the record's invariants, including its answer
+/// digest) and checks that it equals the readable `record`.
 fn check_record(record: &DecisionRecord, bytes: &[u8]) -> Result<DecisionRecord, VerifyError> {
     let decoded = DecisionRecord::decode(Copying(bytes))
         .map_err(|e| VerifyError::RecordUndecodable(e.to_string()))?;
@@ -204,9 +209,6 @@ fn check_record(record: &DecisionRecord, bytes: &[u8]) -> Result<DecisionRecord,
         return Err(VerifyError::RecordMismatch {
             field: first_difference(record, &decoded),
         });
-    }
-    if !answer_matches_digest(&decoded) {
-        return Err(VerifyError::AnswerDigestMismatch);
     }
     Ok(decoded)
 }

@@ -4,11 +4,14 @@
 //! defaults for `mode` and `tier`) and strict where a typo would silently change the meaning
 //! (unknown fields are rejected, so `"mdoe": "json"` is an error, not an `exact` vote).
 
-use crate::core_types::{Mode, ModeError};
+use crate::core_types::{CoreRequestError, MAX_TOKENS, Mode, ModeError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use crate::core_types::{Message, Role};
+
+/// `max_tokens` when the request does not say: enough for a paragraph, well under the cap.
+pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 
 /// The tiers a request may ask for (DESIGN.md §3).
 pub const TIERS: std::ops::RangeInclusive<u8> = 1..=5;
@@ -30,7 +33,7 @@ pub struct VoteRequest {
     /// The assurance tier, 1 to 5 (default 3: a committee of 4 tolerating 1 faulty member).
     #[serde(default = "default_tier")]
     pub tier: u8,
-    /// The most tokens each model may generate; the node's default when absent.
+    /// The most tokens each model may generate, 1 to 4096; 1024 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
     /// A client-chosen number that makes two otherwise identical requests distinct votes (the
@@ -93,9 +96,12 @@ pub enum RequestError {
     /// `max_tokens` is 0.
     #[error("`max_tokens` must be at least 1 (or left out for the node's default)")]
     ZeroMaxTokens,
-    /// `byzvote-core` refused the request.
+    /// `max_tokens` is above the cap.
+    #[error("`max_tokens` is {0}; use a value from 1 to {MAX_TOKENS}")]
+    MaxTokensTooLarge(u32),
+    /// `byzvote-core` refused the request (too many or too long messages...).
     #[error("invalid request: {0}")]
-    Core(String),
+    Core(CoreRequestError),
 }
 
 impl RequestError {
@@ -109,8 +115,16 @@ impl RequestError {
             | RequestError::NoUserMessage => "messages",
             RequestError::Mode(_) => "mode",
             RequestError::Tier(_) => "tier",
-            RequestError::ZeroMaxTokens => "max_tokens",
-            RequestError::Core(_) => return None,
+            RequestError::ZeroMaxTokens | RequestError::MaxTokensTooLarge(_) => "max_tokens",
+            RequestError::Core(
+                CoreRequestError::NoMessages
+                | CoreRequestError::TooManyMessages(_)
+                | CoreRequestError::EmptyContent(_)
+                | CoreRequestError::ContentTooLong { .. },
+            ) => "messages",
+            RequestError::Core(CoreRequestError::BadTier(_)) => "tier",
+            RequestError::Core(CoreRequestError::BadMaxTokens(_)) => "max_tokens",
+            RequestError::Core(CoreRequestError::Mode(_)) => "mode",
         })
     }
 
@@ -125,7 +139,9 @@ impl RequestError {
             RequestError::NoUserMessage => "no_user_message",
             RequestError::Mode(_) => "unknown_mode",
             RequestError::Tier(_) => "invalid_tier",
-            RequestError::ZeroMaxTokens => "invalid_max_tokens",
+            RequestError::ZeroMaxTokens | RequestError::MaxTokensTooLarge(_) => {
+                "invalid_max_tokens"
+            }
             RequestError::Core(_) => "invalid_request",
         }
     }
@@ -167,8 +183,10 @@ impl VoteRequest {
         if !TIERS.contains(&self.tier) {
             return Err(RequestError::Tier(self.tier));
         }
-        if self.max_tokens == Some(0) {
-            return Err(RequestError::ZeroMaxTokens);
+        match self.max_tokens {
+            Some(0) => return Err(RequestError::ZeroMaxTokens),
+            Some(n) if n > MAX_TOKENS => return Err(RequestError::MaxTokensTooLarge(n)),
+            _ => {}
         }
         Ok((messages, mode))
     }
@@ -176,13 +194,13 @@ impl VoteRequest {
     /// Validates and converts into the protocol's request.
     pub fn into_request(self) -> Result<crate::core_types::Request, RequestError> {
         let (messages, mode) = self.validate()?;
-        crate::core_types::new_request(
+        crate::core_types::Request::new(
             messages,
             mode,
             self.tier,
-            self.max_tokens,
+            self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             self.client_nonce.unwrap_or(0),
         )
-        .map_err(|e| RequestError::Core(e.to_string()))
+        .map_err(RequestError::Core)
     }
 }

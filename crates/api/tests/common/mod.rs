@@ -1,0 +1,121 @@
+//! A fake gateway and a real listener on 127.0.0.1:0 for the HTTP tests.
+
+use async_trait::async_trait;
+use byzvote_api::{
+    ClusterInfo, Gateway, GatewayError, MemberInfo, MemberStatus, MemberVote, Outcome,
+    ServerConfig, VoteResponse, VoteStatus, core_types::Request, router, serve,
+};
+use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration};
+use tokio::net::TcpListener;
+
+/// Answers by the prompt: `panic` panics, `hang` never answers, `late` fails with a deadline,
+/// `pending` is not decided yet, `split` has no agreement; anything else is agreed upon, upper-cased.
+#[derive(Default)]
+pub struct FakeGateway {
+    votes: Mutex<HashMap<String, VoteResponse>>,
+}
+
+pub fn prompt_of(request: &Request) -> String {
+    request
+        .messages
+        .last()
+        .map(|m| m.content.clone())
+        .unwrap_or_default()
+}
+
+fn response(id: String, answer: Option<String>, mode: String, tier: u8) -> VoteResponse {
+    let votes = (0..4)
+        .map(|i| MemberVote {
+            member: i,
+            name: format!("node-{i}"),
+            vendor: "builtin".into(),
+            model: format!("model-{i}"),
+            status: if i < 3 {
+                MemberStatus::Agreed
+            } else {
+                MemberStatus::Silent
+            },
+            class: if i < 3 { answer.clone() } else { None },
+            latency_ms: if i < 3 { Some(10 + u64::from(i)) } else { None },
+            prompt_tokens: Some(5),
+            completion_tokens: Some(2),
+            cost_usd: 0.0,
+        })
+        .collect();
+    VoteResponse {
+        id,
+        status: VoteStatus::Decided,
+        outcome: Some(if answer.is_some() {
+            Outcome::Agreed
+        } else {
+            Outcome::NoAgreement
+        }),
+        answer,
+        mode,
+        tier,
+        votes,
+        cost_usd: 0.0,
+        latency_ms: 12,
+        certificate: None,
+    }
+}
+
+#[async_trait]
+impl Gateway for FakeGateway {
+    async fn submit(&self, request: Request) -> Result<VoteResponse, GatewayError> {
+        let prompt = prompt_of(&request);
+        let id = format!(
+            "{:064x}",
+            prompt.len() as u64 * 1_000_003 + request.client_nonce
+        );
+        let mode = request.mode.to_string();
+        let mut vote = match prompt.as_str() {
+            "panic" => panic!("the fake gateway was asked to panic"),
+            "hang" => std::future::pending().await,
+            "late" => {
+                return Err(GatewayError::DeadlineExceeded {
+                    id,
+                    deadline: Duration::from_secs(30),
+                });
+            }
+            "split" => response(id.clone(), None, mode, request.tier),
+            other => response(id.clone(), Some(other.to_uppercase()), mode, request.tier),
+        };
+        if prompt == "pending" {
+            vote.status = VoteStatus::Pending;
+            vote.outcome = None;
+            vote.answer = None;
+        }
+        self.votes.lock().unwrap().insert(id, vote.clone());
+        Ok(vote)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<VoteResponse>, GatewayError> {
+        Ok(self.votes.lock().unwrap().get(id).cloned())
+    }
+
+    fn info(&self) -> ClusterInfo {
+        ClusterInfo {
+            node: "node-0".into(),
+            group_public_key: "ab".repeat(48),
+            members: (0..4)
+                .map(|i| MemberInfo {
+                    index: i,
+                    name: format!("node-{i}"),
+                    vendor: "builtin".into(),
+                    model: format!("model-{i}"),
+                    public_key: "cd".repeat(32),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Serves a fake gateway on 127.0.0.1:0; returns the base URL.
+pub async fn start(config: ServerConfig) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(Arc::new(FakeGateway::default()), config);
+    tokio::spawn(serve(listener, app, std::future::pending()));
+    format!("http://{addr}")
+}
