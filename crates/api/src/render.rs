@@ -45,14 +45,14 @@ pub fn render_response(response: &VoteResponse) -> String {
     };
     let _ = writeln!(
         out,
-        "outcome   {outcome} ({agreed} of {} agreed), tier {}, mode {}",
+        "outcome      {outcome} ({agreed} of {} agreed), tier {}, mode {}",
         response.votes.len(),
         response.tier,
         response.mode
     );
     let _ = writeln!(
         out,
-        "cost      ${:.6}   latency {} ms   id {}",
+        "cost         ${:.6}, latency {} ms, id {}",
         response.cost_usd, response.latency_ms, response.id
     );
     match &response.certificate {
@@ -69,7 +69,7 @@ pub fn render_response(response: &VoteResponse) -> String {
             );
         }
         None => {
-            let _ = writeln!(out, "certificate  none yet");
+            let _ = writeln!(out, "certificate  none (the vote is not certified yet)");
         }
     }
     out
@@ -258,7 +258,10 @@ mod tests {
             lines[6].contains("silent") && lines[6].ends_with('-'),
             "{text}"
         );
-        assert!(text.contains("outcome   agreed (2 of 4 agreed)"), "{text}");
+        assert!(
+            text.contains("outcome      agreed (2 of 4 agreed)"),
+            "{text}"
+        );
         assert!(text.contains("$0.001200"), "{text}");
         assert!(text.contains("verify with: byzvote verify FILE"), "{text}");
     }

@@ -252,6 +252,63 @@ fn wrong_namespace_scheme_or_ciphersuite_is_rejected() {
     ));
 }
 
+fn no_agreement_record() -> crate::core_types::DecisionRecord {
+    let mut r = record("unused");
+    r.mode = "class:yes,no".parse().unwrap();
+    r.outcome = crate::core_types::OutcomeKind::NoAgreement;
+    r.answer = None;
+    r.answer_digest = None;
+    r.supporters = vec![];
+    r.dissenters = vec![0, 1];
+    r.silent = vec![2, 3];
+    r
+}
+
+#[test]
+fn no_agreement_certificate_verifies_and_has_no_answer() {
+    let cert = certificate(SEED, no_agreement_record());
+    let verified = verify_certificate(&cert, Some(&cert.group_public_key)).unwrap();
+    assert_eq!(verified.record.answer, None);
+    // Slipping an answer into the readable record is caught.
+    let mut forged = cert.clone();
+    forged.record.answer = Some("yes".into());
+    assert_eq!(
+        verify_certificate(&forged, None),
+        Err(VerifyError::AnswerDigestMismatch)
+    );
+}
+
+#[test]
+fn verify_main_reads_a_certificate_or_a_whole_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = valid();
+    let bare = dir.path().join("cert.json");
+    std::fs::write(&bare, serde_json::to_string(&cert).unwrap()).unwrap();
+    let (text, _) = crate::cli::verify_main(&bare, Some(&cert.group_public_key)).unwrap();
+    assert!(text.starts_with("VALID certificate"), "{text}");
+    let wrapped = dir.path().join("response.json");
+    let response = serde_json::json!({"id": "ab", "certificate": cert});
+    std::fs::write(&wrapped, response.to_string()).unwrap();
+    crate::cli::verify_main(&wrapped, None).unwrap();
+    let mut tampered = cert.clone();
+    tampered.record.answer = Some("Parix".into());
+    std::fs::write(&bare, serde_json::to_string(&tampered).unwrap()).unwrap();
+    let err = crate::cli::verify_main(&bare, None).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("INVALID certificate: the record's answer does not match"),
+        "{err}"
+    );
+    let missing = crate::cli::verify_main(&dir.path().join("nope.json"), None).unwrap_err();
+    assert!(missing.to_string().starts_with("cannot read"), "{missing}");
+    std::fs::write(&bare, "{\"not\": \"a certificate\"}").unwrap();
+    let err = crate::cli::verify_main(&bare, None).unwrap_err();
+    assert!(
+        err.to_string().contains("is not a byzvote certificate"),
+        "{err}"
+    );
+}
+
 /// Writes a certificate for checking with another BLS implementation (CERTIFICATE.md):
 /// `BYZVOTE_CERT_OUT=/tmp/cert.json cargo test -p byzvote-api write_certificate_for_interop`.
 #[test]
@@ -268,6 +325,12 @@ fn write_certificate_for_interop() {
             tampered.namespace.as_bytes(),
             &tampered.record.encode(),
         ));
+        let none = certificate(SEED, no_agreement_record());
+        std::fs::write(
+            format!("{path}.no_agreement.json"),
+            serde_json::to_string_pretty(&none).unwrap(),
+        )
+        .unwrap();
         let tampered_path = format!("{path}.tampered.json");
         std::fs::write(
             tampered_path,

@@ -110,3 +110,14 @@ async fn ask_main_renders_text_or_json_and_flags_no_agreement() {
     let err = parse_certificate(&out.text, "out.json").unwrap_err();
     assert!(err.to_string().contains("without a certificate"), "{err}");
 }
+
+#[tokio::test]
+async fn a_node_that_does_not_answer_in_time_is_a_timeout() {
+    let base = common::start(ServerConfig::default()).await;
+    let client = Client::new(&base)
+        .unwrap()
+        .with_vote_timeout(std::time::Duration::from_millis(100));
+    let err = client.vote(&VoteRequest::prompt("hang")).await.unwrap_err();
+    assert!(matches!(err, ClientError::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("may still finish"), "{err}");
+}

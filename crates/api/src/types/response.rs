@@ -117,3 +117,96 @@ pub struct MemberInfo {
     /// Its identity (ed25519) public key, hex; signs its commits and reveals (evidence).
     pub public_key: String,
 }
+
+impl MemberStatus {
+    /// How `member` voted according to a decision record: a supporter agreed, a dissenter
+    /// disagreed, anyone else on the committee was silent. (`Invalid` — a reveal that did not
+    /// open its commitment — is known from the evidence, not the record; the node sets it.)
+    pub fn from_record(record: &crate::core_types::DecisionRecord, member: u32) -> Self {
+        if record.supporters.contains(&member) {
+            MemberStatus::Agreed
+        } else if record.dissenters.contains(&member) {
+            MemberStatus::Disagreed
+        } else {
+            MemberStatus::Silent
+        }
+    }
+}
+
+impl VoteResponse {
+    /// The response for a certified decision: id, outcome, answer, mode and tier come from the
+    /// certificate's record, the total cost is the sum of the members' costs.
+    pub fn decided(certificate: Certificate, votes: Vec<MemberVote>, latency_ms: u64) -> Self {
+        use crate::core_types::OutcomeKind;
+        let record = &certificate.record;
+        Self {
+            id: hex::encode(record.request),
+            status: VoteStatus::Decided,
+            outcome: Some(match record.outcome {
+                OutcomeKind::Agreed => Outcome::Agreed,
+                OutcomeKind::NoAgreement => Outcome::NoAgreement,
+            }),
+            answer: record.answer.clone(),
+            mode: record.mode.to_string(),
+            tier: record.tier,
+            cost_usd: votes.iter().map(|v| v.cost_usd).sum(),
+            votes,
+            latency_ms,
+            certificate: Some(certificate),
+        }
+    }
+
+    /// The response for a vote that is not decided yet.
+    pub fn pending(request: &crate::core_types::Request, latency_ms: u64) -> Self {
+        Self {
+            id: hex::encode(request.id()),
+            status: VoteStatus::Pending,
+            outcome: None,
+            answer: None,
+            mode: request.mode.to_string(),
+            tier: request.tier,
+            votes: Vec::new(),
+            cost_usd: 0.0,
+            latency_ms,
+            certificate: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{certificate, record};
+
+    #[test]
+    fn decided_takes_everything_from_the_certified_record() {
+        let cert = certificate(3, record("Paris"));
+        let votes: Vec<MemberVote> = (0..4)
+            .map(|m| MemberVote {
+                member: m,
+                name: format!("node-{m}"),
+                vendor: "v".into(),
+                model: "m".into(),
+                status: MemberStatus::from_record(&cert.record, m),
+                class: None,
+                latency_ms: None,
+                prompt_tokens: None,
+                completion_tokens: None,
+                cost_usd: 0.25,
+            })
+            .collect();
+        let response = VoteResponse::decided(cert.clone(), votes, 9);
+        assert_eq!(response.id, "07".repeat(32));
+        assert_eq!(response.answer.as_deref(), Some("Paris"));
+        assert_eq!(response.outcome, Some(Outcome::Agreed));
+        assert_eq!(response.mode, "exact");
+        assert_eq!(response.cost_usd, 1.0);
+        assert_eq!(response.votes[0].status, MemberStatus::Agreed);
+        assert_eq!(response.votes[3].status, MemberStatus::Silent);
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(json["status"], "decided");
+        assert_eq!(json["outcome"], "agreed");
+        assert_eq!(json["votes"][3]["status"], "silent");
+        assert_eq!(json["certificate"]["record"]["answer"], "Paris");
+    }
+}
