@@ -23,12 +23,14 @@ pub struct AskOutput {
 }
 
 /// Sends `request` to `endpoint` and renders the result (`json`: the full response as JSON).
+/// The request is validated first, so a bad `--mode` fails at once, even with no node running.
 pub async fn ask_main(
     endpoint: &str,
     request: &VoteRequest,
     json: bool,
     timeout: Option<Duration>,
 ) -> Result<AskOutput, ClientError> {
+    request.validate()?;
     let mut client = Client::new(endpoint)?;
     if let Some(t) = timeout {
         client = client.with_vote_timeout(t);

@@ -32,6 +32,9 @@ pub enum ClientError {
         /// Why it is not usable.
         reason: String,
     },
+    /// The request is invalid before it is even sent.
+    #[error("invalid request: {0}")]
+    InvalidRequest(#[from] crate::types::RequestError),
     /// Nothing listens there.
     #[error("cannot connect to {endpoint}: is `byzvote up` running? ({source})")]
     Connect {

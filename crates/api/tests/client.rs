@@ -106,7 +106,15 @@ async fn ask_main_renders_text_or_json_and_flags_no_agreement() {
     assert!(!out.agreed);
     let back: byzvote_api::VoteResponse = serde_json::from_str(&out.text).unwrap();
     assert_eq!(back, out.response);
-    // A pending response has no certificate to verify.
+    // A bad mode is refused before anything is sent (this endpoint has nothing listening).
+    let mut bad = VoteRequest::prompt("x");
+    bad.mode = "class:".into();
+    let err = ask_main("http://127.0.0.1:1", &bad, false, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::InvalidRequest(_)), "{err:?}");
+    assert!(err.to_string().contains("class:yes,no"), "{err}");
+    // A response without a certificate has nothing to verify.
     let err = parse_certificate(&out.text, "out.json").unwrap_err();
     assert!(err.to_string().contains("without a certificate"), "{err}");
 }
