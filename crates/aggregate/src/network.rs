@@ -52,6 +52,8 @@ pub(crate) fn batcher(n: usize) -> Vec<(usize, usize)> {
 }
 
 /// Sorts each of the `LANES` columns of `tile` (`n` rows of `LANES` values) ascending.
+/// (An AVX2 multiversioned copy was tried and measured slower, 77-88 ms against 31-49 ms for the
+/// median at n = 100, d = 100,000.)
 fn sort_tile<T: Float>(tile: &mut [T], pairs: &[(usize, usize)]) {
     for &(a, b) in pairs {
         let (low, high) = tile.split_at_mut(b * LANES);

@@ -259,3 +259,41 @@ fn bulyan_matches_brute_force_on_its_selection() {
         }
     }
 }
+
+/// Vectors clustered far from the origin in f32, with d spanning several Gram tiles: the
+/// centring keeps the Gram-matrix distances accurate enough for Krum to tell the tight honest
+/// cluster (spread 0.01) from attackers 0.1 away per coordinate, all around 1000.
+#[test]
+fn krum_in_f32_far_from_origin_across_gram_tiles() {
+    let (n, f, d) = (9usize, 2usize, 20_000usize);
+    let mut state = 7u64;
+    let mut noise = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.02
+    };
+    let rows: Vec<Vec<f32>> = (0..n)
+        .map(|i| {
+            let shift = if i < f { 0.1 } else { 0.0 };
+            (0..d).map(|_| 1000.0 + shift + noise()).collect()
+        })
+        .collect();
+    let m = Matrix::from_rows(&rows).unwrap();
+    let krum = aggregate(Rule::Krum, m.view(), f, &Options::default()).unwrap();
+    assert!(krum.selected.unwrap()[0] >= f);
+    let multi = aggregate(Rule::MultiKrum, m.view(), f, &Options::default()).unwrap();
+    let mut selected = multi.selected.unwrap();
+    selected.sort_unstable();
+    assert_eq!(selected, (f..n).collect::<Vec<_>>());
+    // Same distances as an explicit loop, to f32 accuracy.
+    let rows64: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().map(|&v| v as f64).collect())
+        .collect();
+    let scores = naive_krum_scores(&rows64, f);
+    let best = (0..n)
+        .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+        .unwrap();
+    assert!(best >= f);
+}
