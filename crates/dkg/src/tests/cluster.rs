@@ -1,0 +1,140 @@
+//! A cluster of ceremonies on one simulated network.
+
+use crate::{
+    AllDealers, CeremonyConfig, CeremonyError, CeremonyReport, Identity, IdentityKey, Timeouts,
+    ceremony::{Byzantine, run_inner},
+};
+use commonware_cryptography::{Signer as _, ed25519};
+use commonware_p2p::simulated::{Config, Link, Network};
+use commonware_runtime::{
+    Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
+};
+use commonware_utils::{NZU32, NZUsize, probability};
+use std::time::Duration;
+
+pub(crate) const NAMESPACE: &[u8] = b"byzvote-dkg-test";
+
+/// One simulated run.
+pub(crate) struct Scenario {
+    pub seed: u64,
+    pub n: usize,
+    /// Nodes (by index in sorted order) that never start.
+    pub down: Vec<usize>,
+    /// A misbehaving dealer (index in sorted order).
+    pub byzantine: Option<(usize, Byzantine)>,
+    pub latency: Duration,
+    pub timeouts: Timeouts,
+}
+
+impl Scenario {
+    pub fn honest(seed: u64, n: usize) -> Self {
+        Self {
+            seed,
+            n,
+            down: Vec::new(),
+            byzantine: None,
+            latency: Duration::from_millis(20),
+            timeouts: Timeouts {
+                deal: Duration::from_millis(500),
+                resend: Duration::from_millis(200),
+                total: Duration::from_secs(30),
+                linger: Duration::from_millis(400),
+            },
+        }
+    }
+}
+
+/// Identity keys sorted by public key, so index = share index.
+pub(crate) fn sorted_keys(n: usize) -> Vec<IdentityKey> {
+    let mut keys: Vec<_> = (0..n as u64).map(ed25519::PrivateKey::from_seed).collect();
+    keys.sort_by_key(|k| k.public_key());
+    keys
+}
+
+/// Runs the scenario; results in sorted-participant order (`None` for nodes that were down),
+/// plus the simulated time until the last node finished.
+pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyError>>>, Duration) {
+    let keys = sorted_keys(s.n);
+    let participants: Vec<Identity> = keys.iter().map(|k| k.public_key()).collect();
+    deterministic::Runner::seeded(s.seed).start(|context| async move {
+        let cfg = Config {
+            max_size: 1 << 20,
+            max_peers_per_set: NZUsize!(s.n),
+            disconnect_on_block: true,
+            tracked_peer_sets: NZUsize!(1),
+        };
+        let (network, oracle) =
+            Network::new_with_peers(context.child("network"), cfg, participants.clone()).await;
+        network.start();
+        let link = Link {
+            latency: s.latency,
+            jitter: s.latency / 4,
+            success_rate: probability!(1.0),
+        };
+        for a in &participants {
+            for b in &participants {
+                if a != b {
+                    oracle
+                        .add_link(a.clone(), b.clone(), link.clone())
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let start = context.current();
+        let mut handles = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            if s.down.contains(&i) {
+                handles.push(None);
+                continue;
+            }
+            let (sender, receiver) = oracle
+                .control(key.public_key())
+                .register(0, Quota::per_second(NZU32!(10_000)))
+                .await
+                .unwrap();
+            let config = CeremonyConfig {
+                signer: key.clone(),
+                participants: participants.clone(),
+                namespace: NAMESPACE.to_vec(),
+                round: 0,
+                timeouts: s.timeouts.clone(),
+            };
+            let agreement = AllDealers::new(key.public_key(), participants.clone());
+            let byzantine = s
+                .byzantine
+                .as_ref()
+                .filter(|(b, _)| *b == i)
+                .map(|(_, behaviour)| behaviour.clone());
+            let handle = context.child("node").spawn(move |ctx| async move {
+                run_inner(ctx, config, agreement, sender, receiver, byzantine).await
+            });
+            handles.push(Some(handle));
+        }
+        let mut results = Vec::new();
+        for h in handles {
+            results.push(match h {
+                Some(h) => Some(h.await.unwrap()),
+                None => None,
+            });
+        }
+        let elapsed = context.current().duration_since(start).unwrap();
+        (results, elapsed)
+    })
+}
+
+/// Unwraps every result of a run where all nodes must succeed.
+pub(crate) fn all_ok(
+    results: Vec<Option<Result<CeremonyReport, CeremonyError>>>,
+    seed: u64,
+) -> Vec<CeremonyReport> {
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => panic!("seed {seed}: node {i} failed: {e}"),
+            None => panic!("seed {seed}: node {i} was down"),
+        })
+        .collect()
+}

@@ -1,0 +1,5 @@
+//! Simulation tests: whole ceremonies on the deterministic runtime with `p2p::simulated`.
+
+mod byzantine;
+mod cluster;
+mod honest;
