@@ -3,12 +3,26 @@
 
 use crate::{
     client::{Client, ClientError},
+    consistency::{ResponseError, check_response},
     render,
     types::{Certificate, Outcome, VoteRequest, VoteResponse, VoteStatus},
     verify::{VerifiedDecision, VerifyError, verify_certificate},
 };
 use std::{path::Path, time::Duration};
 use thiserror::Error;
+
+/// The options of `byzvote ask` besides the request.
+#[derive(Debug, Clone, Default)]
+pub struct AskOptions {
+    /// The node's URL; [`crate::client::DEFAULT_ENDPOINT`] when empty.
+    pub endpoint: String,
+    /// Print the full response as JSON instead of the rendering.
+    pub json: bool,
+    /// How long to wait for the decision; [`crate::client::DEFAULT_VOTE_TIMEOUT`] when `None`.
+    pub timeout: Option<Duration>,
+    /// The trusted group key (hex); without it the certificate is checked under the key it names.
+    pub group_key: Option<String>,
+}
 
 /// What `byzvote ask` prints and how it ends.
 #[derive(Debug, Clone)]
@@ -17,37 +31,52 @@ pub struct AskOutput {
     pub text: String,
     /// The response.
     pub response: VoteResponse,
+    /// The checked certificate (`None` while the vote is pending).
+    pub verified: Option<VerifiedDecision>,
     /// True when the vote decided with an agreed answer; the CLI exits non-zero otherwise, so
     /// scripts never mistake a `no_agreement` or a pending vote for an answer.
     pub agreed: bool,
 }
 
-/// Sends `request` to `endpoint` and renders the result (`json`: the full response as JSON).
+/// Sends `request`, checks the answer against its certificate and renders the result.
+///
 /// The request is validated first, so a bad `--mode` fails at once, even with no node running.
+/// The response is only returned if its certificate verifies, is for the request sent, and says
+/// what the response says ([`check_response`]): a lying node gets a
+/// [`ClientError::Untrusted`], never a printed answer.
 pub async fn ask_main(
-    endpoint: &str,
     request: &VoteRequest,
-    json: bool,
-    timeout: Option<Duration>,
+    options: &AskOptions,
 ) -> Result<AskOutput, ClientError> {
-    request.validate()?;
+    let sent_id = hex::encode(request.clone().into_request()?.id());
+    let endpoint = if options.endpoint.is_empty() {
+        crate::client::DEFAULT_ENDPOINT
+    } else {
+        options.endpoint.as_str()
+    };
     let mut client = Client::new(endpoint)?;
-    if let Some(t) = timeout {
+    if let Some(t) = options.timeout {
         client = client.with_vote_timeout(t);
     }
     let response = client.vote(request).await?;
-    let text = if json {
+    let verified = check_response(&response, options.group_key.as_deref(), Some(&sent_id))
+        .map_err(|reason| ClientError::Untrusted {
+            endpoint: client.endpoint().to_string(),
+            reason,
+        })?;
+    let text = if options.json {
         let mut s = serde_json::to_string_pretty(&response).unwrap_or_default();
         s.push('\n');
         s
     } else {
-        render::render_response(&response)
+        render::render_checked_response(&response, verified.as_ref())
     };
     let agreed =
         response.status == VoteStatus::Decided && response.outcome == Some(Outcome::Agreed);
     Ok(AskOutput {
         text,
         response,
+        verified,
         agreed,
     })
 }
@@ -85,32 +114,47 @@ pub enum VerifyMainError {
     /// The certificate is invalid.
     #[error("INVALID certificate: {0}")]
     Invalid(#[from] VerifyError),
+    /// The certificate is valid but the response around it says something else.
+    #[error("INVALID response: {0}")]
+    Response(ResponseError),
 }
 
-/// Reads a certificate from JSON text: either a bare [`Certificate`] or a whole [`VoteResponse`]
-/// (the output of `byzvote ask --json`), whose `certificate` is taken.
-pub fn parse_certificate(text: &str, path: &str) -> Result<Certificate, VerifyMainError> {
+/// What a certificate file holds.
+#[derive(Debug, Clone)]
+pub enum CertificateFile {
+    /// A bare certificate.
+    Certificate(Box<Certificate>),
+    /// A whole response (`byzvote ask --json`), whose fields must match its certificate.
+    Response(Box<VoteResponse>),
+}
+
+/// Reads a certificate file: either a bare [`Certificate`] or a whole [`VoteResponse`] (the
+/// output of `byzvote ask --json`).
+pub fn parse_certificate_file(text: &str, path: &str) -> Result<CertificateFile, VerifyMainError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| VerifyMainError::Parse {
             path: path.to_string(),
             reason: format!("not JSON ({e})"),
         })?;
-    let cert = match value.get("certificate") {
-        Some(serde_json::Value::Null) => {
-            return Err(VerifyMainError::NoCertificate {
-                path: path.to_string(),
-            });
-        }
-        Some(inner) => inner.clone(),
-        None => value,
-    };
-    serde_json::from_value(cert).map_err(|e| VerifyMainError::Parse {
+    let parse_error = |e: serde_json::Error| VerifyMainError::Parse {
         path: path.to_string(),
         reason: e.to_string(),
-    })
+    };
+    match value.get("certificate") {
+        Some(serde_json::Value::Null) => Err(VerifyMainError::NoCertificate {
+            path: path.to_string(),
+        }),
+        Some(_) => serde_json::from_value(value)
+            .map(|r| CertificateFile::Response(Box::new(r)))
+            .map_err(parse_error),
+        None => serde_json::from_value(value)
+            .map(|c| CertificateFile::Certificate(Box::new(c)))
+            .map_err(parse_error),
+    }
 }
 
-/// Verifies the certificate in the file at `path`; `Ok` holds the text to print.
+/// Verifies the certificate in the file at `path` (and, for a whole response, that the response
+/// agrees with it); `Ok` holds the text to print.
 pub fn verify_main(
     path: &Path,
     group_key: Option<&str>,
@@ -120,7 +164,14 @@ pub fn verify_main(
         path: name.clone(),
         source,
     })?;
-    let cert = parse_certificate(&text, &name)?;
-    let verified = verify_certificate(&cert, group_key)?;
+    let verified = match parse_certificate_file(&text, &name)? {
+        CertificateFile::Certificate(cert) => verify_certificate(&cert, group_key)?,
+        CertificateFile::Response(response) => match check_response(&response, group_key, None) {
+            Ok(Some(verified)) => verified,
+            Ok(None) => return Err(VerifyMainError::NoCertificate { path: name }),
+            Err(ResponseError::Certificate(e)) => return Err(VerifyMainError::Invalid(e)),
+            Err(e) => return Err(VerifyMainError::Response(e)),
+        },
+    };
     Ok((render::render_verified(&verified), verified))
 }

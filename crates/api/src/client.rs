@@ -76,6 +76,14 @@ pub enum ClientError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The node's answer does not match its certificate, or the certificate is invalid.
+    #[error("do not trust the answer from {endpoint}: {reason}")]
+    Untrusted {
+        /// The endpoint.
+        endpoint: String,
+        /// What did not check out.
+        reason: crate::consistency::ResponseError,
+    },
     /// Any other transport failure.
     #[error("request to {endpoint} failed: {source}")]
     Transport {

@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod consistency;
 pub mod core_types;
 pub mod error;
 pub mod extract;
@@ -22,6 +23,8 @@ pub mod server;
 pub mod types;
 pub mod verify;
 
+#[cfg(test)]
+mod e2e_tests;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]

@@ -75,6 +75,23 @@ pub fn render_response(response: &VoteResponse) -> String {
     out
 }
 
+/// Renders a response whose certificate the client has checked ([`crate::consistency`]).
+pub fn render_checked_response(
+    response: &VoteResponse,
+    verified: Option<&VerifiedDecision>,
+) -> String {
+    let mut out = render_response(response);
+    if let Some(v) = verified {
+        let pinned = if v.key_pinned {
+            "the trusted key"
+        } else {
+            "the key the node named (pass --group-key to pin yours)"
+        };
+        let _ = writeln!(out, "checked      certificate valid here, under {pinned}");
+    }
+    out
+}
+
 /// The per-member table: member, model, status, class, latency.
 fn votes_table(votes: &[MemberVote]) -> String {
     let header = ["member", "model", "status", "class", "latency"];
@@ -264,6 +281,13 @@ mod tests {
         );
         assert!(text.contains("$0.001200"), "{text}");
         assert!(text.contains("verify with: byzvote verify FILE"), "{text}");
+        let cert = certificate(1, record("paris"));
+        let verified = crate::verify_certificate(&cert, None).unwrap();
+        let checked = render_checked_response(&response(Some("paris")), Some(&verified));
+        assert!(
+            checked.ends_with("(pass --group-key to pin yours)\n"),
+            "{checked}"
+        );
     }
 
     #[test]

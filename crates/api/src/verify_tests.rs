@@ -287,8 +287,8 @@ fn verify_main_reads_a_certificate_or_a_whole_response() {
     let (text, _) = crate::cli::verify_main(&bare, Some(&cert.group_public_key)).unwrap();
     assert!(text.starts_with("VALID certificate"), "{text}");
     let wrapped = dir.path().join("response.json");
-    let response = serde_json::json!({"id": "ab", "certificate": cert});
-    std::fs::write(&wrapped, response.to_string()).unwrap();
+    let response = crate::VoteResponse::decided(cert.clone(), vec![], 1);
+    std::fs::write(&wrapped, serde_json::to_string(&response).unwrap()).unwrap();
     crate::cli::verify_main(&wrapped, None).unwrap();
     let mut tampered = cert.clone();
     tampered.record.answer = Some("Parix".into());

@@ -4,7 +4,7 @@ mod common;
 
 use byzvote_api::{
     Client, ClientError, ServerConfig, VoteRequest,
-    cli::{ask_main, parse_certificate},
+    cli::{AskOptions, ask_main, parse_certificate_file},
 };
 
 #[tokio::test]
@@ -94,13 +94,21 @@ async fn a_server_that_is_not_byzvote_is_reported_as_such() {
 #[tokio::test]
 async fn ask_main_renders_text_or_json_and_flags_no_agreement() {
     let base = common::start(ServerConfig::default()).await;
-    let out = ask_main(&base, &VoteRequest::prompt("rome"), false, None)
+    let options = AskOptions {
+        endpoint: base.clone(),
+        ..AskOptions::default()
+    };
+    let out = ask_main(&VoteRequest::prompt("rome"), &options)
         .await
         .unwrap();
     assert!(out.agreed);
     assert!(out.text.starts_with("ROME\n"), "{}", out.text);
     assert!(out.text.contains("agreed"), "{}", out.text);
-    let out = ask_main(&base, &VoteRequest::prompt("split"), true, None)
+    let json = AskOptions {
+        json: true,
+        ..options.clone()
+    };
+    let out = ask_main(&VoteRequest::prompt("split"), &json)
         .await
         .unwrap();
     assert!(!out.agreed);
@@ -109,13 +117,15 @@ async fn ask_main_renders_text_or_json_and_flags_no_agreement() {
     // A bad mode is refused before anything is sent (this endpoint has nothing listening).
     let mut bad = VoteRequest::prompt("x");
     bad.mode = "class:".into();
-    let err = ask_main("http://127.0.0.1:1", &bad, false, None)
-        .await
-        .unwrap_err();
+    let nowhere = AskOptions {
+        endpoint: "http://127.0.0.1:1".into(),
+        ..AskOptions::default()
+    };
+    let err = ask_main(&bad, &nowhere).await.unwrap_err();
     assert!(matches!(err, ClientError::InvalidRequest(_)), "{err:?}");
     assert!(err.to_string().contains("class:yes,no"), "{err}");
     // A response without a certificate has nothing to verify.
-    let err = parse_certificate(&out.text, "out.json").unwrap_err();
+    let err = parse_certificate_file(&out.text, "out.json").unwrap_err();
     assert!(err.to_string().contains("without a certificate"), "{err}");
 }
 
