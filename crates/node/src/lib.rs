@@ -2,3 +2,5 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub mod chain;
+pub mod node;
+pub mod protocol;

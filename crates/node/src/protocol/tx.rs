@@ -15,7 +15,7 @@
 use crate::chain::types::PublicKey;
 use bytes::{BufMut, Bytes};
 use byzvote_core::{Request, SignedCommit, SignedReveal};
-use commonware_codec::{Decode as _, Encode as _};
+use commonware_codec::{DecodeExt as _, Encode as _};
 
 const REQUEST: u8 = 0;
 const COMMIT: u8 = 1;
@@ -46,9 +46,15 @@ impl Tx {
     pub fn decode(bytes: &[u8]) -> Option<Self> {
         let (&tag, body) = bytes.split_first()?;
         match tag {
-            REQUEST => Request::decode(body).ok().map(Tx::Request),
-            COMMIT => SignedCommit::decode(body).ok().map(Tx::Commit),
-            REVEAL => SignedReveal::decode(body).ok().map(Tx::Reveal),
+            REQUEST => Request::decode(Bytes::copy_from_slice(body))
+                .ok()
+                .map(Tx::Request),
+            COMMIT => SignedCommit::decode(Bytes::copy_from_slice(body))
+                .ok()
+                .map(Tx::Commit),
+            REVEAL => SignedReveal::decode(Bytes::copy_from_slice(body))
+                .ok()
+                .map(Tx::Reveal),
             _ => None,
         }
     }
@@ -88,7 +94,10 @@ mod tests {
         let commit = Commit::new(req.id(), 1, &canonical, &Salt([7; 32]));
         let good = Tx::Commit(commit.clone().sign(&keys[1])).encode();
         assert!(check(&good, &participants));
-        assert_eq!(Tx::decode(&good), Some(Tx::Commit(commit.clone().sign(&keys[1]))));
+        assert_eq!(
+            Tx::decode(&good),
+            Some(Tx::Commit(commit.clone().sign(&keys[1])))
+        );
         // Signed by the wrong member's key.
         let forged = Tx::Commit(commit.sign(&keys[2])).encode();
         assert!(!check(&forged, &participants));

@@ -1,0 +1,196 @@
+//! One coordinator node: the ordering layer, the protocol executor and the gossip of
+//! transactions and partial signatures, assembled over seven p2p channels.
+
+use crate::chain::{
+    app::{App, Pacing, Shared},
+    block::Limits,
+    engine::{self, Timeouts},
+    mempool::Mempool,
+    types::{PrivateKey, PublicKey},
+};
+use crate::protocol::{
+    audit::AuditError,
+    executor::{self, Executor},
+    results::{Results, Wait},
+    tx::{self, Tx},
+};
+use byzvote_core::Request;
+use byzvote_dkg::DkgOutput;
+use byzvote_models::ModelBackend;
+use commonware_cryptography::Signer as _;
+use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
+use commonware_runtime::{Clock, Metrics, Spawner, Storage};
+use commonware_utils::ordered::Set;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// p2p channel numbers (every node must use the same).
+pub mod channel {
+    pub const VOTES: u64 = 0;
+    pub const CERTIFICATES: u64 = 1;
+    pub const RESOLVER: u64 = 2;
+    pub const BROADCAST: u64 = 3;
+    pub const BACKFILL: u64 = 4;
+    pub const TXS: u64 = 5;
+    pub const PARTIALS: u64 = 6;
+    pub const DKG: u64 = 7;
+}
+
+/// Everything one node needs.
+pub struct Config {
+    pub signer: PrivateKey,
+    /// Identity keys of the whole cluster (any order; sorted here).
+    pub participants: Vec<PublicKey>,
+    /// Namespace of consensus signatures (one per cluster).
+    pub namespace: Vec<u8>,
+    /// Where the audit log and commitment secrets live; `None` keeps them in memory.
+    pub dir: Option<PathBuf>,
+    /// Prefix of the runtime storage partitions.
+    pub partition: String,
+    pub model: Arc<dyn ModelBackend>,
+    pub dkg: Arc<DkgOutput>,
+    pub vote_timeouts: byzvote_core::Timeouts,
+    pub chain_timeouts: Timeouts,
+    pub pacing: Pacing,
+    /// A deliberate fault, for simulations only.
+    pub fault: Option<executor::Fault>,
+}
+
+/// The node's p2p channels.
+pub struct Channels<S, R> {
+    pub chain: engine::Channels<S, R>,
+    pub txs: (S, R),
+    pub partials: (S, R),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("this node's key is not one of the cluster's participants")]
+    NotAParticipant,
+    #[error("the participant list has duplicates")]
+    DuplicateParticipant,
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+/// A running node, as the gateway sees it.
+#[derive(Clone)]
+pub struct Handle<S> {
+    pub results: Results,
+    pub participants: Arc<Vec<PublicKey>>,
+    pub me: PublicKey,
+    pub group_key: byzvote_dkg::GroupPublicKey,
+    mempool: Mempool,
+    txs: S,
+}
+
+impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
+    /// Submits a (validated) request for ordering and returns how to wait for its decision.
+    pub fn submit(&mut self, request: Request) -> Wait {
+        let id = request.id();
+        let wait = self.results.wait(id);
+        if matches!(wait, Wait::Pending(_)) {
+            let bytes = Tx::Request(request).encode();
+            self.mempool.insert(bytes.clone());
+            self.txs.send(Recipients::All, bytes, false);
+        }
+        wait
+    }
+}
+
+/// Starts a node; its tasks run until the runtime stops.
+pub async fn start<E, B, P, S, R>(
+    context: E,
+    cfg: Config,
+    blocker: B,
+    provider: P,
+    channels: Channels<S, R>,
+) -> Result<Handle<S>, NodeError>
+where
+    E: Clock + rand::Rng + rand_core::CryptoRng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = PublicKey>,
+    P: Provider<PublicKey = PublicKey>,
+    S: Sender<PublicKey = PublicKey> + Clone,
+    R: Receiver<PublicKey = PublicKey>,
+{
+    let me = cfg.signer.public_key();
+    let set =
+        Set::try_from(cfg.participants.clone()).map_err(|_| NodeError::DuplicateParticipant)?;
+    let participants: Arc<Vec<PublicKey>> = Arc::new(set.iter().cloned().collect());
+    if !participants.contains(&me) {
+        return Err(NodeError::NotAParticipant);
+    }
+    let limits = Limits::default();
+    let mempool = Mempool::new(100_000, 64 << 20);
+    let shared = Shared::default();
+    let results = Results::default();
+    let (txs_sender, txs_receiver) = channels.txs;
+    let (partials_sender, partials_receiver) = channels.partials;
+    let group_key = *cfg.dkg.group_public_key();
+
+    let exec_cfg = executor::Config {
+        signer: cfg.signer.clone(),
+        participants: participants.to_vec(),
+        model: cfg.model,
+        dkg: cfg.dkg,
+        timeouts: cfg.vote_timeouts,
+        dir: cfg.dir,
+        fault: cfg.fault,
+    };
+    let (exec, mailbox) = Executor::new(
+        context.child("executor"),
+        exec_cfg,
+        mempool.clone(),
+        shared.clone(),
+        results.clone(),
+        txs_sender.clone(),
+        partials_sender,
+    )?;
+    let outbox = exec.outbox();
+    context.child("executor").spawn(move |_| exec.run());
+    let pool = mempool.clone();
+    let ps = participants.clone();
+    context
+        .child("tx_gossip")
+        .spawn(move |_| executor::receive_txs(txs_receiver, ps, pool));
+    context
+        .child("partial_gossip")
+        .spawn(move |_| executor::receive_partials(partials_receiver, outbox));
+
+    let check_participants = participants.clone();
+    let app = App {
+        mempool: mempool.clone(),
+        check: Arc::new(move |bytes: &[u8]| tx::check(bytes, &check_participants)),
+        shared,
+        pacing: cfg.pacing,
+        limits,
+        max_block_bytes: 8 << 20,
+    };
+    let chain_cfg = engine::Config {
+        signer: cfg.signer,
+        participants: set,
+        namespace: cfg.namespace,
+        partition: cfg.partition,
+        blocker,
+        provider,
+        app,
+        timeouts: cfg.chain_timeouts,
+    };
+    engine::start(context.child("chain"), chain_cfg, mailbox, channels.chain).await;
+    Ok(Handle {
+        results,
+        participants,
+        me,
+        group_key,
+        mempool,
+        txs: txs_sender,
+    })
+}
+
+/// Default pacing: idle blocks at most every 800 ms (below the 1 s leader timeout), and
+/// every 50 ms while a vote waits on a deadline.
+pub const DEFAULT_PACING: Pacing = Pacing {
+    idle: Duration::from_millis(800),
+    busy: Duration::from_millis(50),
+};

@@ -1,0 +1,592 @@
+//! The executor: applies finalized blocks to the protocol state and acts on its events.
+//!
+//! Order of work for one finalized block (persist before you speak):
+//! 1. apply it to [`State`] (pure), 2. append it to the audit log (fsync), 3. acknowledge
+//! it to marshal, 4. act: run the model for a new vote, reveal when the commitment set
+//! closes, partial-sign a decision. A commitment's secret (answer and salt) is synced to
+//! disk before the commit is sent, so a restarted node can still reveal.
+//!
+//! On start, the audit log is replayed into the state with actions suppressed, then the
+//! node resumes what it still owes: commits, reveals and partial signatures.
+
+use super::audit::{AuditLog, Body, Entry, HexBytes};
+use super::journal::Journal;
+use super::results::{Decided, Results};
+use super::state::{Event, State};
+use super::tx::Tx;
+use crate::chain::{
+    app::Shared,
+    block::Block,
+    mempool::Mempool,
+    types::{PrivateKey, PublicKey},
+};
+use bytes::Bytes;
+use byzvote_core::{
+    Action, Canonical, Commit, DecisionRecord, Digest, MemberId, Mode, Request, Reveal, Salt,
+    Timeouts, canonicalize, namespace::BYZVOTE_DECISION,
+};
+use byzvote_dkg::{DkgOutput, PartialSignature, threshold};
+use byzvote_models::{Completion, ModelBackend, Prompt};
+use commonware_actor::Feedback;
+use commonware_codec::{DecodeExt as _, Encode as _};
+use commonware_consensus::{Heightable as _, Reporter, marshal::Update};
+use commonware_cryptography::Digested;
+use commonware_p2p::{Receiver, Recipients, Sender};
+use commonware_runtime::{Clock, Spawner};
+use commonware_utils::Acknowledgement as _;
+use commonware_utils::acknowledgement::Exact;
+use futures::StreamExt as _;
+use futures::channel::mpsc;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tracing::{debug, info, warn};
+
+/// What the executor needs.
+pub struct Config {
+    pub signer: PrivateKey,
+    /// The cluster's identity keys, sorted; a member id indexes this list.
+    pub participants: Vec<PublicKey>,
+    pub model: Arc<dyn ModelBackend>,
+    pub dkg: Arc<DkgOutput>,
+    pub timeouts: Timeouts,
+    /// Directory for `audit.jsonl` and `secrets.jsonl`; `None` keeps them in memory.
+    pub dir: Option<PathBuf>,
+    /// A deliberate fault, for simulations only (see [`Fault`]).
+    pub fault: Option<Fault>,
+}
+
+/// Deliberate protocol faults a simulated node can commit (the model's own lies are
+/// scripted in its backend instead).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Reveals an answer other than the one it committed to.
+    WrongReveal,
+    /// Commits but never reveals.
+    NeverReveal,
+}
+
+/// Messages to the executor.
+pub enum Message {
+    Block(Digested<Block>, Exact),
+    Inferred {
+        id: Digest,
+        result: Result<Completion, String>,
+    },
+    Partial(Digest, PartialSignature),
+}
+
+/// Marshal's reporter: forwards finalized blocks to the executor.
+#[derive(Clone)]
+pub struct Mailbox(mpsc::UnboundedSender<Message>);
+
+impl Reporter for Mailbox {
+    type Activity = Update<Block>;
+
+    fn report(&mut self, activity: Self::Activity) -> Feedback {
+        match activity {
+            Update::Block(block, ack) => match self.0.unbounded_send(Message::Block(block, ack)) {
+                Ok(()) => Feedback::Ok,
+                Err(_) => Feedback::Closed,
+            },
+            Update::Tip(..) => Feedback::Ok,
+        }
+    }
+}
+
+/// A commitment's secret, synced before the commit is sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Secret {
+    #[serde(with = "hex::serde")]
+    request: [u8; 32],
+    canonical: String,
+    #[serde(with = "hex::serde")]
+    salt: [u8; 32],
+}
+
+fn digest_bytes(d: &Digest) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// Partial signatures gathered for one decision.
+#[derive(Default)]
+struct Collect {
+    record: Option<DecisionRecord>,
+    partials: BTreeMap<u32, PartialSignature>,
+    done: bool,
+}
+
+/// The executor actor.
+pub struct Executor<E, S> {
+    context: E,
+    cfg: Config,
+    me: Option<MemberId>,
+    state: State,
+    audit: AuditLog,
+    secrets_journal: Journal,
+    secrets: HashMap<Digest, Secret>,
+    mine: HashMap<Digest, Completion>,
+    collecting: HashMap<Digest, Collect>,
+    mempool: Mempool,
+    shared: Shared,
+    results: Results,
+    txs: S,
+    partials: S,
+    inbox: mpsc::UnboundedReceiver<Message>,
+    outbox: mpsc::UnboundedSender<Message>,
+    replaying: bool,
+}
+
+/// Bound on partials buffered for votes this node has not decided yet (peer-chosen keys).
+const MAX_EARLY_VOTES: usize = 4096;
+
+impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>> Executor<E, S> {
+    /// Creates the executor and replays its audit log. Returns it with the mailbox marshal reports to.
+    pub fn new(
+        context: E,
+        cfg: Config,
+        mempool: Mempool,
+        shared: Shared,
+        results: Results,
+        txs: S,
+        partials: S,
+    ) -> Result<(Self, Mailbox), super::audit::AuditError> {
+        let (outbox, inbox) = mpsc::unbounded();
+        let me = cfg
+            .participants
+            .iter()
+            .position(|p| p == &commonware_cryptography::Signer::public_key(&cfg.signer))
+            .map(|i| i as MemberId);
+        let n = u32::try_from(cfg.participants.len()).unwrap_or(u32::MAX);
+        let (audit, entries, secrets_journal, secrets) = match &cfg.dir {
+            Some(dir) => {
+                let (audit, entries) = AuditLog::open(&dir.join("audit.jsonl"))?;
+                let (journal, secrets) = Journal::open::<Secret>(&dir.join("secrets.jsonl"))?;
+                (audit, entries, journal, secrets)
+            }
+            None => (
+                AuditLog::memory(),
+                Vec::new(),
+                Journal::memory(),
+                Vec::new(),
+            ),
+        };
+        let secrets = secrets
+            .into_iter()
+            .map(|s| (Digest::from(s.request), s))
+            .collect();
+        let mut executor = Self {
+            context,
+            me,
+            state: State::new(n, cfg.timeouts, cfg.dkg.round()),
+            cfg,
+            audit,
+            secrets_journal,
+            secrets,
+            mine: HashMap::new(),
+            collecting: HashMap::new(),
+            mempool,
+            shared,
+            results,
+            txs,
+            partials,
+            inbox,
+            outbox: outbox.clone(),
+            replaying: true,
+        };
+        executor.replay(entries);
+        Ok((executor, Mailbox(outbox)))
+    }
+
+    fn replay(&mut self, entries: Vec<Entry>) {
+        for entry in entries {
+            match entry.body {
+                Body::Block {
+                    height,
+                    timestamp_ms,
+                    parent,
+                    txs,
+                } => {
+                    let txs: Vec<Bytes> = txs.into_iter().map(|t| Bytes::from(t.0)).collect();
+                    let events =
+                        self.state
+                            .apply(height, timestamp_ms, &Digest::from(parent), &txs);
+                    for event in events {
+                        self.act(event);
+                    }
+                }
+                Body::Certificate {
+                    request,
+                    record,
+                    signature,
+                } => {
+                    let id = Digest::from(request);
+                    let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0));
+                    let rec = DecisionRecord::decode(Bytes::from(record.0));
+                    if let (Ok(signature), Ok(record)) = (sig, rec) {
+                        self.collecting.entry(id).or_default().done = true;
+                        let revealed = self.state.revealed(&id).cloned().unwrap_or_default();
+                        self.results.complete(
+                            id,
+                            Decided {
+                                record,
+                                signature,
+                                revealed,
+                                mine: None,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        self.replaying = false;
+        self.shared
+            .finalized
+            .store(self.state.height(), Ordering::Release);
+        // Resume what this node still owes.
+        let open: Vec<(Digest, Vec<MemberId>, Option<Vec<MemberId>>)> = self
+            .state
+            .open()
+            .map(|v| {
+                (
+                    v.id(),
+                    v.committee().to_vec(),
+                    v.closed_set().map(<[MemberId]>::to_vec),
+                )
+            })
+            .collect();
+        for (id, committee, closed) in open {
+            match closed {
+                None => self.act(Event::Started { id, committee }),
+                Some(members) => self.act(Event::Vote {
+                    id,
+                    action: Action::CloseCommits { members },
+                }),
+            }
+        }
+        let decided: Vec<DecisionRecord> = self
+            .collecting
+            .iter()
+            .filter(|(_, c)| !c.done)
+            .filter_map(|(_, c)| c.record.clone())
+            .collect();
+        for record in decided {
+            self.sign_decision(record);
+        }
+    }
+
+    /// Runs the actor until the inbox closes.
+    pub async fn run(mut self) {
+        while let Some(message) = self.inbox.next().await {
+            match message {
+                Message::Block(block, ack) => {
+                    self.on_block(block.inner());
+                    ack.acknowledge();
+                }
+                Message::Inferred { id, result } => self.on_inferred(id, result),
+                Message::Partial(id, partial) => self.on_partial(id, partial),
+            }
+        }
+    }
+
+    fn on_block(&mut self, block: &Block) {
+        let height = block.height().get();
+        if height <= self.state.height() {
+            return; // redelivered after a restart
+        }
+        let events = self
+            .state
+            .apply(height, block.timestamp_ms, &block.parent, &block.txs);
+        let body = Body::Block {
+            height,
+            timestamp_ms: block.timestamp_ms,
+            parent: digest_bytes(&block.parent),
+            txs: block.txs.iter().map(HexBytes::from).collect(),
+        };
+        if let Err(e) = self.audit.append(body) {
+            // Without the log, acknowledging would lose a decided vote on restart: stop here.
+            warn!(error = %e, "cannot write the audit log; stopping the executor");
+            self.inbox.close();
+            return;
+        }
+        self.mempool.remove(&block.txs);
+        self.shared.finalized.store(height, Ordering::Release);
+        self.shared
+            .busy
+            .store(self.state.next_deadline_ms().is_some(), Ordering::Relaxed);
+        for event in events {
+            self.act(event);
+        }
+    }
+
+    fn act(&mut self, event: Event) {
+        match event {
+            Event::Started { id, committee } => {
+                if self.replaying {
+                    return;
+                }
+                let Some(me) = self.me.filter(|m| committee.contains(m)) else {
+                    return;
+                };
+                if let Some(secret) = self.secrets.get(&id).cloned() {
+                    self.send_commit(id, me, &secret);
+                } else {
+                    self.infer(id);
+                }
+            }
+            Event::Refused { id, reason } => {
+                if !self.replaying {
+                    info!(?id, %reason, "request refused");
+                }
+                self.results.refuse(id, reason);
+            }
+            Event::Vote {
+                id,
+                action: Action::CloseCommits { members },
+            } => {
+                if self.replaying {
+                    return;
+                }
+                let Some(me) = self.me.filter(|m| members.contains(m)) else {
+                    return;
+                };
+                if let Some(secret) = self.secrets.get(&id).cloned() {
+                    let canonical = match self.cfg.fault {
+                        Some(Fault::NeverReveal) => return,
+                        Some(Fault::WrongReveal) => format!("{} (changed)", secret.canonical),
+                        None => secret.canonical,
+                    };
+                    let reveal = Reveal {
+                        request: id,
+                        member: me,
+                        canonical: Canonical(canonical),
+                        salt: Salt(secret.salt),
+                    };
+                    self.submit(Tx::Reveal(reveal.sign(&self.cfg.signer)));
+                }
+            }
+            Event::Vote {
+                id,
+                action: Action::Evidence(evidence),
+            } => {
+                if !self.replaying {
+                    warn!(?id, ?evidence, "evidence recorded");
+                }
+            }
+            Event::Vote {
+                id,
+                action: Action::Decide(record),
+            } => {
+                let collect = self.collecting.entry(id).or_default();
+                collect.record = Some(record.clone());
+                if !self.replaying {
+                    info!(?id, outcome = ?record.outcome, answer = ?record.answer, "decided");
+                    self.sign_decision(record);
+                }
+            }
+        }
+    }
+
+    fn prompt(request: &Request) -> Prompt {
+        let hint = match &request.mode {
+            Mode::Exact => "Answer as briefly as possible.".to_string(),
+            Mode::Class { labels } => format!("Answer with exactly one of: {}.", labels.join(", ")),
+            Mode::Number { .. } => "Answer with a number only.".to_string(),
+            Mode::Json => "Answer with JSON only.".to_string(),
+        };
+        let mut messages = vec![byzvote_models::Message {
+            role: byzvote_models::Role::System,
+            content: hint,
+        }];
+        messages.extend(request.messages.iter().map(|m| byzvote_models::Message {
+            role: match m.role {
+                byzvote_core::Role::System => byzvote_models::Role::System,
+                byzvote_core::Role::User => byzvote_models::Role::User,
+                byzvote_core::Role::Assistant => byzvote_models::Role::Assistant,
+            },
+            content: m.content.clone(),
+        }));
+        Prompt {
+            messages,
+            max_tokens: request.max_tokens,
+            deterministic: true,
+            seed: 0,
+        }
+    }
+
+    fn infer(&mut self, id: Digest) {
+        let Some(vote) = self.state.vote(&id) else {
+            return;
+        };
+        let prompt = Self::prompt(vote.request());
+        let model = self.cfg.model.clone();
+        let outbox = self.outbox.clone();
+        self.context.child("infer").spawn(move |_| async move {
+            let result = model.complete(&prompt).await.map_err(|e| e.to_string());
+            let _ = outbox.unbounded_send(Message::Inferred { id, result });
+        });
+    }
+
+    fn on_inferred(&mut self, id: Digest, result: Result<Completion, String>) {
+        let (Some(me), Some(vote)) = (self.me, self.state.vote(&id)) else {
+            return;
+        };
+        if self.secrets.contains_key(&id)
+            || vote.closed_set().is_some()
+            || vote.decision().is_some()
+        {
+            return;
+        }
+        let completion = match result {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(?id, error = %e, "model call failed; this member stays silent");
+                return;
+            }
+        };
+        let canonical = match canonicalize(&vote.request().mode, &completion.text) {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(?id, error = %e, text = %completion.text, "answer does not fit the mode; this member stays silent");
+                return;
+            }
+        };
+        let mut salt = [0u8; 32];
+        self.context.fill_bytes(&mut salt);
+        let secret = Secret {
+            request: digest_bytes(&id),
+            canonical: canonical.as_str().to_string(),
+            salt,
+        };
+        if let Err(e) = self.secrets_journal.append(&secret) {
+            warn!(error = %e, "cannot persist the commitment secret; not committing");
+            return;
+        }
+        self.secrets.insert(id, secret.clone());
+        self.mine.insert(id, completion);
+        self.send_commit(id, me, &secret);
+    }
+
+    fn send_commit(&mut self, id: Digest, me: MemberId, secret: &Secret) {
+        let commit = Commit::new(
+            id,
+            me,
+            &Canonical(secret.canonical.clone()),
+            &Salt(secret.salt),
+        );
+        self.submit(Tx::Commit(commit.sign(&self.cfg.signer)));
+    }
+
+    /// Puts a transaction in the local pool and gossips it to every peer.
+    fn submit(&mut self, tx: Tx) {
+        let bytes = tx.encode();
+        self.mempool.insert(bytes.clone());
+        self.txs.send(Recipients::All, bytes, false);
+    }
+
+    fn sign_decision(&mut self, record: DecisionRecord) {
+        let id = record.request;
+        let partial =
+            threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &record.encode());
+        let mut msg = Vec::new();
+        msg.extend_from_slice(id.as_ref());
+        msg.extend_from_slice(&partial.encode());
+        self.partials.send(Recipients::All, Bytes::from(msg), false);
+        self.on_partial(id, partial);
+    }
+
+    fn on_partial(&mut self, id: Digest, partial: PartialSignature) {
+        if !self.collecting.contains_key(&id) && self.collecting.len() >= MAX_EARLY_VOTES {
+            debug!(?id, "dropping a partial for an unknown vote: buffer full");
+            return;
+        }
+        let collect = self.collecting.entry(id).or_default();
+        if collect.done {
+            return;
+        }
+        collect.partials.insert(partial.index.get(), partial);
+        let Some(record) = collect.record.clone() else {
+            return;
+        };
+        let msg = record.encode();
+        let dkg = self.cfg.dkg.clone();
+        // Keep only the partials that verify against the record this node computed.
+        collect
+            .partials
+            .retain(|_, p| threshold::verify_partial(&dkg, p, BYZVOTE_DECISION, &msg));
+        if collect.partials.len() < dkg.threshold() as usize {
+            return;
+        }
+        let Ok(signature) = threshold::recover(&dkg, collect.partials.values()) else {
+            return;
+        };
+        if !threshold::verify(dkg.group_public_key(), BYZVOTE_DECISION, &msg, &signature) {
+            warn!(?id, "recovered signature does not verify");
+            return;
+        }
+        collect.done = true;
+        let body = Body::Certificate {
+            request: digest_bytes(&id),
+            record: HexBytes(msg.to_vec()),
+            signature: HexBytes(signature.encode().to_vec()),
+        };
+        if let Err(e) = self.audit.append(body) {
+            warn!(error = %e, "cannot write the certificate to the audit log");
+            return;
+        }
+        let revealed = self.state.revealed(&id).cloned().unwrap_or_default();
+        let mine = self.me.zip(self.mine.get(&id).cloned());
+        self.results.complete(
+            id,
+            Decided {
+                record,
+                signature,
+                revealed,
+                mine,
+            },
+        );
+    }
+}
+
+/// Receives gossiped transactions: checked, then pooled.
+pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
+    mut receiver: R,
+    participants: Arc<Vec<PublicKey>>,
+    mempool: Mempool,
+) {
+    while let Ok((from, msg)) = receiver.recv().await {
+        let bytes = Bytes::copy_from_slice(msg.as_ref());
+        if super::tx::check(&bytes, &participants) {
+            mempool.insert(bytes);
+        } else {
+            debug!(?from, "dropping an invalid transaction");
+        }
+    }
+}
+
+/// Receives gossiped partial signatures and forwards the well-formed ones to the executor.
+pub async fn receive_partials<R: Receiver<PublicKey = PublicKey>>(
+    mut receiver: R,
+    outbox: mpsc::UnboundedSender<Message>,
+) {
+    while let Ok((from, msg)) = receiver.recv().await {
+        let parsed = <(Digest, PartialSignature)>::decode(Bytes::copy_from_slice(msg.as_ref()));
+        match parsed {
+            Ok((id, partial)) => {
+                let _ = outbox.unbounded_send(Message::Partial(id, partial));
+            }
+            _ => debug!(?from, "dropping a malformed partial signature"),
+        }
+    }
+}
+
+impl<E, S> Executor<E, S> {
+    /// A sender into this executor's inbox (for the partial-signature receiver).
+    pub fn outbox(&self) -> mpsc::UnboundedSender<Message> {
+        self.outbox.clone()
+    }
+}

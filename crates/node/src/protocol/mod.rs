@@ -1,0 +1,8 @@
+//! The voting protocol on top of the ordering layer (DESIGN.md §2).
+
+pub mod audit;
+pub mod executor;
+pub mod journal;
+pub mod results;
+pub mod state;
+pub mod tx;

@@ -1,0 +1,176 @@
+//! The protocol state: a pure function of the finalized blocks.
+//!
+//! Every honest node feeds the same finalized blocks in the same order, so every honest
+//! node holds the same votes and emits the same [`Event`]s. Side effects (running the model,
+//! sending commits and reveals, signing decisions) are the executor's, never this module's.
+//!
+//! Upon a finalized `Request`: its committee is fixed (tier → size; all members when the
+//! cluster is exactly that size, otherwise drawn from the parent block's digest) and a
+//! [`Vote`] starts at the block's timestamp. Upon a finalized commit or reveal: it goes to its
+//! vote. At the end of every block, every open vote sees the block's height and timestamp,
+//! which is how deadlines pass.
+
+use super::tx::Tx;
+use bytes::Bytes;
+use byzvote_core::{Action, Bounds, Digest, MemberId, Request, Timeouts, Vote, select_committee};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the finalized state asks the node to act on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A vote started; the committee members must answer.
+    Started {
+        id: Digest,
+        committee: Vec<MemberId>,
+    },
+    /// A request the cluster cannot serve (tier larger than the cluster); it is dropped.
+    Refused { id: Digest, reason: String },
+    /// An action of a vote's state machine.
+    Vote { id: Digest, action: Action },
+}
+
+/// All votes, open and decided.
+pub struct State {
+    n: u32,
+    timeouts: Timeouts,
+    epoch: u64,
+    votes: BTreeMap<Digest, Vote>,
+    open: BTreeSet<Digest>,
+    /// Every reveal's canonical answer, for the vote breakdown (validity is the vote's call).
+    revealed: BTreeMap<Digest, BTreeMap<MemberId, String>>,
+    height: u64,
+}
+
+impl State {
+    pub fn new(n: u32, timeouts: Timeouts, epoch: u64) -> Self {
+        Self {
+            n,
+            timeouts,
+            epoch,
+            votes: BTreeMap::new(),
+            open: BTreeSet::new(),
+            revealed: BTreeMap::new(),
+            height: 0,
+        }
+    }
+
+    /// Height of the last applied block.
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    pub fn vote(&self, id: &Digest) -> Option<&Vote> {
+        self.votes.get(id)
+    }
+
+    pub fn revealed(&self, id: &Digest) -> Option<&BTreeMap<MemberId, String>> {
+        self.revealed.get(id)
+    }
+
+    /// Open votes, oldest first by id order.
+    pub fn open(&self) -> impl Iterator<Item = &Vote> {
+        self.open.iter().filter_map(|id| self.votes.get(id))
+    }
+
+    /// The earliest deadline of an open vote, in block time.
+    pub fn next_deadline_ms(&self) -> Option<u64> {
+        self.open().filter_map(Vote::next_deadline_ms).min()
+    }
+
+    fn committee(
+        &self,
+        request: &Request,
+        id: &Digest,
+        seed: &Digest,
+    ) -> Result<(Vec<MemberId>, Bounds), String> {
+        let bounds = Bounds::for_tier(request.tier).map_err(|e| e.to_string())?;
+        let m = bounds.n();
+        if m > self.n {
+            return Err(format!(
+                "tier {} needs {m} coordinators; this cluster has {}",
+                request.tier, self.n
+            ));
+        }
+        let committee = if m == self.n {
+            (0..self.n).collect()
+        } else {
+            select_committee(seed, id, self.n, m).map_err(|e| e.to_string())?
+        };
+        Ok((committee, bounds))
+    }
+
+    /// Applies one finalized block. Blocks at or below the applied height are ignored
+    /// (marshal delivers at least once).
+    pub fn apply(
+        &mut self,
+        height: u64,
+        timestamp_ms: u64,
+        parent: &Digest,
+        txs: &[Bytes],
+    ) -> Vec<Event> {
+        if height <= self.height {
+            return Vec::new();
+        }
+        self.height = height;
+        let mut events = Vec::new();
+        for tx in txs {
+            match Tx::decode(tx) {
+                Some(Tx::Request(request)) => {
+                    let id = request.id();
+                    if self.votes.contains_key(&id) {
+                        continue;
+                    }
+                    match self.committee(&request, &id, parent) {
+                        Ok((committee, bounds)) => {
+                            let vote = Vote::new(
+                                request,
+                                id,
+                                committee.clone(),
+                                bounds,
+                                timestamp_ms,
+                                self.timeouts,
+                            )
+                            .with_epoch(self.epoch);
+                            self.votes.insert(id, vote);
+                            self.open.insert(id);
+                            events.push(Event::Started { id, committee });
+                        }
+                        Err(reason) => events.push(Event::Refused { id, reason }),
+                    }
+                }
+                Some(Tx::Commit(signed)) => {
+                    let id = signed.commit.request;
+                    if let Some(vote) = self.votes.get_mut(&id) {
+                        let actions = vote.on_commit(signed.commit);
+                        events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
+                    }
+                }
+                Some(Tx::Reveal(signed)) => {
+                    let reveal = signed.reveal;
+                    let id = reveal.request;
+                    if let Some(vote) = self.votes.get_mut(&id) {
+                        self.revealed
+                            .entry(id)
+                            .or_default()
+                            .entry(reveal.member)
+                            .or_insert_with(|| reveal.canonical.as_str().to_string());
+                        let actions = vote.on_reveal(reveal);
+                        events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
+                    }
+                }
+                None => {}
+            }
+        }
+        let open: Vec<Digest> = self.open.iter().copied().collect();
+        for id in open {
+            if let Some(vote) = self.votes.get_mut(&id) {
+                let actions = vote.on_block_end(height, timestamp_ms);
+                events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
+                if vote.decision().is_some() {
+                    self.open.remove(&id);
+                }
+            }
+        }
+        events
+    }
+}

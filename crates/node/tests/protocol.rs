@@ -1,0 +1,309 @@
+//! The voting protocol end to end on Commonware's deterministic runtime and simulated
+//! network: the DKG ceremony, then votes with scripted models and deliberate faults.
+
+use byzvote_core::{Message, Mode, OutcomeKind, Request, Timeouts, namespace::BYZVOTE_DECISION};
+use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput, threshold};
+use byzvote_models::{ModelBackend, Scripted};
+use byzvote_node::chain::engine::{Channels as ChainChannels, Timeouts as ChainTimeouts};
+use byzvote_node::chain::types::PublicKey;
+use byzvote_node::node::{self, Channels, DEFAULT_PACING, channel};
+use byzvote_node::protocol::executor::Fault;
+use byzvote_node::protocol::results::{Decided, Wait};
+use commonware_codec::Encode as _;
+use commonware_cryptography::{Signer as _, ed25519};
+use commonware_p2p::simulated::{self, Link, Network};
+use commonware_runtime::{
+    Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
+};
+use commonware_utils::{NZU32, NZUsize, probability};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How one of the four nodes behaves.
+#[derive(Clone)]
+enum Node {
+    Honest(&'static str),
+    /// Takes part in the DKG, then never starts.
+    Crashed,
+    Faulty(&'static str, Fault),
+}
+
+struct Outcome {
+    decided: Vec<Option<Decided>>,
+    digest: String,
+}
+
+fn run(seed: u64, nodes: Vec<Node>, mode: Mode) -> Outcome {
+    let executor = deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(seed)
+            .with_timeout(Some(Duration::from_secs(300))),
+    );
+    executor.start(|context| async move {
+        let n = nodes.len();
+        let mut keys: Vec<ed25519::PrivateKey> =
+            (0..n as u64).map(ed25519::PrivateKey::from_seed).collect();
+        keys.sort_by_key(|k| k.public_key());
+        let participants: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
+        let (network, oracle) = Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size: 1 << 20,
+                max_peers_per_set: NZUsize!(n),
+                disconnect_on_block: true,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            participants.clone(),
+        )
+        .await;
+        network.start();
+        let link = Link {
+            latency: Duration::from_millis(5),
+            jitter: Duration::from_millis(2),
+            success_rate: probability!(1.0),
+        };
+        for a in &participants {
+            for b in &participants {
+                if a != b {
+                    oracle
+                        .add_link(a.clone(), b.clone(), link.clone())
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let quota = Quota::per_second(NZU32!(10_000));
+
+        // The DKG: every node, no dealer.
+        let mut ceremonies = Vec::new();
+        for key in &keys {
+            let (sender, receiver) = oracle
+                .control(key.public_key())
+                .register(channel::DKG, quota)
+                .await
+                .unwrap();
+            let config = CeremonyConfig {
+                signer: key.clone(),
+                participants: participants.clone(),
+                namespace: b"byzvote-test-dkg".to_vec(),
+                round: 0,
+                timeouts: Default::default(),
+            };
+            let agreement = AllDealers::new(key.public_key(), participants.clone());
+            ceremonies.push(context.child("dkg").spawn(move |ctx| async move {
+                byzvote_dkg::run(ctx, config, agreement, sender, receiver).await
+            }));
+        }
+        let mut outputs: Vec<Arc<DkgOutput>> = Vec::new();
+        for c in ceremonies {
+            outputs.push(Arc::new(c.await.unwrap().expect("dkg").output));
+        }
+        let group_key = *outputs[0].group_public_key();
+        assert!(
+            outputs.iter().all(|o| *o.group_public_key() == group_key),
+            "seed {seed}: group keys differ"
+        );
+
+        let mut handles = Vec::new();
+        for (i, behaviour) in nodes.iter().enumerate() {
+            let (answer, fault) = match behaviour {
+                Node::Crashed => {
+                    handles.push(None);
+                    continue;
+                }
+                Node::Honest(a) => (*a, None),
+                Node::Faulty(a, f) => (*a, Some(*f)),
+            };
+            let control = oracle.control(keys[i].public_key());
+            let mut reg = Vec::new();
+            for ch in [
+                channel::VOTES,
+                channel::CERTIFICATES,
+                channel::RESOLVER,
+                channel::BROADCAST,
+                channel::BACKFILL,
+                channel::TXS,
+                channel::PARTIALS,
+            ] {
+                reg.push(control.register(ch, quota).await.unwrap());
+            }
+            let mut reg = reg.into_iter();
+            let mut next = || reg.next().unwrap();
+            let channels = Channels {
+                chain: ChainChannels {
+                    votes: next(),
+                    certificates: next(),
+                    resolver: next(),
+                    broadcast: next(),
+                    backfill: next(),
+                },
+                txs: next(),
+                partials: next(),
+            };
+            let model: Arc<dyn ModelBackend> =
+                Arc::new(Scripted::constant(format!("model-{i}"), answer));
+            let cfg = node::Config {
+                signer: keys[i].clone(),
+                participants: participants.clone(),
+                namespace: b"byzvote-test".to_vec(),
+                dir: None,
+                partition: format!("node-{i}"),
+                model,
+                dkg: outputs[i].clone(),
+                vote_timeouts: Timeouts {
+                    commit: Duration::from_secs(3),
+                    reveal: Duration::from_secs(2),
+                },
+                chain_timeouts: ChainTimeouts::default(),
+                pacing: DEFAULT_PACING,
+                fault,
+            };
+            let handle = node::start(
+                context.child("node"),
+                cfg,
+                control.clone(),
+                oracle.manager(),
+                channels,
+            )
+            .await
+            .unwrap();
+            handles.push(Some(handle));
+        }
+
+        let request = Request::new(vec![Message::user("What is 2+2?")], mode, 3, 32, seed).unwrap();
+        let id = request.id();
+        let gateway = handles.iter().flatten().next().unwrap().clone();
+        let wait = gateway.clone().submit(request);
+        let _first = match wait {
+            Wait::Pending(rx) => rx.await.expect("decision"),
+            Wait::Done(d) => *d,
+            Wait::Refused(r) => panic!("seed {seed}: refused: {r}"),
+        };
+        // Every running node assembles the certificate too.
+        let mut decided = Vec::new();
+        for h in &handles {
+            match h {
+                None => decided.push(None),
+                Some(h) => loop {
+                    if let Some(d) = h.results.get(&id) {
+                        decided.push(Some(d));
+                        break;
+                    }
+                    context.sleep(Duration::from_millis(50)).await;
+                },
+            }
+        }
+        for d in decided.iter().flatten() {
+            assert!(
+                threshold::verify(
+                    &group_key,
+                    BYZVOTE_DECISION,
+                    &d.record.encode(),
+                    &d.signature
+                ),
+                "seed {seed}: certificate does not verify"
+            );
+        }
+        Outcome {
+            decided,
+            digest: context.auditor().state(),
+        }
+    })
+}
+
+fn agreed(o: &Outcome) -> &Decided {
+    let first = o.decided.iter().flatten().next().unwrap();
+    for d in o.decided.iter().flatten() {
+        assert_eq!(d.record, first.record, "nodes disagree on the decision");
+    }
+    first
+}
+
+#[test]
+fn four_honest_nodes_decide() {
+    let o = run(1, vec![Node::Honest("4"); 4], Mode::Number { decimals: 0 });
+    let d = agreed(&o);
+    assert_eq!(d.record.outcome, OutcomeKind::Agreed);
+    assert_eq!(d.record.answer.as_deref(), Some("4"));
+    assert_eq!(d.record.supporters, vec![0, 1, 2, 3]);
+}
+
+#[test]
+fn one_crashed_node_still_decides() {
+    let o = run(
+        2,
+        vec![
+            Node::Honest("4"),
+            Node::Honest("4"),
+            Node::Crashed,
+            Node::Honest("The answer is 4."),
+        ],
+        Mode::Number { decimals: 0 },
+    );
+    let d = agreed(&o);
+    assert_eq!(d.record.answer.as_deref(), Some("4"));
+    assert_eq!(d.record.silent, vec![2]);
+}
+
+#[test]
+fn wrong_reveal_is_rejected_and_others_decide() {
+    let o = run(
+        3,
+        vec![
+            Node::Honest("4"),
+            Node::Faulty("4", Fault::WrongReveal),
+            Node::Honest("4"),
+            Node::Honest("4"),
+        ],
+        Mode::Exact,
+    );
+    let d = agreed(&o);
+    assert_eq!(d.record.answer.as_deref(), Some("4"));
+    assert!(
+        d.record.silent.contains(&1),
+        "the bad reveal must not count: {:?}",
+        d.record
+    );
+    assert!(!d.record.supporters.contains(&1));
+}
+
+#[test]
+fn never_revealing_node_is_silent() {
+    let o = run(
+        4,
+        vec![
+            Node::Honest("4"),
+            Node::Honest("4"),
+            Node::Faulty("4", Fault::NeverReveal),
+            Node::Honest("4"),
+        ],
+        Mode::Exact,
+    );
+    let d = agreed(&o);
+    assert_eq!(d.record.answer.as_deref(), Some("4"));
+    assert_eq!(d.record.silent, vec![2]);
+}
+
+#[test]
+fn split_answers_give_no_agreement() {
+    let o = run(
+        5,
+        vec![
+            Node::Honest("4"),
+            Node::Honest("4"),
+            Node::Honest("5"),
+            Node::Honest("5"),
+        ],
+        Mode::Exact,
+    );
+    let d = agreed(&o);
+    assert_eq!(d.record.outcome, OutcomeKind::NoAgreement);
+    assert_eq!(d.record.answer, None);
+}
+
+#[test]
+fn same_seed_same_digest() {
+    let a = run(6, vec![Node::Honest("4"); 4], Mode::Exact);
+    let b = run(6, vec![Node::Honest("4"); 4], Mode::Exact);
+    assert_eq!(a.digest, b.digest);
+}
