@@ -16,8 +16,9 @@ pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:7400";
 
 /// How long to wait for a TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long to wait for a whole vote by default (models can be slow).
-pub const DEFAULT_VOTE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long to wait for a whole vote by default (models can be slow). A little longer than the
+/// server's own default limit (300 s), so that its JSON 504 arrives before the client gives up.
+pub const DEFAULT_VOTE_TIMEOUT: Duration = Duration::from_secs(320);
 /// How long to wait for the cheap read-only calls.
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
 

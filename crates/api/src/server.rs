@@ -34,9 +34,15 @@ use tower_http::catch_panic::CatchPanicLayer;
 /// What the node offers the API. The node implements it; tests implement fakes.
 #[async_trait]
 pub trait Gateway: Send + Sync + 'static {
-    /// Submits a validated request (`byzvote_core::Request`) and waits for its decision, at most until the request's
-    /// deadline; a vote still undecided then is returned with status `pending` (the client polls
-    /// `GET /v1/votes/{id}`), or as [`GatewayError::DeadlineExceeded`].
+    /// Submits a validated request (`byzvote_core::Request`) and waits for its decision, at most
+    /// until the request's deadline; a vote still undecided then is returned with status
+    /// `pending` (the client polls `GET /v1/votes/{id}`), or as
+    /// [`GatewayError::DeadlineExceeded`].
+    ///
+    /// The returned future is dropped if the client disconnects or
+    /// [`ServerConfig::vote_timeout`] passes: the vote itself must go on (it is in the chain) and
+    /// stay readable through [`Gateway::get`]. Submitting the same request twice (same id) must
+    /// name the same vote, not start a second one.
     async fn submit(
         &self,
         request: crate::core_types::Request,
