@@ -41,14 +41,15 @@ fn ceremony(seed: u64, n: usize, latency: Duration) -> (Duration, Vec<Duration>,
                 }
             }
         }
+        // Register every node before any starts, so no first message is lost.
+        let mut channels = Vec::new();
+        for key in &keys {
+            let quota = Quota::per_second(NZU32!(10_000));
+            channels.push(oracle.control(key.public_key()).register(0, quota).await.unwrap());
+        }
         let start = context.current();
         let mut handles = Vec::new();
-        for key in &keys {
-            let (sender, receiver) = oracle
-                .control(key.public_key())
-                .register(0, Quota::per_second(NZU32!(10_000)))
-                .await
-                .unwrap();
+        for (key, (sender, receiver)) in keys.iter().zip(channels) {
             let config = CeremonyConfig {
                 signer: key.clone(),
                 participants: participants.clone(),

@@ -33,7 +33,7 @@ use std::{collections::BTreeMap, future::Future};
 #[derive(Clone, Debug)]
 pub enum Gossip {
     /// A signed dealer log.
-    Log(SignedLog),
+    Log(Box<SignedLog>),
     /// My digest of the complete log set.
     Confirm(LogSetDigest),
 }
@@ -173,7 +173,11 @@ impl Agreement for AllDealers {
     }
 
     fn outbound(&mut self) -> Vec<Gossip> {
-        let mut out: Vec<Gossip> = self.logs.values().cloned().map(Gossip::Log).collect();
+        let mut out: Vec<Gossip> = self
+            .logs
+            .values()
+            .map(|l| Gossip::Log(Box::new(l.clone())))
+            .collect();
         if let Some(digest) = self.digest() {
             out.push(Gossip::Confirm(digest));
         }
@@ -186,7 +190,9 @@ impl Agreement for AllDealers {
 
     fn agreed(&mut self) -> impl Future<Output = Result<Vec<SignedLog>, AgreementError>> + Send {
         let result = if let Some(peer) = self.conflict.clone() {
-            Some(Err(AgreementError::Conflict { peer }))
+            Some(Err(AgreementError::Conflict {
+                peer: Box::new(peer),
+            }))
         } else {
             let confirmed = self.complete()
                 && self

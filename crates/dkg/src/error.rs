@@ -42,7 +42,7 @@ pub enum AgreementError {
     )]
     Conflict {
         /// The peer whose confirmation differs from mine.
-        peer: Identity,
+        peer: Box<Identity>,
     },
     /// The agreement backend (consensus) stopped.
     #[error("log agreement stopped: {0}")]

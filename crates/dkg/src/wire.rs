@@ -40,7 +40,7 @@ pub enum Message {
         /// Round.
         round: u64,
         /// The log.
-        log: SignedLog,
+        log: Box<SignedLog>,
     },
     /// Any node to all: "I hold logs from every dealer, and this is their digest".
     Confirm {
@@ -133,7 +133,7 @@ impl Read for Message {
             },
             LOG => Self::Log {
                 round,
-                log: SignedLog::read_cfg(buf, n)?,
+                log: Box::new(SignedLog::read_cfg(buf, n)?),
             },
             CONFIRM => Self::Confirm {
                 round,

@@ -275,7 +275,7 @@ fn handle<A: Agreement>(
         }
         Message::Log { log, .. } => {
             match log.clone().check(&state.info) {
-                Some((dealer, _)) => state.agreement.on_log(from, &dealer, log),
+                Some((dealer, _)) => state.agreement.on_log(from, &dealer, *log),
                 None => tracing::debug!(?from, "dropped DKG log with a bad signature"),
             }
             Vec::new()

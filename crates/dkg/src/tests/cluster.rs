@@ -24,6 +24,8 @@ pub(crate) struct Scenario {
     pub byzantine: Option<(usize, Byzantine)>,
     pub latency: Duration,
     pub timeouts: Timeouts,
+    /// Adds an outsider to the network that floods every participant with junk.
+    pub noise: bool,
 }
 
 impl Scenario {
@@ -40,6 +42,7 @@ impl Scenario {
                 total: Duration::from_secs(30),
                 linger: Duration::from_millis(400),
             },
+            noise: false,
         }
     }
 }
@@ -63,16 +66,25 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
             disconnect_on_block: true,
             tracked_peer_sets: NZUsize!(1),
         };
+        let outsider = ed25519::PrivateKey::from_seed(1000).public_key();
+        let mut peers = participants.clone();
+        if s.noise {
+            peers.push(outsider.clone());
+        }
+        let cfg = Config {
+            max_peers_per_set: NZUsize!(peers.len()),
+            ..cfg
+        };
         let (network, oracle) =
-            Network::new_with_peers(context.child("network"), cfg, participants.clone()).await;
+            Network::new_with_peers(context.child("network"), cfg, peers.clone()).await;
         network.start();
         let link = Link {
             latency: s.latency,
             jitter: s.latency / 4,
             success_rate: probability!(1.0),
         };
-        for a in &participants {
-            for b in &participants {
+        for a in &peers {
+            for b in &peers {
                 if a != b {
                     oracle
                         .add_link(a.clone(), b.clone(), link.clone())
@@ -81,18 +93,25 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 }
             }
         }
+        // Register every node before any starts, so no first message is lost.
+        let mut channels = Vec::new();
+        for key in &keys {
+            let quota = Quota::per_second(NZU32!(10_000));
+            channels.push(
+                oracle
+                    .control(key.public_key())
+                    .register(0, quota)
+                    .await
+                    .unwrap(),
+            );
+        }
         let start = context.current();
         let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
+        for (i, (key, (sender, receiver))) in keys.iter().zip(channels).enumerate() {
             if s.down.contains(&i) {
                 handles.push(None);
                 continue;
             }
-            let (sender, receiver) = oracle
-                .control(key.public_key())
-                .register(0, Quota::per_second(NZU32!(10_000)))
-                .await
-                .unwrap();
             let config = CeremonyConfig {
                 signer: key.clone(),
                 participants: participants.clone(),
@@ -110,6 +129,17 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 run_inner(ctx, config, agreement, sender, receiver, byzantine).await
             });
             handles.push(Some(handle));
+        }
+        if s.noise {
+            let (sender, _receiver) = oracle
+                .control(outsider)
+                .register(0, Quota::per_second(NZU32!(10_000)))
+                .await
+                .unwrap();
+            let junk = super::noise::junk(&keys);
+            context
+                .child("noise")
+                .spawn(move |ctx| super::noise::flood(ctx, sender, junk));
         }
         let mut results = Vec::new();
         for h in handles {

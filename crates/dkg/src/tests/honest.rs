@@ -11,7 +11,7 @@ fn four_nodes_agree_on_the_group_key() {
     for seed in 0..3 {
         let (results, _) = run(Scenario::honest(seed, 4));
         let reports = all_ok(results, seed);
-        let key = reports[0].output.group_public_key().clone();
+        let key = *reports[0].output.group_public_key();
         for (i, r) in reports.iter().enumerate() {
             assert_eq!(
                 *r.output.group_public_key(),
@@ -100,7 +100,7 @@ fn any_three_partials_recover_a_signature_that_verifies() {
 fn same_seed_gives_same_group_key() {
     let key = |seed| {
         let reports = all_ok(run(Scenario::honest(seed, 4)).0, seed);
-        reports[0].output.group_public_key().clone()
+        *reports[0].output.group_public_key()
     };
     assert_eq!(key(7), key(7));
     assert_ne!(key(7), key(8));
@@ -138,6 +138,35 @@ fn all_dealers_rule_times_out_naming_the_down_node() {
                 )
             }
             Some(other) => panic!("seed {seed}: node {i}: expected timeout, got {other:?}"),
+        }
+    }
+}
+
+/// Junk from an outsider is dropped; the only evidence names the outsider.
+#[test]
+fn junk_from_an_outsider_is_dropped() {
+    let seed = 13;
+    let mut s = Scenario::honest(seed, 4);
+    s.noise = true;
+    let reports = all_ok(run(s).0, seed);
+    let outsider = commonware_cryptography::ed25519::PrivateKey::from_seed(1000).public_key();
+    // The junk did arrive: the outsider's dealing was refused and recorded.
+    assert!(
+        reports.iter().all(|r| !r.evidence.is_empty()),
+        "seed {seed}: no junk seen"
+    );
+    for (i, r) in reports.iter().enumerate() {
+        assert_eq!(
+            r.output.group_public_key(),
+            reports[0].output.group_public_key()
+        );
+        for e in &r.evidence {
+            match e {
+                crate::Evidence::BadDealing { dealer, .. } => {
+                    assert_eq!(*dealer, outsider, "seed {seed}: node {i}: {e:?}")
+                }
+                other => panic!("seed {seed}: node {i}: unexpected {other:?}"),
+            }
         }
     }
 }

@@ -3,3 +3,5 @@
 mod byzantine;
 mod cluster;
 mod honest;
+mod noise;
+mod wire;
