@@ -97,6 +97,10 @@ fn main() {
     let latency = Duration::from_millis(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20));
     let seeds: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
     println!("link latency {latency:?} (jitter latency/4), {seeds} seeds per size");
+    for n in [4u32, 7, 16] {
+        let max = byzvote_dkg::wire::max_message_size(std::num::NonZeroU32::new(n).unwrap());
+        println!("max DKG message at n={n}: {max} bytes");
+    }
     let mut vector = String::new();
     for n in [4usize, 7] {
         let mut sims = Vec::new();

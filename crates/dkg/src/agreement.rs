@@ -8,7 +8,7 @@
 //!
 //! Two implementations are intended:
 //!
-//! * [`AllDealers`] (here): no consensus. Each node gossips every log it holds; once it holds
+//! * [`AllDealers`] (here): no consensus. Each node broadcasts its own log; once it holds
 //!   logs from **all `n`** dealers it gossips a digest of that set, and it finishes when every
 //!   other participant confirmed the same digest. Safe against Byzantine dealers (a dealer
 //!   that signs two logs makes honest confirmations differ: everyone stops with
@@ -172,11 +172,15 @@ impl Agreement for AllDealers {
         self.check_confirms();
     }
 
+    /// My own log and, once complete, my confirmation. Logs of others are not relayed: a
+    /// dealer resends its own until it has every confirmation, and a peer only confirms
+    /// once it holds all logs, so relaying would only multiply (costly) point decoding.
     fn outbound(&mut self) -> Vec<Gossip> {
         let mut out: Vec<Gossip> = self
             .logs
-            .values()
+            .get(&self.me)
             .map(|l| Gossip::Log(Box::new(l.clone())))
+            .into_iter()
             .collect();
         if let Some(digest) = self.digest() {
             out.push(Gossip::Confirm(digest));

@@ -32,7 +32,7 @@ mod types;
 pub mod wire;
 
 pub use agreement::{Agreement, AllDealers, Gossip};
-pub use ceremony::{Ceremony, CeremonyReport, run};
+pub use ceremony::{CeremonyReport, run};
 pub use config::{CeremonyConfig, Timeouts};
 pub use error::{AgreementError, CeremonyError, Evidence};
 pub use output::{DkgOutput, OutputError};

@@ -17,6 +17,24 @@
 //!
 //! The driver uses the runtime's clock and randomness only, so it runs on the deterministic
 //! runtime with `p2p::simulated` (tests) as on tokio with `p2p::authenticated::lookup`.
+//!
+//! # Wiring (production)
+//!
+//! Register one dedicated channel on the `lookup` network before `network.start()`, with
+//! `max_message_size >= wire::max_message_size(n)` (701 bytes at n=4, 1136 at n=7, 2441 at
+//! n=16) and a modest quota (each node sends O(n) messages per `resend`):
+//!
+//! ```text
+//! let (tx, rx) = network.register(DKG_CHANNEL, Quota::per_second(NZU32!(100)));
+//! let agreement = AllDealers::new(me.clone(), participants.clone());
+//! let report = byzvote_dkg::run(context.child("dkg"), config, agreement, tx, rx).await?;
+//! report.output.save(&data_dir.join("dkg.key"))?;   // before using the share
+//! ```
+//!
+//! On restart, `DkgOutput::load` the file and skip the ceremony. The ceremony itself keeps
+//! no state on disk: a node that restarts mid-ceremony gets a fresh dealing, so every node
+//! must rerun with `round + 1` (the dealer would need persisted randomness and the player
+//! `Player::resume` with its persisted dealings to resume instead).
 
 mod state;
 
@@ -50,9 +68,6 @@ pub struct CeremonyReport {
     /// Time from start until the key was computed (runtime clock; excludes lingering).
     pub elapsed: Duration,
 }
-
-/// Marker for the public entry point ([`run`]); kept as a type for future resumable state.
-pub struct Ceremony;
 
 /// Runs one DKG round to completion on `sender`/`receiver` (one dedicated channel).
 ///

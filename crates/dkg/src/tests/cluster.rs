@@ -24,6 +24,8 @@ pub(crate) struct Scenario {
     pub byzantine: Option<(usize, Byzantine)>,
     pub latency: Duration,
     pub timeouts: Timeouts,
+    /// Probability that a message is delivered.
+    pub success_rate: f64,
     /// Adds an outsider to the network that floods every participant with junk.
     pub noise: bool,
 }
@@ -43,6 +45,7 @@ impl Scenario {
                 linger: Duration::from_millis(400),
             },
             noise: false,
+            success_rate: 1.0,
         }
     }
 }
@@ -81,7 +84,7 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
         let link = Link {
             latency: s.latency,
             jitter: s.latency / 4,
-            success_rate: probability!(1.0),
+            success_rate: commonware_utils::Probability::try_from(s.success_rate).unwrap(),
         };
         for a in &peers {
             for b in &peers {

@@ -170,3 +170,18 @@ fn junk_from_an_outsider_is_dropped() {
         }
     }
 }
+
+/// Lost messages are resent until answered: a lossy network only slows the ceremony.
+#[test]
+fn lossy_links_still_complete() {
+    for seed in 0..3 {
+        let mut s = Scenario::honest(seed, 4);
+        s.success_rate = 0.7;
+        let reports = all_ok(run(s).0, seed);
+        let key = reports[0].output.group_public_key();
+        assert!(
+            reports.iter().all(|r| r.output.group_public_key() == key),
+            "seed {seed}"
+        );
+    }
+}
