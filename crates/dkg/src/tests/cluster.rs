@@ -9,7 +9,7 @@ use commonware_p2p::simulated::{Config, Link, Network};
 use commonware_runtime::{
     Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
 };
-use commonware_utils::{NZU32, NZUsize, probability};
+use commonware_utils::{NZU32, NZUsize};
 use std::time::Duration;
 
 pub(crate) const NAMESPACE: &[u8] = b"byzvote-dkg-test";
