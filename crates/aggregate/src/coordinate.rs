@@ -34,10 +34,19 @@ pub fn mean<T: Float>(x: Vectors<'_, T>) -> Vec<T> {
     let scale = T::from_f64(1.0 / n as f64);
     let chunk = stream_chunk(d);
     let body = |(c, acc): (usize, &mut [T])| {
-        let c0 = c * chunk;
-        for i in 0..n {
-            let row = &x.row(i)[c0..c0 + acc.len()];
-            for (a, v) in acc.iter_mut().zip(row) {
+        let (c0, w) = (c * chunk, acc.len());
+        let run = |i: usize| &x.row(i)[c0..c0 + w];
+        // Four rows per sweep: a quarter of the accumulator traffic.
+        let mut i = 0;
+        while i + 4 <= n {
+            let (r0, r1, r2, r3) = (run(i), run(i + 1), run(i + 2), run(i + 3));
+            for ((((a, v0), v1), v2), v3) in acc.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
+                *a += (*v0 + *v1) + (*v2 + *v3);
+            }
+            i += 4;
+        }
+        for i in i..n {
+            for (a, v) in acc.iter_mut().zip(run(i)) {
                 *a += *v;
             }
         }
