@@ -58,6 +58,12 @@ pub struct CeremonyConfig {
 }
 
 impl CeremonyConfig {
+    /// The round information this config yields (what [`crate::OrderedLogs`] checks logs
+    /// against). Fails on the same inputs as the ceremony.
+    pub fn round_info(&self) -> Result<RoundInfo, CeremonyError> {
+        Ok(self.validate()?.1)
+    }
+
     /// Checks the inputs and builds the round information every participant must share.
     pub(crate) fn validate(&self) -> Result<(Set<Identity>, RoundInfo), CeremonyError> {
         let n = self.participants.len();

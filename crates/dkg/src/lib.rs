@@ -31,7 +31,7 @@ pub mod threshold;
 mod types;
 pub mod wire;
 
-pub use agreement::{Agreement, AllDealers, Gossip};
+pub use agreement::{Agreement, AllDealers, Gossip, OrderedFeed, OrderedLogs};
 pub use ceremony::{CeremonyReport, run};
 pub use config::{CeremonyConfig, Timeouts};
 pub use error::{AgreementError, CeremonyError, Evidence};

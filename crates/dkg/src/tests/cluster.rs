@@ -1,7 +1,8 @@
 //! A cluster of ceremonies on one simulated network.
 
 use crate::{
-    AllDealers, CeremonyConfig, CeremonyError, CeremonyReport, Identity, IdentityKey, Timeouts,
+    AllDealers, CeremonyConfig, CeremonyError, CeremonyReport, Identity, IdentityKey, OrderedLogs,
+    Timeouts,
     ceremony::{Byzantine, run_inner},
 };
 use commonware_cryptography::{Signer as _, ed25519};
@@ -26,6 +27,8 @@ pub(crate) struct Scenario {
     pub timeouts: Timeouts,
     /// Probability that a message is delivered.
     pub success_rate: f64,
+    /// Agree through a simulated consensus ([`crate::OrderedLogs`]) instead of `AllDealers`.
+    pub ordered: bool,
     /// Adds an outsider to the network that floods every participant with junk.
     pub noise: bool,
 }
@@ -45,6 +48,7 @@ impl Scenario {
                 linger: Duration::from_millis(400),
             },
             noise: false,
+            ordered: false,
             success_rate: 1.0,
         }
     }
@@ -110,6 +114,7 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
         }
         let start = context.current();
         let mut handles = Vec::new();
+        let mut feeds = Vec::new();
         for (i, (key, (sender, receiver))) in keys.iter().zip(channels).enumerate() {
             if s.down.contains(&i) {
                 handles.push(None);
@@ -122,16 +127,26 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 round: 0,
                 timeouts: s.timeouts.clone(),
             };
-            let agreement = AllDealers::new(key.public_key(), participants.clone());
             let byzantine = s
                 .byzantine
                 .as_ref()
                 .filter(|(b, _)| *b == i)
                 .map(|(_, behaviour)| behaviour.clone());
-            let handle = context.child("node").spawn(move |ctx| async move {
-                run_inner(ctx, config, agreement, sender, receiver, byzantine).await
-            });
+            let node = context.child("node");
+            let handle = if s.ordered {
+                let (hook, feed) = OrderedLogs::new(&config, context.child("hook")).unwrap();
+                feeds.push(feed);
+                node.spawn(move |ctx| run_inner(ctx, config, hook, sender, receiver, byzantine))
+            } else {
+                let hook = AllDealers::new(key.public_key(), participants.clone());
+                node.spawn(move |ctx| run_inner(ctx, config, hook, sender, receiver, byzantine))
+            };
             handles.push(Some(handle));
+        }
+        if s.ordered {
+            context
+                .child("consensus")
+                .spawn(move |ctx| super::sequencer::run(ctx, feeds));
         }
         if s.noise {
             let (sender, _receiver) = oracle

@@ -4,4 +4,6 @@ mod byzantine;
 mod cluster;
 mod honest;
 mod noise;
+mod ordered;
+mod sequencer;
 mod wire;
