@@ -168,3 +168,33 @@ fn rule_names_round_trip() {
     let err = "krumm".parse::<Rule>().unwrap_err();
     assert!(err.to_string().contains("krumm") && err.to_string().contains("multi-krum"));
 }
+
+#[test]
+fn zero_dimensional_vectors_give_an_empty_aggregate() {
+    for rule in Rule::ALL {
+        let (_, min_n) = rule.requirement(0);
+        let rows: Vec<Vec<f64>> = vec![Vec::new(); min_n];
+        let out = aggregate_rows(rule, &rows, 0, &Options::default()).unwrap();
+        assert!(out.vector.is_empty(), "{rule}");
+    }
+}
+
+#[test]
+fn non_finite_f32_input_is_named() {
+    let mut r: Vec<Vec<f32>> = vec![vec![1.0; 70]; 7];
+    r[6][65] = f32::NAN;
+    for rule in Rule::ALL {
+        let err = aggregate_rows(rule, &r, 1, &Options::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AggregateError::NonFinite {
+                    index: 6,
+                    coordinate: 65,
+                    ..
+                }
+            ),
+            "{rule}: {err}"
+        );
+    }
+}
