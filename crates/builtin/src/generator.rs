@@ -128,15 +128,26 @@ impl Generator {
         max_tokens: u32,
         seed: Option<u64>,
     ) -> Result<Generated, BuiltinError> {
+        let text = self.style.render(messages);
+        self.generate_raw(&text, max_tokens, seed)
+    }
+
+    /// Like [`Self::generate`] on an already rendered prompt (BOS is still added when the
+    /// model wants one). For experiments with prompt formats.
+    pub fn generate_raw(
+        &mut self,
+        text: &str,
+        max_tokens: u32,
+        seed: Option<u64>,
+    ) -> Result<Generated, BuiltinError> {
         let name = self.name;
         let terr = |message: String| BuiltinError::Tokenizer {
             model: name.into(),
             message,
         };
         let merr = BuiltinError::model(name);
-        let text = self.style.render(messages);
         let mut prompt: Vec<u32> = self.bos.into_iter().collect();
-        prompt.extend(self.tokenizer.encode(&text).map_err(terr)?);
+        prompt.extend(self.tokenizer.encode(text).map_err(terr)?);
         let room = CONTEXT.saturating_sub(prompt.len());
         if room < 2 {
             return Err(BuiltinError::Model {

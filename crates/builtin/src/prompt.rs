@@ -5,6 +5,10 @@ use byzvote_models::{Message, Role};
 /// Markers that must not be smuggled into a prompt through message content.
 const CHATML_MARKERS: [&str; 3] = ["<|im_start|>", "<|im_end|>", "<|endoftext|>"];
 
+/// The worked example shown to base models before the question.
+const ONE_SHOT: &str =
+    "Question: What is the largest planet in the solar system?\nAnswer: Jupiter.\n\n";
+
 /// How a model is prompted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PromptStyle {
@@ -37,10 +41,17 @@ impl PromptStyle {
                 out
             }
             Self::Completion => {
-                let mut out = String::new();
+                // A base model needs to see the format once: with a one-shot example
+                // Gemma-3-270M answered "Paris." where a bare question made it ramble.
+                let system = messages.iter().find(|m| m.role == Role::System);
+                let mut out = match system {
+                    Some(m) => format!("{}\n\n", m.content.trim()),
+                    None => "Answer each question briefly.\n\n".to_string(),
+                };
+                out.push_str(ONE_SHOT);
                 for m in messages {
                     match m.role {
-                        Role::System => out.push_str(&format!("{}\n\n", m.content.trim())),
+                        Role::System => {}
                         Role::User => out.push_str(&format!("Question: {}\n", m.content.trim())),
                         Role::Assistant => {
                             out.push_str(&format!("Answer: {}\n\n", m.content.trim()))
@@ -90,9 +101,11 @@ mod tests {
 
     #[test]
     fn completion_prompt_ends_with_an_answer_cue() {
-        assert_eq!(
-            PromptStyle::Completion.render(&[user(" 2+2? ")]),
-            "Question: 2+2?\nAnswer:"
+        let p = PromptStyle::Completion.render(&[user(" 2+2? ")]);
+        assert!(p.starts_with("Answer each question briefly.\n\nQuestion: What is the largest"));
+        assert!(
+            p.ends_with("Answer: Jupiter.\n\nQuestion: 2+2?\nAnswer:"),
+            "{p}"
         );
     }
 }

@@ -40,7 +40,7 @@ impl Spm {
             .to_vec()
             .map_err(err)?
             .iter()
-            .map(|v| v.to_string().map(|s| s.clone()).map_err(err))
+            .map(|v| v.to_string().cloned().map_err(err))
             .collect::<Result<_, _>>()?;
         let scores: Vec<f32> = match ct.metadata.get("tokenizer.ggml.scores") {
             Some(v) => v
@@ -116,10 +116,10 @@ impl Spm {
             let mut best: Option<(usize, f32)> = None;
             for i in 0..symbols.len().saturating_sub(1) {
                 let joined = format!("{}{}", symbols[i], symbols[i + 1]);
-                if let Some(&(_, score)) = self.lookup.get(&joined) {
-                    if best.is_none_or(|(_, s)| score > s) {
-                        best = Some((i, score));
-                    }
+                if let Some(&(_, score)) = self.lookup.get(&joined)
+                    && best.is_none_or(|(_, s)| score > s)
+                {
+                    best = Some((i, score));
                 }
             }
             let Some((i, _)) = best else { break };

@@ -15,13 +15,13 @@ pub(crate) enum TextTokenizer {
     /// GPT-2-style byte-level BPE (SmolLM2, Qwen).
     Bpe(Box<Tokenizer>),
     /// SentencePiece (Gemma).
-    Spm(Spm),
+    Spm(Box<Spm>),
 }
 
 impl TextTokenizer {
     pub(crate) fn from_gguf(ct: &gguf_file::Content, arch: Arch) -> Result<Self, String> {
         match arch {
-            Arch::Gemma3 => Spm::from_gguf(ct).map(Self::Spm),
+            Arch::Gemma3 => Spm::from_gguf(ct).map(|s| Self::Spm(Box::new(s))),
             _ => {
                 let mut tok = Tokenizer::from_gguf(ct).map_err(|e| e.to_string())?;
                 if arch == Arch::Llama {

@@ -2,6 +2,10 @@
 //! data dir) and print a SKIPPED line otherwise. They run one at a time: on a small machine
 //! parallel model runs only fight for the cores.
 
+// Each test owns its runtime and thread, so holding the serialising std mutex across an
+// await blocks nothing but the other model tests, which is the point.
+#![allow(clippy::await_holding_lock)]
+
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, Once};
 
