@@ -1,1 +1,71 @@
-fn main() {}
+//! `byzvote`: the command line. Thin: parse, validate, call the crates, print.
+
+mod aggregate;
+mod ask;
+mod cluster;
+mod models;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Byzantine-fault-tolerant voting among AI models.
+///
+/// Several diverse models answer the same request; each commits to its answer before seeing
+/// the others', then reveals; a BFT consensus among the coordinator nodes agrees on one
+/// answer, certified by one BLS threshold signature that anyone can verify with the
+/// cluster's group public key.
+///
+/// Start here: `byzvote up` (a local cluster of 4), then in another terminal
+/// `byzvote ask "What is 2+2?" --mode number:0`.
+#[derive(Parser)]
+#[command(name = "byzvote", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a local cluster of 4 coordinator processes on loopback and serve until Ctrl-C.
+    Up(cluster::UpArgs),
+    /// Create identity keys and one node config per node (for a real deployment).
+    Init(cluster::InitArgs),
+    /// Run one coordinator node from its config (production).
+    Node(cluster::NodeArgs),
+    /// Ask the cluster a question and print the agreed answer, the votes and the certificate.
+    Ask(ask::AskArgs),
+    /// Verify a certificate (or a saved `ask --json` response) offline.
+    Verify(ask::VerifyArgs),
+    /// Fetch or list the built-in offline models.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Robust aggregation of numeric vectors read from stdin.
+    Aggregate(aggregate::AggregateArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BYZVOTE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => cluster::up(args),
+        Command::Init(args) => cluster::init(args),
+        Command::Node(args) => cluster::node(args),
+        Command::Ask(args) => ask::ask(args),
+        Command::Verify(args) => ask::verify(args),
+        Command::Models(cmd) => models::run(cmd),
+        Command::Aggregate(args) => aggregate::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

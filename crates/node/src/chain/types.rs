@@ -13,3 +13,8 @@ pub type Digest = sha256::Digest;
 pub type Scheme = simplex::scheme::ed25519::Scheme;
 /// The consensus context handed to the application.
 pub type Ctx = simplex::types::Context<Digest, PublicKey>;
+
+/// The public key of an identity key.
+pub fn public_key(key: &PrivateKey) -> PublicKey {
+    commonware_cryptography::Signer::public_key(key)
+}

@@ -1,0 +1,90 @@
+//! `byzvote ask` and `byzvote verify`.
+
+use byzvote_api::VoteRequest;
+use byzvote_api::cli::{AskOptions, ask_main, verify_main};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct AskArgs {
+    /// The question.
+    pub prompt: String,
+    /// The node's HTTP endpoint (printed by `byzvote up`).
+    #[arg(
+        long,
+        env = "BYZVOTE_ENDPOINT",
+        default_value = "http://127.0.0.1:7400"
+    )]
+    pub endpoint: String,
+    /// How answers are compared: exact | class:a,b,c | number:P | json.
+    #[arg(long, default_value = "exact")]
+    pub mode: String,
+    /// Assurance tier (3 = committee of 4 tolerating 1 faulty coordinator).
+    #[arg(long, default_value_t = 3)]
+    pub tier: u8,
+    /// Most tokens each model may generate.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Print the whole response as JSON (save it to verify the certificate later).
+    #[arg(long)]
+    pub json: bool,
+    /// The group public key you trust (hex); the certificate must verify under it.
+    #[arg(long)]
+    pub group_key: Option<String>,
+    /// How long to wait for the decision, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
+    /// A number that makes this request distinct from an identical earlier one.
+    #[arg(long)]
+    pub nonce: Option<u64>,
+}
+
+pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
+    let request = VoteRequest {
+        mode: args.mode,
+        tier: args.tier,
+        max_tokens: args.max_tokens,
+        client_nonce: args.nonce,
+        ..VoteRequest::prompt(args.prompt)
+    };
+    let options = AskOptions {
+        endpoint: args.endpoint,
+        json: args.json,
+        timeout: Some(Duration::from_secs(args.timeout)),
+        group_key: args.group_key,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let output = runtime.block_on(ask_main(&request, &options))?;
+    println!("{}", output.text);
+    Ok(if output.agreed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// A certificate JSON file, or a response saved with `byzvote ask --json`.
+    pub file: PathBuf,
+    /// The group public key you trust (hex, 48 bytes); strongly recommended.
+    #[arg(long)]
+    pub group_key: Option<String>,
+}
+
+pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    match verify_main(&args.file, args.group_key.as_deref()) {
+        Ok((text, _)) => {
+            println!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

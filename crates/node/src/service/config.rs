@@ -1,0 +1,148 @@
+//! `node.toml`: one coordinator's configuration, written by `byzvote init`.
+//!
+//! ```toml
+//! name = "node-0"
+//! namespace = "byzvote-7f3a…"          # one per cluster: every signature is bound to it
+//! key_file = "node-0.key"               # ed25519 identity key (secret; relative to this file)
+//! data = "node-0"                       # audit log, DKG share, consensus storage
+//! p2p = "127.0.0.1:7600"                # where peers reach this node
+//! http = "127.0.0.1:7400"               # the client API
+//! model = { kind = "command", program = "…", vendor = "…" }   # see byzvote-models
+//!
+//! [timeouts]
+//! commit = "60s"                        # request → commitment set closes (if someone is silent)
+//! reveal = "20s"                        # close → reveal deadline
+//!
+//! [[peers]]                             # every member, this node included
+//! name = "node-0"
+//! public_key = "…"                      # hex, 32 bytes
+//! address = "127.0.0.1:7600"
+//! vendor = "…"                          # what the peer declares it runs (diversity checks)
+//! model = "…"
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeFile {
+    pub name: String,
+    pub namespace: String,
+    pub key_file: PathBuf,
+    pub data: PathBuf,
+    pub p2p: SocketAddr,
+    pub http: SocketAddr,
+    pub model: toml::Value,
+    #[serde(default)]
+    pub timeouts: TimeoutsFile,
+    pub peers: Vec<PeerFile>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerFile {
+    pub name: String,
+    pub public_key: String,
+    pub address: SocketAddr,
+    #[serde(default)]
+    pub vendor: String,
+    #[serde(default)]
+    pub model: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsFile {
+    #[serde(with = "humantime_serde")]
+    pub commit: Duration,
+    #[serde(with = "humantime_serde")]
+    pub reveal: Duration,
+}
+
+impl Default for TimeoutsFile {
+    fn default() -> Self {
+        Self {
+            commit: Duration::from_secs(60),
+            reveal: Duration::from_secs(20),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid node config: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl NodeFile {
+    /// Reads and validates a config; relative paths are resolved against its directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let mut file: NodeFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        file.key_file = base.join(&file.key_file);
+        file.data = base.join(&file.data);
+        file.validate().map_err(|message| ConfigError::Invalid {
+            path: path.into(),
+            message,
+        })?;
+        Ok(file)
+    }
+
+    /// Checks what a user can get wrong, with messages that say what to change.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.peers.len();
+        if n < 4 {
+            return Err(format!(
+                "a cluster needs at least 4 nodes to tolerate one fault (n >= 3f+1); `peers` lists {n}"
+            ));
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for p in &self.peers {
+            if !keys.insert(&p.public_key) {
+                return Err(format!(
+                    "peer `{}` repeats a public key; every node needs its own identity",
+                    p.name
+                ));
+            }
+            match hex::decode(&p.public_key) {
+                Ok(b) if b.len() == 32 => {}
+                _ => {
+                    return Err(format!(
+                        "peer `{}`: public_key must be 64 hex characters (an ed25519 key)",
+                        p.name
+                    ));
+                }
+            }
+        }
+        if !self.peers.iter().any(|p| p.name == self.name) {
+            return Err(format!(
+                "this node (`{}`) is not in `peers`; add it so the others can reach it",
+                self.name
+            ));
+        }
+        if self.timeouts.commit.is_zero() || self.timeouts.reveal.is_zero() {
+            return Err(
+                "timeouts.commit and timeouts.reveal must be positive durations such as \"30s\""
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,176 @@
+//! The HTTP API's view of a node: submit, wait, and describe the result.
+
+use super::config::PeerFile;
+use crate::chain::types::PublicKey;
+use crate::node::Handle;
+use crate::protocol::results::{Decided, Wait};
+use byzvote_api::{
+    Certificate, ClusterInfo, Gateway, GatewayError, MemberInfo, MemberStatus, MemberVote,
+    VoteResponse,
+};
+use byzvote_core::{Bounds, Digest, Request};
+use commonware_codec::DecodeExt as _;
+use commonware_p2p::Sender;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct NodeGateway<S> {
+    handle: Mutex<Handle<S>>,
+    info: ClusterInfo,
+    /// Longest a client waits for a decision (the vote's hard deadline plus margin).
+    deadline: Duration,
+    n: u32,
+}
+
+impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
+    pub fn new(handle: Handle<S>, name: &str, peers: &[PeerFile], deadline: Duration) -> Self {
+        let group_public_key = byzvote_dkg::threshold::key_to_hex(&handle.group_key);
+        // Members are indexed by sorted public key, like the protocol's member ids.
+        let members = handle
+            .participants
+            .iter()
+            .enumerate()
+            .map(|(i, pk)| {
+                let hex_key = hex::encode(commonware_codec::Encode::encode(pk));
+                let peer = peers.iter().find(|p| p.public_key == hex_key);
+                MemberInfo {
+                    index: i as u32,
+                    name: peer.map_or_else(|| format!("member-{i}"), |p| p.name.clone()),
+                    vendor: peer.map(|p| p.vendor.clone()).unwrap_or_default(),
+                    model: peer.map(|p| p.model.clone()).unwrap_or_default(),
+                    public_key: hex_key,
+                }
+            })
+            .collect();
+        let n = handle.participants.len() as u32;
+        Self {
+            handle: Mutex::new(handle),
+            info: ClusterInfo {
+                node: name.to_string(),
+                group_public_key,
+                members,
+            },
+            deadline,
+            n,
+        }
+    }
+
+    fn response(&self, decided: &Decided, latency: Duration) -> VoteResponse {
+        let group_key = self
+            .handle
+            .lock()
+            .map(|h| h.group_key)
+            .unwrap_or_else(|e| e.into_inner().group_key);
+        let record = &decided.record;
+        let votes = record
+            .committee
+            .iter()
+            .map(|&m| {
+                let info = self.info.members.get(m as usize);
+                let mine = decided
+                    .mine
+                    .as_ref()
+                    .filter(|(me, _)| *me == m)
+                    .map(|(_, c)| c);
+                let mut status = MemberStatus::from_record(record, m);
+                let class = decided.revealed.get(&m).cloned();
+                if status == MemberStatus::Silent && class.is_some() {
+                    status = MemberStatus::Invalid; // revealed, but not counted: a bad reveal
+                }
+                MemberVote {
+                    member: m,
+                    name: info.map(|i| i.name.clone()).unwrap_or_default(),
+                    vendor: info.map(|i| i.vendor.clone()).unwrap_or_default(),
+                    model: mine
+                        .map(|c| c.model.clone())
+                        .or_else(|| info.map(|i| i.model.clone()))
+                        .unwrap_or_default(),
+                    status,
+                    class,
+                    latency_ms: mine.map(|c| c.latency.as_millis() as u64),
+                    prompt_tokens: mine.map(|c| u64::from(c.usage.prompt_tokens)),
+                    completion_tokens: mine.map(|c| u64::from(c.usage.completion_tokens)),
+                    cost_usd: 0.0,
+                }
+            })
+            .collect();
+        let certificate = Certificate::new(&group_key, &decided.signature, record.clone());
+        VoteResponse::decided(certificate, votes, latency.as_millis() as u64)
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S> {
+    async fn submit(&self, request: Request) -> Result<VoteResponse, GatewayError> {
+        let started = Instant::now();
+        let m = Bounds::for_tier(request.tier)
+            .map_err(|e| GatewayError::Rejected {
+                param: Some("tier".into()),
+                message: e.to_string(),
+            })?
+            .n();
+        if m > self.n {
+            return Err(GatewayError::Rejected {
+                param: Some("tier".into()),
+                message: format!(
+                    "tier {} needs {m} coordinators but this cluster has {}; use a lower tier",
+                    request.tier, self.n
+                ),
+            });
+        }
+        let id = request.id();
+        let wait = self
+            .handle
+            .lock()
+            .map_err(|_| GatewayError::Internal("node state poisoned".into()))?
+            .submit(request);
+        let decided = match wait {
+            Wait::Done(d) => *d,
+            Wait::Refused(reason) => {
+                return Err(GatewayError::Rejected {
+                    param: None,
+                    message: reason,
+                });
+            }
+            Wait::Pending(rx) => match tokio::time::timeout(self.deadline, rx).await {
+                Ok(Ok(d)) => d,
+                Ok(Err(_)) => {
+                    return Err(GatewayError::Unavailable(
+                        "the node is shutting down".into(),
+                    ));
+                }
+                Err(_) => {
+                    return Err(GatewayError::DeadlineExceeded {
+                        id: hex::encode(id.as_ref()),
+                        deadline: self.deadline,
+                    });
+                }
+            },
+        };
+        Ok(self.response(&decided, started.elapsed()))
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<VoteResponse>, GatewayError> {
+        let bytes = hex::decode(id).map_err(|_| GatewayError::Rejected {
+            param: Some("id".into()),
+            message: "a vote id is 64 hex characters".into(),
+        })?;
+        let digest =
+            Digest::decode(bytes::Bytes::from(bytes)).map_err(|_| GatewayError::Rejected {
+                param: Some("id".into()),
+                message: "a vote id is 64 hex characters".into(),
+            })?;
+        let results = self
+            .handle
+            .lock()
+            .map(|h| h.results.clone())
+            .map_err(|_| GatewayError::Internal("poisoned".into()))?;
+        Ok(results
+            .get(&digest)
+            .map(|d| self.response(&d, Duration::ZERO)))
+    }
+
+    fn info(&self) -> ClusterInfo {
+        self.info.clone()
+    }
+}

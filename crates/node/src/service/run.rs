@@ -1,0 +1,232 @@
+//! `byzvote node`: one coordinator on the tokio runtime, over real sockets.
+//!
+//! Start-up: read the config and identity key; open the p2p transport (authenticated,
+//! encrypted, peers known by address); on first start run the DKG with the other nodes
+//! and keep the share in `data/dkg.key` (0600); start consensus and the protocol; serve
+//! the HTTP API. A line `byzvote-node ready http=… group_key=…` on stdout says it is up.
+
+use super::config::NodeFile;
+use super::gateway::NodeGateway;
+use super::init::read_key;
+use crate::chain::engine::{Channels as ChainChannels, Timeouts as ChainTimeouts};
+use crate::chain::types::PublicKey;
+use crate::node::{self, Channels, DEFAULT_PACING, channel};
+use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput};
+use byzvote_models::ModelBackend;
+use commonware_codec::DecodeExt as _;
+use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
+use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
+use commonware_runtime::{Quota, Runner as _, Spawner as _, Supervisor as _, tokio as cw_tokio};
+use commonware_stream::{
+    cups::{self, Cups},
+    sake::{self, Sake},
+};
+use commonware_utils::{NZU32, NZUsize, ordered::Map};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{error, info};
+
+/// Largest p2p message (a block of many transactions).
+const MAX_MESSAGE: u32 = 16 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Init(#[from] super::init::InitError),
+    #[error("peer `{0}` has an invalid public key")]
+    BadPeer(String),
+    #[error("the DKG failed: {0}")]
+    Dkg(String),
+    #[error("cannot start the node: {0}")]
+    Node(String),
+    #[error("cannot serve HTTP on {addr}: {source}")]
+    Http {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Runs the node until Ctrl-C or SIGTERM.
+pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError> {
+    let signer = read_key(&file.key_file)?;
+    let mut peers = Vec::new();
+    for p in &file.peers {
+        let bytes = hex::decode(&p.public_key).map_err(|_| RunError::BadPeer(p.name.clone()))?;
+        let pk = PublicKey::decode(bytes::Bytes::from(bytes))
+            .map_err(|_| RunError::BadPeer(p.name.clone()))?;
+        peers.push((pk, p.address));
+    }
+    std::fs::create_dir_all(&file.data)
+        .map_err(|e| RunError::Node(format!("{}: {e}", file.data.display())))?;
+    let cfg = cw_tokio::Config::new().with_storage_directory(file.data.join("storage"));
+    let runner = cw_tokio::Runner::new(cfg);
+    runner.start(|context| async move {
+        let result = serve(context, file, signer, peers, model).await;
+        if let Err(e) = &result {
+            error!(error = %e, "node stopped");
+        }
+        result
+    })
+}
+
+async fn serve(
+    context: cw_tokio::Context,
+    file: NodeFile,
+    signer: crate::chain::types::PrivateKey,
+    peers: Vec<(PublicKey, std::net::SocketAddr)>,
+    model: Arc<dyn ModelBackend>,
+) -> Result<(), RunError> {
+    let namespace = file.namespace.as_bytes().to_vec();
+    let handshake = Cups::<_, ChaCha20Poly1305>::new(
+        Sake {
+            signer: signer.clone(),
+            synchrony_bound: Duration::from_secs(5),
+            max_handshake_age: Duration::from_secs(10),
+            version: sake::Version::V1,
+        },
+        cups::Version::V1,
+    );
+    let p2p_cfg = lookup::Config::local(
+        handshake,
+        &[namespace.as_slice(), b"_P2P"].concat(),
+        file.p2p,
+        NZUsize!(peers.len() + 1),
+        MAX_MESSAGE,
+        NZUsize!(4096),
+    );
+    let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p_cfg);
+    let map: Map<PublicKey, Address> = peers
+        .iter()
+        .map(|(pk, addr)| (pk.clone(), Address::Symmetric(*addr)))
+        .collect::<Vec<_>>()
+        .try_into()
+        .map_err(|_| RunError::Node("duplicate peer keys".into()))?;
+    oracle.track(0, map);
+    let quota = Quota::per_second(NZU32!(10_000));
+    let mut register = |ch| network.register(ch, quota);
+    let chain = ChainChannels {
+        votes: register(channel::VOTES),
+        certificates: register(channel::CERTIFICATES),
+        resolver: register(channel::RESOLVER),
+        broadcast: register(channel::BROADCAST),
+        backfill: register(channel::BACKFILL),
+    };
+    let txs = register(channel::TXS);
+    let partials = register(channel::PARTIALS);
+    let (dkg_sender, dkg_receiver) = register(channel::DKG);
+    network.start();
+
+    let participants: Vec<PublicKey> = peers.iter().map(|(pk, _)| pk.clone()).collect();
+    let dkg_path = file.data.join("dkg.key");
+    let dkg = if dkg_path.exists() {
+        DkgOutput::load(&dkg_path).map_err(|e| RunError::Dkg(e.to_string()))?
+    } else {
+        info!("running the DKG with the other nodes (first start)");
+        let started = std::time::Instant::now();
+        let config = CeremonyConfig {
+            signer: signer.clone(),
+            participants: participants.clone(),
+            namespace: [namespace.as_slice(), b"_DKG"].concat(),
+            round: 0,
+            timeouts: Default::default(),
+        };
+        let agreement = AllDealers::new(signer.public_key(), participants.clone());
+        let report = byzvote_dkg::run(
+            context.child("dkg"),
+            config,
+            agreement,
+            dkg_sender,
+            dkg_receiver,
+        )
+        .await
+        .map_err(|e| RunError::Dkg(e.to_string()))?;
+        report
+            .output
+            .save(&dkg_path)
+            .map_err(|e| RunError::Dkg(e.to_string()))?;
+        info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "DKG done"
+        );
+        report.output
+    };
+    let dkg = Arc::new(dkg);
+
+    let timeouts = byzvote_core::Timeouts {
+        commit: file.timeouts.commit,
+        reveal: file.timeouts.reveal,
+    };
+    let cfg = node::Config {
+        signer,
+        participants,
+        namespace: [namespace.as_slice(), b"_CONSENSUS"].concat(),
+        dir: Some(file.data.clone()),
+        partition: "byzvote".into(),
+        model,
+        dkg: dkg.clone(),
+        vote_timeouts: timeouts,
+        chain_timeouts: ChainTimeouts::default(),
+        pacing: DEFAULT_PACING,
+        fault: None,
+    };
+    let handle = node::start(
+        context.child("node"),
+        cfg,
+        oracle.clone(),
+        oracle.clone(),
+        Channels {
+            chain,
+            txs,
+            partials,
+        },
+    )
+    .await
+    .map_err(|e| RunError::Node(e.to_string()))?;
+    let deadline = timeouts.commit + timeouts.reveal + Duration::from_secs(30);
+    let gateway = Arc::new(NodeGateway::new(handle, &file.name, &file.peers, deadline));
+    let router = byzvote_api::router(
+        gateway,
+        byzvote_api::ServerConfig {
+            vote_timeout: deadline + Duration::from_secs(5),
+            ..Default::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(file.http)
+        .await
+        .map_err(|source| RunError::Http {
+            addr: file.http,
+            source,
+        })?;
+    let http = listener.local_addr().map_err(|source| RunError::Http {
+        addr: file.http,
+        source,
+    })?;
+    println!(
+        "byzvote-node ready name={} http=http://{http} group_key={}",
+        file.name,
+        byzvote_dkg::threshold::key_to_hex(dkg.group_public_key())
+    );
+    let server = context.child("http").spawn(move |_| async move {
+        let _ = byzvote_api::serve(listener, router, shutdown_signal()).await;
+    });
+    let _ = server.await;
+    info!("shutting down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
