@@ -89,3 +89,88 @@ pub fn requantize(src: &Path, dest: &Path, sha256: &str) -> Result<(), BuiltinEr
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Tensor;
+
+    /// A GGUF with one Q4_1 tensor and one F32 tensor.
+    fn tiny_gguf(path: &Path) -> Tensor {
+        let cpu = Device::Cpu;
+        let values: Vec<f32> = (0..256)
+            .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let dense = Tensor::from_vec(values, (4, 64), &cpu).unwrap();
+        let q41 = QTensor::quantize(&dense, GgmlDType::Q4_1).unwrap();
+        let norm = QTensor::quantize(&Tensor::ones(64, DType::F32, &cpu).unwrap(), GgmlDType::F32)
+            .unwrap();
+        let arch = gguf_file::Value::String("llama".into());
+        let align = gguf_file::Value::U32(32);
+        let mut f = std::fs::File::create(path).unwrap();
+        gguf_file::write(
+            &mut f,
+            &[
+                ("general.architecture", &arch),
+                ("general.alignment", &align),
+            ],
+            &[("blk.0.ffn_up.weight", &q41), ("output_norm.weight", &norm)],
+        )
+        .unwrap();
+        q41.dequantize(&cpu).unwrap()
+    }
+
+    fn actual_hash(src: &Path, dest: &Path) -> String {
+        match requantize(src, dest, "unknown") {
+            Err(BuiltinError::HashMismatch { actual, .. }) => actual,
+            other => panic!("expected a hash mismatch, got {other:?}"),
+        }
+    }
+
+    use candle_core::DType;
+
+    #[test]
+    fn slow_tensors_become_q8_0_deterministically_and_keep_their_values() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (src, dest) = (tmp.path().join("in.gguf"), tmp.path().join("out.gguf"));
+        let original = tiny_gguf(&src);
+        let hash = actual_hash(&src, &dest);
+        assert_eq!(
+            hash,
+            actual_hash(&src, &dest),
+            "conversion must be deterministic"
+        );
+        assert!(!dest.exists(), "a mismatching conversion is not installed");
+        requantize(&src, &dest, &hash).unwrap();
+
+        let mut f = std::fs::File::open(&dest).unwrap();
+        let ct = gguf_file::Content::read(&mut f).unwrap();
+        assert!(!ct.metadata.contains_key("general.alignment"));
+        let up = ct
+            .tensor(&mut f, "blk.0.ffn_up.weight", &Device::Cpu)
+            .unwrap();
+        assert_eq!(up.dtype(), GgmlDType::Q8_0);
+        let norm = ct
+            .tensor(&mut f, "output_norm.weight", &Device::Cpu)
+            .unwrap();
+        assert_eq!(
+            norm.dtype(),
+            GgmlDType::F32,
+            "other formats are copied as they are"
+        );
+        let diff = (up.dequantize(&Device::Cpu).unwrap() - original).unwrap();
+        let max = diff
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(
+            max < 1e-2,
+            "Q8_0 must stay within its rounding of the Q4_1 values: {max}"
+        );
+    }
+}

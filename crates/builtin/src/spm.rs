@@ -200,4 +200,30 @@ mod tests {
         assert_eq!(v.encode("a é"), vec![1, 5, 6, 7]);
         assert_eq!(v.decode(&[0, 1, 5, 6, 7]), "a é");
     }
+
+    /// Round trip on Gemma's real vocabulary, when the weights are installed.
+    #[test]
+    fn real_gemma_vocabulary_round_trips_text() {
+        let Ok(dir) = crate::store::models_dir(None) else {
+            return;
+        };
+        let path = dir.join(crate::catalog::GEMMA3.weights_file());
+        let Ok(mut f) = std::fs::File::open(&path) else {
+            eprintln!("SKIPPED: {} is not installed", path.display());
+            return;
+        };
+        let ct = gguf_file::Content::read(&mut f).unwrap();
+        let spm = Spm::from_gguf(&ct).unwrap();
+        for text in [
+            "The capital of France is",
+            "Grüße, 世界! 17 is prime.\n\n  x = 3;",
+            "🦀 crab",
+        ] {
+            let ids = spm.encode(text);
+            assert_eq!(spm.decode(&ids), text, "{ids:?}");
+        }
+        // Common words are single pieces, as SentencePiece produces them.
+        assert_eq!(spm.encode("The capital of France is").len(), 5);
+        assert_eq!(spm.token_id("<bos>"), Some(2));
+    }
 }

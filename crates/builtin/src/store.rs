@@ -126,3 +126,37 @@ pub(crate) fn is_valid(path: &Path, size: u64, sha256: &str) -> Result<bool, Bui
         _ => Ok(false),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_reports_presence_by_pinned_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let all = list(tmp.path());
+        assert_eq!(all.len(), CATALOG.len());
+        assert!(all.iter().all(|m| !m.present && m.size == 0));
+        let cfg = &crate::catalog::MINILM.artifacts[2];
+        std::fs::write(tmp.path().join(cfg.file), vec![b' '; cfg.size as usize]).unwrap();
+        let minilm = list(tmp.path())
+            .into_iter()
+            .find(|m| m.name == "all-minilm-l6-v2")
+            .unwrap();
+        assert!(!minilm.present, "two of its three files are still missing");
+        assert_eq!(minilm.size, cfg.size);
+        assert_eq!(minilm.kind, "embedder");
+    }
+
+    #[test]
+    fn an_explicit_models_dir_wins() {
+        let dir = models_dir(Some(Path::new("/x/y"))).unwrap();
+        assert_eq!(dir, PathBuf::from("/x/y"));
+    }
+
+    #[test]
+    fn missing_weights_tell_the_user_to_fetch() {
+        let err = require(Path::new("/nonexistent"), "m", "f.gguf", 1).unwrap_err();
+        assert!(err.to_string().contains("byzvote models fetch"), "{err}");
+    }
+}

@@ -146,3 +146,50 @@ fn minilm_separates_paraphrases_from_unrelated_text_and_matches_the_reference() 
     let yn = cosine(&yes_no[0], &yes_no[1]);
     assert!((yn - 0.73).abs() < 2e-2, "{yn}");
 }
+
+#[tokio::test]
+async fn sampling_with_a_seed_is_reproducible() {
+    let Some((smol, _g)) = load(&catalog::SMOLLM2) else {
+        return;
+    };
+    let mut prompt = Prompt::user("Write one sentence about the sea.");
+    prompt.max_tokens = 16;
+    prompt.deterministic = false;
+    prompt.seed = 7;
+    let a = smol.complete(&prompt).await.unwrap();
+    let b = smol.complete(&prompt).await.unwrap();
+    assert_eq!(a.text, b.text, "same seed, same sample");
+}
+
+#[test]
+fn the_default_cluster_has_four_backends_and_names_its_repeated_vendor() {
+    let Some((dir, _g)) = setup(catalog::GEMMA3.name) else {
+        return;
+    };
+    if !list(&dir).iter().all(|m| m.present) {
+        eprintln!(
+            "SKIPPED: not every built-in model is installed in {}",
+            dir.display()
+        );
+        return;
+    }
+    let backends = byzvote_builtin::default_backends(&dir).unwrap();
+    let vendors: Vec<&str> = backends.iter().map(|b| b.info().vendor.as_str()).collect();
+    assert_eq!(
+        vendors,
+        [
+            "alibaba",
+            "google",
+            "huggingface",
+            byzvote_builtin::REPEATED_VENDOR
+        ]
+    );
+    let mut names: Vec<&str> = backends.iter().map(|b| b.info().name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        4,
+        "coordinators need distinct names: {names:?}"
+    );
+}
