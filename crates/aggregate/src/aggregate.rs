@@ -133,3 +133,13 @@ pub fn aggregate_rows<T: Float, R: AsRef<[T]>>(
     let m = Matrix::from_rows(rows)?;
     aggregate(rule, m.view(), f, options)
 }
+
+/// For the `number` task kind: aggregates `values` as `n` one-coordinate vectors.
+pub fn aggregate_numbers(
+    rule: Rule,
+    values: &[f64],
+    f: usize,
+    options: &Options,
+) -> Result<Aggregate<f64>, AggregateError> {
+    aggregate(rule, Vectors::new(values, values.len(), 1)?, f, options)
+}

@@ -31,7 +31,7 @@ mod network;
 pub mod parse;
 pub mod rule;
 
-pub use aggregate::{Aggregate, aggregate, aggregate_rows};
+pub use aggregate::{Aggregate, aggregate, aggregate_numbers, aggregate_rows};
 pub use cli::{CliError, Report, aggregate_input};
 pub use error::{AggregateError, ParseError};
 pub use float::Float;

@@ -198,3 +198,25 @@ fn non_finite_f32_input_is_named() {
         );
     }
 }
+
+#[test]
+fn numbers_are_one_coordinate_vectors() {
+    use byzvote_aggregate::aggregate_numbers;
+    let values = [3.0, 1.0, 2.0, 1e9, 2.5];
+    let out = aggregate_numbers(Rule::Median, &values, 2, &Options::default()).unwrap();
+    assert_eq!(out.vector, vec![2.5]);
+    let err = aggregate_numbers(Rule::Median, &values, 3, &Options::default()).unwrap_err();
+    assert!(matches!(
+        err,
+        AggregateError::Requirement { n: 5, f: 3, .. }
+    ));
+    let err = aggregate_numbers(Rule::Mean, &[1.0, f64::NAN], 0, &Options::default()).unwrap_err();
+    assert!(matches!(
+        err,
+        AggregateError::NonFinite {
+            index: 1,
+            coordinate: 0,
+            ..
+        }
+    ));
+}
