@@ -162,3 +162,15 @@ pub fn default_backends(dir: &Path) -> Result<Vec<Arc<dyn ModelBackend>>, Builti
     )?));
     Ok(out)
 }
+
+/// [`default_backends`] on the blocking thread pool, for callers inside a tokio runtime.
+pub async fn load_default_backends(
+    dir: std::path::PathBuf,
+) -> Result<Vec<Arc<dyn ModelBackend>>, BuiltinError> {
+    tokio::task::spawn_blocking(move || default_backends(&dir))
+        .await
+        .map_err(|e| BuiltinError::Model {
+            model: "default cluster".into(),
+            message: format!("loading thread failed: {e}"),
+        })?
+}

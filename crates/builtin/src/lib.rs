@@ -33,7 +33,7 @@ mod spm;
 mod store;
 mod tokenizer;
 
-pub use backend::{BuiltinBackend, REPEATED_VENDOR, default_backends};
+pub use backend::{BuiltinBackend, REPEATED_VENDOR, default_backends, load_default_backends};
 pub use catalog::{Arch, CATALOG, ModelSpec};
 pub use embed::{EmbedError, Embedder, MiniLm, cosine};
 pub use error::BuiltinError;

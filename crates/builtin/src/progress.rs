@@ -9,7 +9,7 @@ pub enum Progress {
     Quiet,
     /// One line per step; good for logs and CI.
     Lines,
-    /// A progress bar per file (falls back to nothing when stderr is not a terminal).
+    /// A progress bar per file (plain lines when stderr is not a terminal).
     Bar,
 }
 
@@ -19,14 +19,20 @@ pub(crate) struct Reporter {
 
 impl Reporter {
     pub(crate) fn new(mode: Progress) -> Self {
+        use std::io::IsTerminal;
+        // A bar in a log file is noise: fall back to lines when stderr is not a terminal.
+        let mode = match mode {
+            Progress::Bar if !std::io::stderr().is_terminal() => Progress::Lines,
+            m => m,
+        };
         Self { mode }
     }
 
     pub(crate) fn line(&self, msg: &str) {
         match self.mode {
             Progress::Quiet => {}
-            Progress::Lines => eprintln!("{msg}"),
-            Progress::Bar => ProgressBar::new_spinner().println(msg),
+            // No bar is active between files, so a plain line is safe in both modes.
+            Progress::Lines | Progress::Bar => eprintln!("{msg}"),
         }
     }
 
