@@ -5,9 +5,12 @@ use byzvote_models::{Message, Role};
 /// Markers that must not be smuggled into a prompt through message content.
 const CHATML_MARKERS: [&str; 3] = ["<|im_start|>", "<|im_end|>", "<|endoftext|>"];
 
-/// The worked example shown to base models before the question.
-const ONE_SHOT: &str =
-    "Question: What is the largest planet in the solar system?\nAnswer: Jupiter.\n\n";
+/// Worked examples shown to base models before the question: one number, one yes/no, one
+/// name, so the format (a short answer, then a blank line) is clear without biasing the topic.
+/// A single planet example made Gemma answer "17 is the largest planet..." to a prime question.
+const FEW_SHOT: &str = "Question: What is 3+5?\nAnswer: 8\n\n\
+    Question: Is water wet? Answer yes or no.\nAnswer: Yes\n\n\
+    Question: Who painted the Mona Lisa?\nAnswer: Leonardo da Vinci\n\n";
 
 /// How a model is prompted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,14 +44,14 @@ impl PromptStyle {
                 out
             }
             Self::Completion => {
-                // A base model needs to see the format once: with a one-shot example
-                // Gemma-3-270M answered "Paris." where a bare question made it ramble.
+                // A base model needs to see the format: with worked examples Gemma-3-270M
+                // answered "Paris" where a bare question made it ramble.
                 let system = messages.iter().find(|m| m.role == Role::System);
                 let mut out = match system {
                     Some(m) => format!("{}\n\n", m.content.trim()),
                     None => "Answer each question briefly.\n\n".to_string(),
                 };
-                out.push_str(ONE_SHOT);
+                out.push_str(FEW_SHOT);
                 for m in messages {
                     match m.role {
                         Role::System => {}
@@ -102,9 +105,11 @@ mod tests {
     #[test]
     fn completion_prompt_ends_with_an_answer_cue() {
         let p = PromptStyle::Completion.render(&[user(" 2+2? ")]);
-        assert!(p.starts_with("Answer each question briefly.\n\nQuestion: What is the largest"));
         assert!(
-            p.ends_with("Answer: Jupiter.\n\nQuestion: 2+2?\nAnswer:"),
+            p.starts_with("Answer each question briefly.\n\nQuestion: What is 3+5?\nAnswer: 8\n\n")
+        );
+        assert!(
+            p.ends_with("Answer: Leonardo da Vinci\n\nQuestion: 2+2?\nAnswer:"),
             "{p}"
         );
     }
