@@ -1,4 +1,4 @@
-//! `CANDLE_NUM_THREADS=1 cargo run -p byzvote-builtin --example cluster -- "QUESTION"`:
+//! `RAYON_NUM_THREADS=1 cargo run -p byzvote-builtin --example cluster -- "QUESTION"`:
 //! the four default backends answer one question at the same time, as a default cluster's
 //! coordinators would; prints each answer, its latency and its decode rate under sharing.
 

@@ -3,7 +3,7 @@
 //! On a small shared CPU, parallel decoding threads spin and collapse throughput, so each
 //! model owns exactly one OS thread that serves requests in arrival order; `complete` only
 //! enqueues and awaits the answer, never blocking the async runtime. Run the process with
-//! `CANDLE_NUM_THREADS=1` (see [`crate::thread_warning`]) so candle's kernels stay on
+//! `RAYON_NUM_THREADS=1` (see [`crate::thread_warning`]) so candle's kernels stay on
 //! that thread too.
 
 use std::path::Path;

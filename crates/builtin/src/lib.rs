@@ -6,9 +6,11 @@
 //! behind [`byzvote_models::ModelBackend`] ([`BuiltinBackend`], [`default_backends`]). It also
 //! provides the sentence [`Embedder`] for the semantic agreement mode ([`MiniLm`]).
 //!
-//! Threads: candle reads `CANDLE_NUM_THREADS` (or `RAYON_NUM_THREADS`) once. On a small shared
-//! CPU set it to 1 at the very start of `main`, before any thread exists; [`thread_warning`]
-//! says when it is not.
+//! Threads: candle's quantized kernels size their pool from `CANDLE_NUM_THREADS`, falling back
+//! to `RAYON_NUM_THREADS`, and its f32 matrix products (attention, the embedder) use rayon with
+//! `RAYON_NUM_THREADS` threads; both read the variable once, at first use. On a small shared CPU
+//! set `RAYON_NUM_THREADS=1` at the very start of `main`, before any thread exists, so each model
+//! computes on its own thread only; [`thread_warning`] says when it is not set.
 //!
 //! Fourth vendor: the Python registry's package list was searched for another small model
 //! shipped inside a package (GGUF, safetensors, chunked uploads; Phi, Llama 3.2, TinyLlama,
@@ -43,17 +45,20 @@ pub use progress::Progress;
 pub use prompt::PromptStyle;
 pub use store::{MODELS_DIR_ENV, ModelStatus, list, models_dir};
 
+/// The environment variable that keeps candle on one thread per model, and its value.
+pub const SINGLE_THREAD_ENV: (&str, &str) = ("RAYON_NUM_THREADS", "1");
+
 /// A warning to print when candle may use several threads per model, else `None`.
 pub fn thread_warning() -> Option<String> {
-    let one = |k: &str| std::env::var(k).ok().is_some_and(|v| v.trim() == "1");
-    if one("CANDLE_NUM_THREADS")
-        || (std::env::var_os("CANDLE_NUM_THREADS").is_none() && one("RAYON_NUM_THREADS"))
-    {
+    let is_one = |k: &str| std::env::var(k).ok().is_some_and(|v| v.trim() == "1");
+    let candle_ok =
+        std::env::var_os("CANDLE_NUM_THREADS").is_none() || is_one("CANDLE_NUM_THREADS");
+    if is_one("RAYON_NUM_THREADS") && candle_ok {
         None
     } else {
         Some(
             "built-in models may use several CPU threads each; on a small or shared machine set \
-             CANDLE_NUM_THREADS=1 (multi-threaded decoding on 2 busy cores was 5-15x slower)"
+             RAYON_NUM_THREADS=1 (multi-threaded decoding on 2 busy cores was 5-15x slower)"
                 .into(),
         )
     }

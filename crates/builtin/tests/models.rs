@@ -20,10 +20,10 @@ static THREADS: Once = Once::new();
 /// The models dir if `model` is installed there; `None` (after printing why) otherwise.
 fn setup(model: &str) -> Option<(PathBuf, MutexGuard<'static, ()>)> {
     THREADS.call_once(|| {
-        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
             // SAFETY: set before any candle call in this process (candle reads it once, at
             // first use, under this Once) and no foreign code reads the environment concurrently.
-            unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
+            unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
         }
     });
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
