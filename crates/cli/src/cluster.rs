@@ -40,10 +40,10 @@ pub struct InitArgs {
     /// One host (IP or name) per node, comma-separated, as the others reach it; or one host for all.
     #[arg(long, value_delimiter = ',', default_value = "127.0.0.1")]
     pub hosts: Vec<String>,
-    /// First p2p port; node i listens on port + i (when nodes share a host).
+    /// First p2p port; node i listens on port + i when nodes share a host (0: any free port).
     #[arg(long, default_value_t = 7600)]
     pub p2p_port: u16,
-    /// First HTTP port; node i serves on port + i (when nodes share a host).
+    /// First HTTP port; node i serves on port + i when nodes share a host (0: any free port).
     #[arg(long, default_value_t = 7400)]
     pub http_port: u16,
     /// Address the HTTP API binds to on every node (0.0.0.0 to serve other machines).
@@ -155,22 +155,11 @@ fn diversity_warning(specs: &[NodeSpec]) {
     }
 }
 
+/// A fresh cluster namespace: every signature of this cluster is bound to it.
 fn random_namespace() -> anyhow::Result<String> {
     let key = byzvote_node::service::init::generate_key()?;
-    let bytes = commonware_free_hex(&key);
-    Ok(format!("byzvote-{}", &bytes[..16]))
-}
-
-fn commonware_free_hex(key: &byzvote_node::chain::types::PrivateKey) -> String {
-    use byzvote_node::chain::types::PublicKey;
-    let pk: PublicKey = commonware_cryptography_signer(key);
-    format!("{pk}")
-}
-
-fn commonware_cryptography_signer(
-    key: &byzvote_node::chain::types::PrivateKey,
-) -> byzvote_node::chain::types::PublicKey {
-    byzvote_node::chain::types::public_key(key)
+    let public = byzvote_node::chain::types::public_key(&key).to_string();
+    Ok(format!("byzvote-{}", &public[..16.min(public.len())]))
 }
 
 pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
@@ -194,10 +183,17 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     let shared = args.hosts.len() == 1;
     let mut p2p = Vec::new();
     let mut http = Vec::new();
+    // Port 0: let the OS pick a free port per node (loopback clusters and tests).
+    let port = |base: u16, i: usize| -> anyhow::Result<u16> {
+        Ok(match base {
+            0 => free_port()?,
+            b if shared => b + i as u16,
+            b => b,
+        })
+    };
     for i in 0..args.nodes {
-        let off = if shared { i as u16 } else { 0 };
-        p2p.push(resolve(&host(i), args.p2p_port + off)?);
-        http.push(resolve(&args.http_bind, args.http_port + off)?);
+        p2p.push(resolve(&host(i), port(args.p2p_port, i)?)?);
+        http.push(resolve(&args.http_bind, port(args.http_port, i)?)?);
     }
     let specs = specs(&args, p2p, http)?;
     diversity_warning(&specs);

@@ -116,7 +116,8 @@ async fn serve(
     let (dkg_sender, dkg_receiver) = register(channel::DKG);
     network.start();
 
-    let participants: Vec<PublicKey> = peers.iter().map(|(pk, _)| pk.clone()).collect();
+    let mut participants: Vec<PublicKey> = peers.iter().map(|(pk, _)| pk.clone()).collect();
+    participants.sort();
     let dkg_path = file.data.join("dkg.key");
     let dkg = if dkg_path.exists() {
         DkgOutput::load(&dkg_path).map_err(|e| RunError::Dkg(e.to_string()))?

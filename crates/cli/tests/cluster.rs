@@ -1,0 +1,196 @@
+//! A real cluster: four `byzvote node` processes on loopback (real sockets, real DKG),
+//! command-backend models. Ask, verify, SIGKILL a node, ask again, restart it, ask it.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_byzvote");
+
+/// Kills every node at the end, even when an assertion fails.
+struct Nodes(Vec<Option<Child>>);
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for child in self.0.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn byzvote(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run byzvote")
+}
+
+/// Starts node `i` and returns it with its HTTP endpoint once it says it is ready.
+fn start(dir: &Path, i: usize) -> (Child, String) {
+    let log = std::fs::File::create(dir.join(format!("node-{i}.log"))).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["node", "--config"])
+        .arg(dir.join(format!("node-{i}.toml")))
+        .env("BYZVOTE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("byzvote-node ready") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    // A bound on a failure, not a synchronisation: the ready line is the signal.
+    let line = rx
+        .recv_timeout(Duration::from_secs(120))
+        .unwrap_or_else(|_| {
+            panic!(
+                "node-{i} not ready; log: {}",
+                std::fs::read_to_string(dir.join(format!("node-{i}.log"))).unwrap_or_default()
+            )
+        });
+    let http = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http="))
+        .unwrap()
+        .to_string();
+    (child, http)
+}
+
+fn ask(endpoint: &str, prompt: &str, out: &Path) -> serde_json::Value {
+    let o = byzvote(&[
+        "ask",
+        "--endpoint",
+        endpoint,
+        "--mode",
+        "number:0",
+        "--json",
+        "--timeout",
+        "120",
+        prompt,
+    ]);
+    assert!(
+        o.status.success(),
+        "ask failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(out, &o.stdout).unwrap();
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn four_processes_vote_survive_a_kill_and_catch_up() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("byzvote-cluster-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let backend = |vendor: &str| {
+        format!(
+            "{{ kind = \"command\", program = \"sh\", args = [\"-c\", \"cat >/dev/null; echo 4\"], vendor = \"{vendor}\" }}"
+        )
+    };
+    let backends: Vec<String> = ["a", "b", "c", "d"].iter().map(|v| backend(v)).collect();
+    let mut args = vec![
+        "init",
+        "--nodes",
+        "4",
+        "--p2p-port",
+        "0",
+        "--http-port",
+        "0",
+        "--commit-timeout",
+        "4",
+        "--reveal-timeout",
+        "3",
+        "--out",
+    ];
+    let out = dir.to_str().unwrap().to_string();
+    args.push(&out);
+    for b in &backends {
+        args.push("--backend");
+        args.push(b);
+    }
+    let o = byzvote(&args);
+    assert!(
+        o.status.success(),
+        "init: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // Start all four in parallel: the DKG needs all of them.
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let d = dir.clone();
+            std::thread::spawn(move || start(&d, i))
+        })
+        .collect();
+    let mut nodes = Nodes(Vec::new());
+    let mut endpoints = Vec::new();
+    for h in handles {
+        let (child, http) = h.join().unwrap();
+        nodes.0.push(Some(child));
+        endpoints.push(http);
+    }
+
+    let first = ask(&endpoints[0], "What is 2+2?", &dir.join("a1.json"));
+    assert_eq!(first["answer"], "4");
+    assert_eq!(first["outcome"], "agreed");
+    let group_key = first["certificate"]["group_public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = byzvote(&[
+        "verify",
+        dir.join("a1.json").to_str().unwrap(),
+        "--group-key",
+        &group_key,
+    ]);
+    assert!(
+        v.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+
+    // One byte of the answer changed: rejected.
+    let mut cert = first["certificate"].clone();
+    cert["record"]["answer"] = serde_json::Value::String("5".into());
+    std::fs::write(
+        dir.join("tampered.json"),
+        serde_json::to_vec(&cert).unwrap(),
+    )
+    .unwrap();
+    let v = byzvote(&[
+        "verify",
+        dir.join("tampered.json").to_str().unwrap(),
+        "--group-key",
+        &group_key,
+    ]);
+    assert!(!v.status.success(), "a tampered certificate verified");
+
+    // SIGKILL node 3: the others still answer (its vote is silent).
+    let mut killed = nodes.0[3].take().unwrap();
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let second = ask(&endpoints[1], "What is 3+1?", &dir.join("a2.json"));
+    assert_eq!(second["answer"], "4");
+    assert!(
+        second["votes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["status"] == "silent")
+    );
+
+    // Restart it: same key, it catches up and answers.
+    let (child, http) = start(&dir, 3);
+    nodes.0[3] = Some(child);
+    let third = ask(&http, "What is 1+3?", &dir.join("a3.json"));
+    assert_eq!(third["answer"], "4");
+    assert_eq!(third["certificate"]["group_public_key"], group_key.as_str());
+    drop(nodes);
+    let _ = std::fs::remove_dir_all(&dir);
+}
