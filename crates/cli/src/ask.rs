@@ -24,9 +24,9 @@ pub struct AskArgs {
     /// Assurance tier (3 = committee of 4 tolerating 1 faulty coordinator).
     #[arg(long, default_value_t = 3)]
     pub tier: u8,
-    /// Most tokens each model may generate.
-    #[arg(long)]
-    pub max_tokens: Option<u32>,
+    /// Most tokens each model may generate (short answers vote best).
+    #[arg(long, default_value_t = 128)]
+    pub max_tokens: u32,
     /// Print the whole response as JSON (save it to verify the certificate later).
     #[arg(long)]
     pub json: bool,
@@ -45,7 +45,7 @@ pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
     let request = VoteRequest {
         mode: args.mode,
         tier: args.tier,
-        max_tokens: args.max_tokens,
+        max_tokens: Some(args.max_tokens),
         client_nonce: args.nonce,
         ..VoteRequest::prompt(args.prompt)
     };

@@ -448,18 +448,22 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         {
             return;
         }
-        let completion = match result {
-            Ok(c) => c,
+        // A member whose model fails, or whose answer does not fit the mode, still commits:
+        // to an abstention unique to it, which can never form a class with anyone. The
+        // commitment set then closes as soon as everyone has answered, instead of waiting for
+        // the deadline, and the abstention is visible as dissent.
+        let abstain = || Canonical(format!("(no valid answer from member {me})"));
+        let (canonical, completion) = match result {
+            Ok(completion) => match canonicalize(&vote.request().mode, &completion.text) {
+                Ok(c) => (c, Some(completion)),
+                Err(e) => {
+                    warn!(?id, error = %e, text = %completion.text, "answer does not fit the mode; abstaining");
+                    (abstain(), Some(completion))
+                }
+            },
             Err(e) => {
-                warn!(?id, error = %e, "model call failed; this member stays silent");
-                return;
-            }
-        };
-        let canonical = match canonicalize(&vote.request().mode, &completion.text) {
-            Ok(c) => c,
-            Err(e) => {
-                warn!(?id, error = %e, text = %completion.text, "answer does not fit the mode; this member stays silent");
-                return;
+                warn!(?id, error = %e, "model call failed; abstaining");
+                (abstain(), None)
             }
         };
         let mut salt = [0u8; 32];
@@ -474,7 +478,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         self.secrets.insert(id, secret.clone());
-        self.mine.insert(id, completion);
+        if let Some(completion) = completion {
+            self.mine.insert(id, completion);
+        }
         self.send_commit(id, me, &secret);
     }
 
