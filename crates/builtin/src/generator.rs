@@ -22,6 +22,10 @@ use crate::tokenizer::TextTokenizer;
 /// Gemma's are capped here (see [`crate::gemma3`]).
 pub const CONTEXT: usize = 4096;
 
+/// Repeat penalty for base models and the window of recent tokens it looks at.
+const REPEAT_PENALTY: f32 = 1.1;
+const REPEAT_WINDOW: usize = 64;
+
 enum Net {
     Llama(quantized_llama::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
@@ -173,7 +177,19 @@ impl Generator {
                 .and_then(|t| t.unsqueeze(0))
                 .map_err(merr)?;
             let logits = self.net.forward(&x, pos).map_err(merr)?;
-            let logits = logits.squeeze(0).map_err(merr)?;
+            let mut logits = logits.squeeze(0).map_err(merr)?;
+            if self.style == PromptStyle::Completion && !out.is_empty() {
+                // Greedy decoding of a base model falls into loops ("very, very, very, ...");
+                // a mild penalty on recent tokens, as llama.cpp applies, keeps it
+                // deterministic and readable.
+                let recent = &out[out.len().saturating_sub(REPEAT_WINDOW)..];
+                logits = candle_transformers::utils::apply_repeat_penalty(
+                    &logits,
+                    REPEAT_PENALTY,
+                    recent,
+                )
+                .map_err(merr)?;
+            }
             let next = logits_proc.sample(&logits).map_err(merr)?;
             pos += input.len();
             if self.stop_ids.contains(&next) {

@@ -39,8 +39,8 @@ pub fn run(cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
         ModelsCommand::List { dir } => {
             let dir = models_dir(dir.as_deref())?;
             println!(
-                "{:<30} {:<22} {:<10} {:>8}  {}",
-                "MODEL", "VENDOR", "KIND", "MB", "PRESENT"
+                "{:<30} {:<22} {:<10} {:>8}  PRESENT",
+                "MODEL", "VENDOR", "KIND", "MB"
             );
             for m in list(&dir) {
                 println!(

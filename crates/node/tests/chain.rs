@@ -18,9 +18,12 @@ use commonware_utils::{Acknowledgement as _, NZU32, NZUsize, ordered::Set, proba
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Collects finalized blocks (height, txs).
+/// A finalized block as the test sees it: (height, transactions).
+type Finalized = Vec<(u64, Vec<Bytes>)>;
+
+/// Collects finalized blocks.
 #[derive(Clone, Default)]
-struct Collector(Arc<Mutex<Vec<(u64, Vec<Bytes>)>>>);
+struct Collector(Arc<Mutex<Finalized>>);
 
 impl Reporter for Collector {
     type Activity = Update<Block>;
@@ -38,7 +41,7 @@ impl Reporter for Collector {
     }
 }
 
-fn run(seed: u64) -> (Vec<Vec<(u64, Vec<Bytes>)>>, String) {
+fn run(seed: u64) -> (Vec<Finalized>, String) {
     let executor = deterministic::Runner::new(
         deterministic::Config::new()
             .with_seed(seed)
@@ -47,7 +50,7 @@ fn run(seed: u64) -> (Vec<Vec<(u64, Vec<Bytes>)>>, String) {
     executor.start(|context| async move {
         let n = 4;
         let signers: Vec<ed25519::PrivateKey> =
-            (0..n).map(|i| ed25519::PrivateKey::from_seed(i)).collect();
+            (0..n).map(ed25519::PrivateKey::from_seed).collect();
         let participants: Set<PublicKey> =
             Set::try_from(signers.iter().map(|s| s.public_key()).collect::<Vec<_>>()).unwrap();
         let (network, oracle) = Network::new_with_peers(

@@ -141,7 +141,7 @@ impl commonware_consensus::Block for Block {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use commonware_codec::Encode as _;
+    use commonware_codec::{Decode as _, Encode as _};
 
     #[test]
     fn roundtrip_keeps_digest() {
@@ -152,7 +152,7 @@ mod tests {
             vec![Bytes::from_static(b"a"), Bytes::from_static(b"bc")],
         );
         let bytes = block.encode();
-        let decoded = Block::read_cfg(&mut bytes.as_ref(), &Limits::default()).unwrap();
+        let decoded = Block::decode_cfg(bytes.clone(), &Limits::default()).unwrap();
         assert_eq!(decoded, block);
         assert_eq!(decoded.digest(), block.digest());
     }
@@ -170,6 +170,6 @@ mod tests {
             max_txs: 4,
             max_tx_bytes: 9,
         };
-        assert!(Block::read_cfg(&mut bytes.as_ref(), &limits).is_err());
+        assert!(Block::decode_cfg(bytes, &limits).is_err());
     }
 }

@@ -1,10 +1,15 @@
 //! The executor: applies finalized blocks to the protocol state and acts on its events.
 //!
 //! Order of work for one finalized block (persist before you speak):
-//! 1. apply it to [`State`] (pure), 2. append it to the audit log (fsync), 3. acknowledge
-//! it to marshal, 4. act: run the model for a new vote, reveal when the commitment set
-//! closes, partial-sign a decision. A commitment's secret (answer and salt) is synced to
-//! disk before the commit is sent, so a restarted node can still reveal.
+//!
+//! 1. apply it to [`State`] (pure);
+//! 2. append it to the audit log (fsync);
+//! 3. acknowledge it to marshal;
+//! 4. act: run the model for a new vote, reveal when the commitment set closes,
+//!    partial-sign a decision.
+//!
+//! A commitment's secret (answer and salt) is synced to disk before the commit is sent, so a
+//! restarted node can still reveal.
 //!
 //! On start, the audit log is replayed into the state with actions suppressed, then the
 //! node resumes what it still owes: commits, reveals and partial signatures.
@@ -68,7 +73,8 @@ pub enum Fault {
     NeverReveal,
 }
 
-/// Messages to the executor.
+/// Messages to the executor (short-lived, so their size difference does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Message {
     Block(Digested<Block>, Exact),
     Inferred {

@@ -16,6 +16,7 @@ use byzvote_core::{Action, Bounds, Digest, MemberId, Request, Timeouts, Vote, se
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the finalized state asks the node to act on.
+#[allow(clippy::large_enum_variant)] // one per vote event, consumed at once
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A vote started; the committee members must answer.

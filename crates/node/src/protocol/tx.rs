@@ -79,7 +79,7 @@ fn key(participants: &[PublicKey], member: u32) -> Option<&PublicKey> {
 mod tests {
     use super::*;
     use byzvote_core::{Commit, Message, Mode, Salt, canonicalize};
-    use commonware_cryptography::{PrivateKey as _, Signer as _, ed25519};
+    use commonware_cryptography::{Signer as _, ed25519};
 
     fn request() -> Request {
         Request::new(vec![Message::user("2+2?")], Mode::Exact, 3, 64, 1).unwrap()
@@ -92,12 +92,9 @@ mod tests {
         let req = request();
         let canonical = canonicalize(&Mode::Exact, "4").unwrap();
         let commit = Commit::new(req.id(), 1, &canonical, &Salt([7; 32]));
-        let good = Tx::Commit(commit.clone().sign(&keys[1])).encode();
+        let good = Tx::Commit(commit.sign(&keys[1])).encode();
         assert!(check(&good, &participants));
-        assert_eq!(
-            Tx::decode(&good),
-            Some(Tx::Commit(commit.clone().sign(&keys[1])))
-        );
+        assert_eq!(Tx::decode(&good), Some(Tx::Commit(commit.sign(&keys[1]))));
         // Signed by the wrong member's key.
         let forged = Tx::Commit(commit.sign(&keys[2])).encode();
         assert!(!check(&forged, &participants));
