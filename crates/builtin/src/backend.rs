@@ -62,8 +62,19 @@ impl BuiltinBackend {
                 while let Ok(job) = rx.recv() {
                     let t = Instant::now();
                     let seed = (!job.prompt.deterministic).then_some(job.prompt.seed);
-                    let result = generator
-                        .generate(&job.prompt.messages, job.prompt.max_tokens, seed)
+                    // A panic inside candle must not take the coordinator's model down for
+                    // good: report it for this request and keep serving (every request starts
+                    // from position 0, which resets the KV cache).
+                    let run = std::panic::AssertUnwindSafe(|| {
+                        generator.generate(&job.prompt.messages, job.prompt.max_tokens, seed)
+                    });
+                    let result = std::panic::catch_unwind(run)
+                        .unwrap_or_else(|_| {
+                            Err(BuiltinError::Model {
+                                model: spec_owned.name.into(),
+                                message: "inference panicked; the request was dropped".into(),
+                            })
+                        })
                         .map(|g| (g, t.elapsed()));
                     let _ = job.reply.send(result);
                 }
