@@ -193,3 +193,49 @@ fn the_default_cluster_has_four_backends_and_names_its_repeated_vendor() {
         "coordinators need distinct names: {names:?}"
     );
 }
+
+/// Compares candle's MiniLM with an independent numpy BERT (`testdata/minilm_reference.py`,
+/// own WordPiece tokenizer, float64), in one padded batch and one text at a time.
+#[test]
+fn minilm_matches_the_numpy_reference() {
+    let Some((dir, _g)) = setup(catalog::MINILM.name) else {
+        return;
+    };
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/minilm_reference.json"
+    );
+    let reference: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let texts: Vec<&str> = reference
+        .iter()
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    let want: Vec<Vec<f32>> = reference
+        .iter()
+        .map(|r| {
+            r["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect()
+        })
+        .collect();
+    let e = MiniLm::load(&dir).unwrap();
+    let batch = e.embed(&texts).unwrap();
+    let mut worst = 0f32;
+    for (i, text) in texts.iter().enumerate() {
+        let alone = e.embed(&[text]).unwrap().remove(0);
+        for (label, got) in [("batch", &batch[i]), ("alone", &alone)] {
+            let max = got
+                .iter()
+                .zip(&want[i])
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(max < 1e-4, "{label} {text:?}: max |diff| {max}");
+            worst = worst.max(max);
+        }
+    }
+    eprintln!("largest difference from the numpy reference: {worst:e}");
+}
