@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod ask;
+mod bench;
 mod cluster;
 mod models;
 
@@ -41,6 +42,9 @@ enum Command {
     Models(models::ModelsCommand),
     /// Robust aggregation of numeric vectors read from stdin.
     Aggregate(aggregate::AggregateArgs),
+    /// Reproducible benchmarks against a running cluster.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => ask::verify(args),
         Command::Models(cmd) => models::run(cmd),
         Command::Aggregate(args) => aggregate::run(args),
+        Command::Bench(cmd) => bench::run(cmd),
     };
     match result {
         Ok(code) => code,
