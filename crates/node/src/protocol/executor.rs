@@ -304,13 +304,13 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         if height <= self.state.height() {
             return; // redelivered after a restart
         }
-        // An empty block matters only to open votes (its timestamp passes deadlines): an
-        // idle cluster's heartbeat blocks are not logged, so the log does not grow at rest.
-        let relevant = !block.txs.is_empty() || self.state.next_deadline_ms().is_some();
         let events = self
             .state
             .apply(height, block.timestamp_ms, &block.parent, &block.txs);
-        if !relevant {
+        // A block that carries nothing and changes nothing (no deadline passed) is not
+        // logged: replaying the log without it gives the same state, and the log does not
+        // grow with heartbeat blocks.
+        if block.txs.is_empty() && events.is_empty() {
             self.shared.finalized.store(height, Ordering::Release);
             return;
         }
