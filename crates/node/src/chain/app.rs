@@ -57,6 +57,8 @@ pub struct App {
 
 impl App {
     async fn wait_for_work<E: Clock>(&self, context: &E) {
+        let mut notified = std::pin::pin!(self.mempool.notified());
+        notified.as_mut().enable();
         if !self.mempool.is_empty() {
             return;
         }
@@ -66,7 +68,7 @@ impl App {
             self.pacing.idle
         };
         commonware_macros::select! {
-            _ = self.mempool.changed() => {},
+            _ = notified => {},
             _ = context.sleep(wait) => {},
         }
     }

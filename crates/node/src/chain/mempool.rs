@@ -105,9 +105,10 @@ impl Mempool {
         self.len() == 0
     }
 
-    /// Resolves after the next insertion (or immediately if one raced with the call).
-    pub async fn changed(&self) {
-        self.notify.notified().await;
+    /// A future that resolves at the next insertion. Create it *before* checking
+    /// [`Mempool::is_empty`] (and `enable` it), so an insertion in between is not missed.
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
     }
 }
 

@@ -122,7 +122,10 @@ fn digest_bytes(d: &Digest) -> [u8; 32] {
 #[derive(Default)]
 struct Collect {
     record: Option<DecisionRecord>,
-    partials: BTreeMap<u32, PartialSignature>,
+    /// Partials that arrived before this node decided (checked once the record is known).
+    pending: Vec<PartialSignature>,
+    /// Partials checked against this node's record, by share index (each checked once).
+    verified: BTreeMap<u32, PartialSignature>,
     done: bool,
 }
 
@@ -515,7 +518,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         msg.extend_from_slice(id.as_ref());
         msg.extend_from_slice(&partial.encode());
         self.partials.send(Recipients::All, Bytes::from(msg), false);
-        self.on_partial(id, partial);
+        let collect = self.collecting.entry(id).or_default();
+        collect.record = Some(record);
+        collect.verified.insert(partial.index.get(), partial);
+        self.try_certify(id);
     }
 
     fn on_partial(&mut self, id: Digest, partial: PartialSignature) {
@@ -523,24 +529,56 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             debug!(?id, "dropping a partial for an unknown vote: buffer full");
             return;
         }
+        let max_pending = 2 * self.cfg.participants.len();
         let collect = self.collecting.entry(id).or_default();
-        if collect.done {
+        if collect.done || collect.verified.contains_key(&partial.index.get()) {
             return;
         }
-        collect.partials.insert(partial.index.get(), partial);
+        match &collect.record {
+            None if collect.pending.len() < max_pending => collect.pending.push(partial),
+            None => debug!(?id, "dropping a partial: too many before the decision"),
+            Some(record) => {
+                if threshold::verify_partial(
+                    &self.cfg.dkg,
+                    &partial,
+                    BYZVOTE_DECISION,
+                    &record.encode(),
+                ) {
+                    collect.verified.insert(partial.index.get(), partial);
+                } else {
+                    debug!(?id, "dropping a partial that does not verify");
+                }
+            }
+        }
+        self.try_certify(id);
+    }
+
+    /// Checks the partials that arrived early, then recovers the certificate once a
+    /// threshold of verified partials is in.
+    fn try_certify(&mut self, id: Digest) {
+        let dkg = self.cfg.dkg.clone();
+        let Some(collect) = self.collecting.get_mut(&id) else {
+            return;
+        };
         let Some(record) = collect.record.clone() else {
             return;
         };
-        let msg = record.encode();
-        let dkg = self.cfg.dkg.clone();
-        // Keep only the partials that verify against the record this node computed.
-        collect
-            .partials
-            .retain(|_, p| threshold::verify_partial(&dkg, p, BYZVOTE_DECISION, &msg));
-        if collect.partials.len() < dkg.threshold() as usize {
+        if collect.done {
             return;
         }
-        let Ok(signature) = threshold::recover(&dkg, collect.partials.values()) else {
+        let msg = record.encode();
+        for partial in std::mem::take(&mut collect.pending) {
+            let index = partial.index.get();
+            if !collect.verified.contains_key(&index)
+                && threshold::verify_partial(&dkg, &partial, BYZVOTE_DECISION, &msg)
+            {
+                collect.verified.insert(index, partial);
+            }
+        }
+        if collect.verified.len() < dkg.threshold() as usize {
+            return;
+        }
+        let Ok(signature) = threshold::recover(&dkg, collect.verified.values()) else {
             return;
         };
         if !threshold::verify(dkg.group_public_key(), BYZVOTE_DECISION, &msg, &signature) {
