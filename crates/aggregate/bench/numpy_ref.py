@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""numpy reference for crates/aggregate/examples/speed.rs.
+"""numpy reference for crates/aggregate/examples/aggregate_speed.rs.
 
 Usage: numpy_ref.py DIR N D F
 

@@ -383,7 +383,11 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             "  {}  {}  ({})",
             f.name,
             field(line, "http="),
-            f.model.get("model").and_then(|m| m.as_str()).unwrap_or("?")
+            f.model
+                .get("model")
+                .or_else(|| f.model.get("program"))
+                .and_then(|m| m.as_str())
+                .unwrap_or("?")
         );
     }
     println!("endpoint:  {}", field(&ready[0], "http="));

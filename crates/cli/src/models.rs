@@ -34,7 +34,12 @@ pub fn run(cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
                     Progress::Lines
                 },
             )?;
-            eprintln!("models ready in {} ({report:?})", dir.display());
+            eprintln!(
+                "models ready in {} ({} downloaded, {} already present)",
+                dir.display(),
+                report.downloaded.len(),
+                report.already_present.len()
+            );
         }
         ModelsCommand::List { dir } => {
             let dir = models_dir(dir.as_deref())?;

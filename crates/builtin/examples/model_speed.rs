@@ -1,4 +1,4 @@
-//! `RAYON_NUM_THREADS=1 cargo run --release -p byzvote-builtin --example speed`:
+//! `RAYON_NUM_THREADS=1 cargo run --release -p byzvote-builtin --example model_speed`:
 //! load time and decode speed of each generator, and the embedder's per-sentence time.
 //! A benchmark, not a test: numbers depend on the machine and its load. On a shared machine
 //! the wall-clock rate drops with other jobs; the CPU-time rate (this process's user+system

@@ -2,7 +2,7 @@
 //! inputs in the same run.
 //!
 //! ```text
-//! cargo run --release -p byzvote-aggregate --example speed -- [--n 100] [--d 100000] [--f 20] [--no-numpy]
+//! cargo run --release -p byzvote-aggregate --example aggregate_speed -- [--n 100] [--d 100000] [--f 20] [--no-numpy]
 //! ```
 //!
 //! Writes the inputs and each Rust output to a temporary directory as raw little-endian f32,
