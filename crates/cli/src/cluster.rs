@@ -180,16 +180,17 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
             args.nodes
         );
     }
-    let shared = args.hosts.len() == 1;
     let mut p2p = Vec::new();
     let mut http = Vec::new();
     // Port 0: let the OS pick a free port per node (loopback clusters and tests).
+    // Port 0: let the OS pick a free port per node (loopback clusters and tests). Otherwise
+    // the k-th node on a host gets base + k, so nodes sharing a machine never collide.
     let port = |base: u16, i: usize| -> anyhow::Result<u16> {
-        Ok(match base {
-            0 => free_port()?,
-            b if shared => b + i as u16,
-            b => b,
-        })
+        if base == 0 {
+            return Ok(free_port()?);
+        }
+        let earlier_on_host = (0..i).filter(|&j| host(j) == host(i)).count();
+        Ok(base + earlier_on_host as u16)
     };
     for i in 0..args.nodes {
         p2p.push(resolve(&host(i), port(args.p2p_port, i)?)?);
