@@ -187,7 +187,7 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     // the k-th node on a host gets base + k, so nodes sharing a machine never collide.
     let port = |base: u16, i: usize| -> anyhow::Result<u16> {
         if base == 0 {
-            return Ok(free_port()?);
+            return free_port();
         }
         let earlier_on_host = (0..i).filter(|&j| host(j) == host(i)).count();
         Ok(base + earlier_on_host as u16)
