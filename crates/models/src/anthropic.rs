@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 
 use crate::config::checks::{self, InfoFields, defaults};
 use crate::config::duration;
-use crate::http::{ApiKey, Endpoint, ErrorDetail, RetryPolicy, decode};
+use crate::http::{ApiKey, Endpoint, ErrorDetail, RetryPolicy, decode, header_value};
 use crate::{BackendInfo, Completion, ConfigError, ModelBackend, ModelError, Prompt, Role, Usage};
 
 /// Settings of an Anthropic backend (`kind = "anthropic"`).
@@ -122,8 +122,7 @@ impl AnthropicConfig {
             &self.anthropic_version,
             "\"2023-06-01\"",
         )?;
-        checks::duration("timeout", self.timeout)?;
-        checks::retry(&self.retry())?;
+        checks::call_limits(self.timeout, &self.retry())?;
         self.info_fields().validate()
     }
 }
@@ -145,16 +144,11 @@ impl Anthropic {
     pub fn new(config: &AnthropicConfig) -> Result<Self, ModelError> {
         config.validate()?;
         let key = ApiKey::from_env(&config.api_key_env)?;
-        let header = |value: &str, what: &str| {
-            HeaderValue::from_str(value).map_err(|_| {
-                ModelError::Config(format!("{what} holds characters not allowed in a header"))
-            })
-        };
         let mut headers = HeaderMap::new();
-        headers.insert("x-api-key", header(key.expose(), &format!("${}", key.env))?);
+        headers.insert("x-api-key", key.header("")?);
         headers.insert(
             "anthropic-version",
-            header(&config.anthropic_version, "anthropic_version")?,
+            header_value(&config.anthropic_version, "anthropic_version")?,
         );
         let url = format!("{}/v1/messages", config.base_url.trim_end_matches('/'));
         let endpoint = Endpoint::new(

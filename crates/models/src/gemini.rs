@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 
 use crate::config::checks::{self, InfoFields, defaults};
 use crate::config::duration;
@@ -128,8 +128,7 @@ impl GeminiConfig {
         }
         checks::url("base_url", &self.base_url)?;
         checks::env_name(&self.api_key_env)?;
-        checks::duration("timeout", self.timeout)?;
-        checks::retry(&self.retry())?;
+        checks::call_limits(self.timeout, &self.retry())?;
         self.info_fields().validate()
     }
 }
@@ -153,14 +152,8 @@ impl Gemini {
     pub fn new(config: &GeminiConfig) -> Result<Self, ModelError> {
         config.validate()?;
         let key = ApiKey::from_env(&config.api_key_env)?;
-        let value = HeaderValue::from_str(key.expose()).map_err(|_| {
-            ModelError::Config(format!(
-                "${} holds characters not allowed in a header",
-                key.env
-            ))
-        })?;
         let mut headers = HeaderMap::new();
-        headers.insert("x-goog-api-key", value);
+        headers.insert("x-goog-api-key", key.header("")?);
         let base = config.base_url.trim_end_matches('/');
         let url = format!("{base}/v1beta/models/{}:generateContent", config.model_id());
         let endpoint = Endpoint::new(

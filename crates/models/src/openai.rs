@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 
 use crate::config::checks::{self, InfoFields, defaults};
 use crate::config::duration;
@@ -148,8 +148,7 @@ impl OpenAiConfig {
             }
             None => {}
         }
-        checks::duration("timeout", self.timeout)?;
-        checks::retry(&self.retry())?;
+        checks::call_limits(self.timeout, &self.retry())?;
         self.info_fields().validate()
     }
 }
@@ -176,14 +175,7 @@ impl OpenAi {
         let key = ApiKey::optional(config.api_key_env.as_deref())?;
         let mut headers = HeaderMap::new();
         if let Some(key) = &key {
-            let value =
-                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                    ModelError::Config(format!(
-                        "${} holds characters not allowed in a header",
-                        key.env
-                    ))
-                })?;
-            headers.insert(AUTHORIZATION, value);
+            headers.insert(AUTHORIZATION, key.header("Bearer ")?);
         }
         let url = format!("{}/chat/completions", config.base_url.trim_end_matches('/'));
         let endpoint = Endpoint::new(

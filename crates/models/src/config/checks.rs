@@ -71,6 +71,12 @@ pub(crate) fn retry(policy: &RetryPolicy) -> Result<(), ConfigError> {
     duration("retry_max_backoff", policy.max_backoff)
 }
 
+/// The HTTP backends' call limits: the whole-call `timeout` and the retry policy.
+pub(crate) fn call_limits(timeout: Duration, policy: &RetryPolicy) -> Result<(), ConfigError> {
+    duration("timeout", timeout)?;
+    retry(policy)
+}
+
 pub(crate) fn env_name(env: &str) -> Result<(), ConfigError> {
     let valid = !env.is_empty()
         && !env.starts_with(|c: char| c.is_ascii_digit())

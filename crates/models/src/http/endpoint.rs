@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::time::Instant;
 
 use super::retry::{is_transient_status, parse_retry_after};
@@ -35,6 +35,13 @@ pub(crate) fn shared_client() -> Result<reqwest::Client, ModelError> {
         .build()
         .map_err(|e| ModelError::Config(format!("cannot create the HTTP client: {e}")))?;
     Ok(CLIENT.get_or_init(|| client).clone())
+}
+
+/// A configured string as a header value; `what` names its source (a field, or `$ENV`
+/// for a key) so the error tells the operator which setting to fix.
+pub(crate) fn header_value(value: &str, what: &str) -> Result<HeaderValue, ModelError> {
+    HeaderValue::from_str(value)
+        .map_err(|_| ModelError::Config(format!("{what} holds characters not allowed in a header")))
 }
 
 /// What a vendor's error body says, parsed by the vendor's backend.

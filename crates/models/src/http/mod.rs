@@ -6,7 +6,7 @@ mod endpoint;
 mod retry;
 
 pub(crate) use api_key::ApiKey;
-pub(crate) use endpoint::{Endpoint, ErrorDetail, snippet};
+pub(crate) use endpoint::{Endpoint, ErrorDetail, header_value, snippet};
 pub use retry::RetryPolicy;
 
 /// Decodes a successful answer's JSON; a body in another shape is the server's fault,
