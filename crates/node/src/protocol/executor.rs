@@ -81,7 +81,8 @@ pub enum Message {
         id: Digest,
         result: Result<Completion, String>,
     },
-    Partial(Digest, PartialSignature),
+    /// A peer's partial signature (`None` for this node's own).
+    Partial(Option<PublicKey>, Digest, PartialSignature),
 }
 
 /// Marshal's reporter: forwards finalized blocks to the executor.
@@ -127,6 +128,13 @@ struct Collect {
     /// Partials checked against this node's record, by share index (each checked once).
     verified: BTreeMap<u32, PartialSignature>,
     done: bool,
+    /// This node's own partial, to answer a peer that is still collecting (e.g. one that
+    /// restarted and decided this vote from backfilled blocks after the others finished).
+    mine: Option<PartialSignature>,
+    /// Peers already answered that way (once each, so a peer cannot make us loop).
+    answered: Vec<PublicKey>,
+    /// Height at which this node last broadcast its partial (see [`Executor::resend_partials`]).
+    sent_at: u64,
 }
 
 /// The executor actor.
@@ -152,6 +160,11 @@ pub struct Executor<E, S> {
 
 /// Bound on partials buffered for votes this node has not decided yet (peer-chosen keys).
 const MAX_EARLY_VOTES: usize = 4096;
+/// A decided but uncertified vote's partial is broadcast again every this many blocks (a
+/// node that just restarted may not have reached every peer the first time).
+const RESEND_EVERY: u64 = 10;
+/// At most this many partials are resent per block.
+const MAX_RESENDS: usize = 16;
 
 impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>> Executor<E, S> {
     /// Creates the executor and replays its audit log. Returns it with the mailbox marshal reports to.
@@ -237,7 +250,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0));
                     let rec = DecisionRecord::decode(Bytes::from(record.0));
                     if let (Ok(signature), Ok(record)) = (sig, rec) {
-                        self.collecting.entry(id).or_default().done = true;
+                        let collect = self.collecting.entry(id).or_default();
+                        collect.done = true;
+                        collect.record = Some(record.clone());
                         let revealed = self.state.revealed(&id).cloned().unwrap_or_default();
                         self.results.complete(
                             id,
@@ -297,7 +312,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     ack.acknowledge();
                 }
                 Message::Inferred { id, result } => self.on_inferred(id, result),
-                Message::Partial(id, partial) => self.on_partial(id, partial),
+                Message::Partial(from, id, partial) => self.on_partial(from, id, partial),
             }
         }
     }
@@ -315,6 +330,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         // grow with heartbeat blocks.
         if block.txs.is_empty() && events.is_empty() {
             self.shared.finalized.store(height, Ordering::Release);
+            self.resend_partials(height);
             return;
         }
         let body = Body::Block {
@@ -337,6 +353,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         for event in events {
             self.act(event);
         }
+        self.resend_partials(height);
     }
 
     fn act(&mut self, event: Event) {
@@ -510,28 +527,67 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         self.txs.send(Recipients::All, bytes, false);
     }
 
+    /// Broadcasts again this node's partial for votes it decided but could not certify yet.
+    fn resend_partials(&mut self, height: u64) {
+        let mut sent = 0;
+        for (id, collect) in self.collecting.iter_mut() {
+            if sent >= MAX_RESENDS {
+                break;
+            }
+            let Some(mine) = &collect.mine else { continue };
+            if collect.done || height < collect.sent_at.saturating_add(RESEND_EVERY) {
+                continue;
+            }
+            collect.sent_at = height;
+            self.partials
+                .send(Recipients::All, partial_message(id, mine), false);
+            sent += 1;
+        }
+    }
+
     fn sign_decision(&mut self, record: DecisionRecord) {
         let id = record.request;
         let partial =
             threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &record.encode());
-        let mut msg = Vec::new();
-        msg.extend_from_slice(id.as_ref());
-        msg.extend_from_slice(&partial.encode());
-        self.partials.send(Recipients::All, Bytes::from(msg), false);
+        self.partials
+            .send(Recipients::All, partial_message(&id, &partial), false);
         let collect = self.collecting.entry(id).or_default();
         collect.record = Some(record);
+        collect.mine = Some(partial.clone());
+        collect.sent_at = self.state.height();
         collect.verified.insert(partial.index.get(), partial);
         self.try_certify(id);
     }
 
-    fn on_partial(&mut self, id: Digest, partial: PartialSignature) {
+    fn on_partial(&mut self, from: Option<PublicKey>, id: Digest, partial: PartialSignature) {
         if !self.collecting.contains_key(&id) && self.collecting.len() >= MAX_EARLY_VOTES {
             debug!(?id, "dropping a partial for an unknown vote: buffer full");
             return;
         }
         let max_pending = 2 * self.cfg.participants.len();
         let collect = self.collecting.entry(id).or_default();
-        if collect.done || collect.verified.contains_key(&partial.index.get()) {
+        if collect.done {
+            // The sender is still collecting: help it once with this node's partial.
+            let share = self.cfg.dkg.share();
+            let mine = collect.mine.clone().or_else(|| {
+                let record = collect.record.as_ref()?;
+                Some(threshold::partial_sign(
+                    share,
+                    BYZVOTE_DECISION,
+                    &record.encode(),
+                ))
+            });
+            if let (Some(peer), Some(mine)) = (from, mine)
+                && !collect.answered.contains(&peer)
+                && collect.answered.len() < self.cfg.participants.len()
+            {
+                collect.answered.push(peer.clone());
+                let msg = partial_message(&id, &mine);
+                self.partials.send(Recipients::One(peer), msg, false);
+            }
+            return;
+        }
+        if collect.verified.contains_key(&partial.index.get()) {
             return;
         }
         match &collect.record {
@@ -609,6 +665,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     }
 }
 
+/// The gossip message of a partial signature: request id, then the partial.
+fn partial_message(id: &Digest, partial: &PartialSignature) -> Bytes {
+    let mut msg = Vec::new();
+    msg.extend_from_slice(id.as_ref());
+    msg.extend_from_slice(&partial.encode());
+    Bytes::from(msg)
+}
+
 /// Receives gossiped transactions: checked, then pooled.
 pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
     mut receiver: R,
@@ -634,7 +698,7 @@ pub async fn receive_partials<R: Receiver<PublicKey = PublicKey>>(
         let parsed = <(Digest, PartialSignature)>::decode(Bytes::copy_from_slice(msg.as_ref()));
         match parsed {
             Ok((id, partial)) => {
-                let _ = outbox.unbounded_send(Message::Partial(id, partial));
+                let _ = outbox.unbounded_send(Message::Partial(Some(from.clone()), id, partial));
             }
             _ => debug!(?from, "dropping a malformed partial signature"),
         }
