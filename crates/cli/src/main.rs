@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod ask;
+mod audit;
 mod bench;
 mod cluster;
 mod models;
@@ -42,6 +43,9 @@ enum Command {
     Models(models::ModelsCommand),
     /// Robust aggregation of numeric vectors read from stdin.
     Aggregate(aggregate::AggregateArgs),
+    /// Check a node's audit log offline.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Reproducible benchmarks against a running cluster.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Models(cmd) => models::run(cmd),
         Command::Aggregate(args) => aggregate::run(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -234,5 +234,37 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         second["certificate"]["signature"]
     );
     drop(nodes);
+
+    // Every node's audit log: chain intact, every certificate verifies under the group key;
+    // under another key (here: a valid point that is not the group's) it does not.
+    for i in 0..4 {
+        let data = dir.join(format!("node-{i}"));
+        let a = byzvote(&[
+            "audit",
+            "verify",
+            "--data",
+            data.to_str().unwrap(),
+            "--group-key",
+            &group_key,
+        ]);
+        assert!(
+            a.status.success(),
+            "audit verify node-{i}: {}",
+            String::from_utf8_lossy(&a.stderr)
+        );
+    }
+    let other_key = "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb";
+    let a = byzvote(&[
+        "audit",
+        "verify",
+        "--data",
+        dir.join("node-0").to_str().unwrap(),
+        "--group-key",
+        other_key,
+    ]);
+    assert!(
+        !a.status.success(),
+        "an audit log verified under a foreign key"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

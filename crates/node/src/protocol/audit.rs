@@ -226,3 +226,75 @@ mod tests {
         assert_eq!(back, entries[0]);
     }
 }
+
+/// What [`verify_file`] found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub entries: usize,
+    pub blocks: usize,
+    pub certificates: usize,
+}
+
+/// Checks an audit log offline: the hash chain, and that every certificate's signature
+/// verifies under `group_key` over its record (a torn last line, left by a crash, is ignored
+/// as on restart). Reads the file without modifying it.
+pub fn verify_file(
+    path: &Path,
+    group_key: &byzvote_dkg::GroupPublicKey,
+) -> Result<Summary, AuditError> {
+    use commonware_codec::DecodeExt as _;
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        AuditError::Journal(JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
+    let lines: Vec<&str> = text.split_terminator('\n').collect();
+    let mut entries = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str::<Entry>(line) {
+            Ok(e) => entries.push(e),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => {
+                return Err(AuditError::Broken {
+                    seq: i as u64,
+                    reason: format!("not an audit entry: {e}"),
+                });
+            }
+        }
+    }
+    verify_chain(&entries)?;
+    let mut summary = Summary {
+        entries: entries.len(),
+        ..Summary::default()
+    };
+    for e in &entries {
+        match &e.body {
+            Body::Block { .. } => summary.blocks += 1,
+            Body::Certificate {
+                record, signature, ..
+            } => {
+                let broken = |reason: &str| AuditError::Broken {
+                    seq: e.seq,
+                    reason: reason.to_string(),
+                };
+                let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0.clone()))
+                    .map_err(|_| broken("the certificate's signature does not decode"))?;
+                byzvote_core::DecisionRecord::decode(Bytes::from(record.0.clone()))
+                    .map_err(|_| broken("the certificate's record does not decode"))?;
+                if !byzvote_dkg::threshold::verify(
+                    group_key,
+                    byzvote_core::namespace::BYZVOTE_DECISION,
+                    &record.0,
+                    &sig,
+                ) {
+                    return Err(broken(
+                        "the certificate's signature does not verify under the group key",
+                    ));
+                }
+                summary.certificates += 1;
+            }
+        }
+    }
+    Ok(summary)
+}
