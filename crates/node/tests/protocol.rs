@@ -226,6 +226,14 @@ fn four_honest_nodes_decide() {
     assert_eq!(d.record.outcome, OutcomeKind::Agreed);
     assert_eq!(d.record.answer.as_deref(), Some("4"));
     assert_eq!(d.record.supporters, vec![0, 1, 2, 3]);
+    // Every member's signed report on its model call reached the decision.
+    assert_eq!(
+        d.meta.keys().copied().collect::<Vec<_>>(),
+        vec![0, 1, 2, 3],
+        "{:?}",
+        d.meta
+    );
+    assert!(d.meta.values().all(|m| m.model.starts_with("model-")));
 }
 
 #[test]

@@ -260,7 +260,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                                 record,
                                 signature,
                                 revealed,
-                                mine: None,
+                                meta: self.state.meta(&id).cloned().unwrap_or_default(),
                             },
                         );
                     }
@@ -400,6 +400,19 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         salt: Salt(secret.salt),
                     };
                     self.submit(Tx::Reveal(reveal.sign(&self.cfg.signer)));
+                    if let Some(c) = self.mine.get(&id) {
+                        let cost = self.cfg.model.info().cost(c.usage);
+                        let meta = super::meta::Meta {
+                            request: id,
+                            member: me,
+                            latency_ms: u64::try_from(c.latency.as_millis()).unwrap_or(u64::MAX),
+                            prompt_tokens: c.usage.prompt_tokens,
+                            completion_tokens: c.usage.completion_tokens,
+                            cost_micro_usd: (cost * 1e6).round() as u64,
+                            model: c.model.chars().take(256).collect(),
+                        };
+                        self.submit(Tx::Meta(meta.sign(&self.cfg.signer)));
+                    }
                 }
             }
             Event::Vote {
@@ -652,14 +665,13 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         let revealed = self.state.revealed(&id).cloned().unwrap_or_default();
-        let mine = self.me.zip(self.mine.get(&id).cloned());
         self.results.complete(
             id,
             Decided {
                 record,
                 signature,
                 revealed,
-                mine,
+                meta: self.state.meta(&id).cloned().unwrap_or_default(),
             },
         );
     }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod executor;
 pub mod journal;
+pub mod meta;
 pub mod results;
 pub mod state;
 pub mod tx;

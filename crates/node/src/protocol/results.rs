@@ -2,7 +2,6 @@
 
 use byzvote_core::{DecisionRecord, Digest, MemberId};
 use byzvote_dkg::GroupSignature;
-use byzvote_models::Completion;
 use futures::channel::oneshot;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +13,8 @@ pub struct Decided {
     pub signature: GroupSignature,
     /// The canonical answer each member revealed (validity is in the record's lists).
     pub revealed: BTreeMap<MemberId, String>,
-    /// This node's own model call for the vote, if it was in the committee.
-    pub mine: Option<(MemberId, Completion)>,
+    /// The members' signed reports on their model calls (latency, tokens, cost, model).
+    pub meta: BTreeMap<MemberId, crate::protocol::meta::Meta>,
 }
 
 #[derive(Default)]

@@ -39,6 +39,8 @@ pub struct State {
     open: BTreeSet<Digest>,
     /// Every reveal's canonical answer, for the vote breakdown (validity is the vote's call).
     revealed: BTreeMap<Digest, BTreeMap<MemberId, String>>,
+    /// Each committee member's signed report on its model call (first one counts).
+    meta: BTreeMap<Digest, BTreeMap<MemberId, super::meta::Meta>>,
     height: u64,
 }
 
@@ -51,6 +53,7 @@ impl State {
             votes: BTreeMap::new(),
             open: BTreeSet::new(),
             revealed: BTreeMap::new(),
+            meta: BTreeMap::new(),
             height: 0,
         }
     }
@@ -66,6 +69,10 @@ impl State {
 
     pub fn revealed(&self, id: &Digest) -> Option<&BTreeMap<MemberId, String>> {
         self.revealed.get(id)
+    }
+
+    pub fn meta(&self, id: &Digest) -> Option<&BTreeMap<MemberId, super::meta::Meta>> {
+        self.meta.get(id)
     }
 
     /// Open votes, oldest first by id order.
@@ -157,6 +164,21 @@ impl State {
                             .or_insert_with(|| reveal.canonical.as_str().to_string());
                         let actions = vote.on_reveal(reveal);
                         events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
+                    }
+                }
+                Some(Tx::Meta(signed)) => {
+                    let meta = signed.meta;
+                    let id = meta.request;
+                    if self
+                        .votes
+                        .get(&id)
+                        .is_some_and(|v| v.committee().contains(&meta.member))
+                    {
+                        self.meta
+                            .entry(id)
+                            .or_default()
+                            .entry(meta.member)
+                            .or_insert(meta);
                     }
                 }
                 None => {}

@@ -5,6 +5,7 @@
 //!   0 = Request       (byzvote_core::Request encoding)
 //!   1 = Commit        (SignedCommit encoding)
 //!   2 = Reveal        (SignedReveal encoding)
+//!   3 = Meta          (a member's signed report on its model call, see [`super::meta`])
 //! ```
 //!
 //! [`check`] is the stateless validity every validator applies before voting for a block:
@@ -20,6 +21,7 @@ use commonware_codec::{DecodeExt as _, Encode as _};
 const REQUEST: u8 = 0;
 const COMMIT: u8 = 1;
 const REVEAL: u8 = 2;
+const META: u8 = 3;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +29,7 @@ pub enum Tx {
     Request(Request),
     Commit(SignedCommit),
     Reveal(SignedReveal),
+    Meta(super::meta::SignedMeta),
 }
 
 impl Tx {
@@ -35,6 +38,7 @@ impl Tx {
             Tx::Request(r) => (REQUEST, r.encode()),
             Tx::Commit(c) => (COMMIT, c.encode()),
             Tx::Reveal(r) => (REVEAL, r.encode()),
+            Tx::Meta(m) => (META, Bytes::from(m.encode())),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.put_u8(tag);
@@ -52,6 +56,7 @@ impl Tx {
             COMMIT => SignedCommit::decode(Bytes::copy_from_slice(body))
                 .ok()
                 .map(Tx::Commit),
+            META => super::meta::SignedMeta::decode(body).map(Tx::Meta),
             REVEAL => SignedReveal::decode(Bytes::copy_from_slice(body))
                 .ok()
                 .map(Tx::Reveal),
@@ -67,6 +72,7 @@ pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
         Some(Tx::Request(r)) => r.validate().is_ok(),
         Some(Tx::Commit(c)) => key(participants, c.commit.member).is_some_and(|k| c.verify(k)),
         Some(Tx::Reveal(r)) => key(participants, r.reveal.member).is_some_and(|k| r.verify(k)),
+        Some(Tx::Meta(m)) => key(participants, m.meta.member).is_some_and(|k| m.verify(k)),
         None => false,
     }
 }

@@ -67,11 +67,7 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
             .iter()
             .map(|&m| {
                 let info = self.info.members.get(m as usize);
-                let mine = decided
-                    .mine
-                    .as_ref()
-                    .filter(|(me, _)| *me == m)
-                    .map(|(_, c)| c);
+                let meta = decided.meta.get(&m);
                 let mut status = MemberStatus::from_record(record, m);
                 let class = decided.revealed.get(&m).cloned();
                 if status == MemberStatus::Silent && class.is_some() {
@@ -81,16 +77,16 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
                     member: m,
                     name: info.map(|i| i.name.clone()).unwrap_or_default(),
                     vendor: info.map(|i| i.vendor.clone()).unwrap_or_default(),
-                    model: mine
-                        .map(|c| c.model.clone())
+                    model: meta
+                        .map(|x| x.model.clone())
                         .or_else(|| info.map(|i| i.model.clone()))
                         .unwrap_or_default(),
                     status,
                     class,
-                    latency_ms: mine.map(|c| c.latency.as_millis() as u64),
-                    prompt_tokens: mine.map(|c| u64::from(c.usage.prompt_tokens)),
-                    completion_tokens: mine.map(|c| u64::from(c.usage.completion_tokens)),
-                    cost_usd: 0.0,
+                    latency_ms: meta.map(|x| x.latency_ms),
+                    prompt_tokens: meta.map(|x| u64::from(x.prompt_tokens)),
+                    completion_tokens: meta.map(|x| u64::from(x.completion_tokens)),
+                    cost_usd: meta.map_or(0.0, |x| x.cost_micro_usd as f64 / 1e6),
                 }
             })
             .collect();

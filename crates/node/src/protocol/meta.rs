@@ -1,0 +1,138 @@
+//! A member's report on its own model call: which model, how long, how many tokens, what
+//! it cost. Signed by the member and ordered like any transaction, so every node shows the
+//! same vote breakdown; it is the member's own claim, not part of the commitment.
+//!
+//! ```text
+//! request (32) | member (4, BE) | latency_ms (8, BE) | prompt_tokens (4, BE)
+//! | completion_tokens (4, BE) | cost in micro-dollars (8, BE) | model len (varint) | model
+//! | signature (64, ed25519 over BYZVOTE_META)
+//! ```
+
+use crate::chain::types::{PrivateKey, PublicKey};
+use bytes::{Buf as _, BufMut as _, Bytes};
+use byzvote_core::{Digest, MemberId};
+use commonware_codec::{DecodeExt as _, Encode as _, FixedSize as _};
+use commonware_cryptography::{Signer as _, Verifier as _, ed25519};
+
+const NAMESPACE: &[u8] = b"_BYZVOTE_META";
+/// Longest model name accepted from a peer.
+const MAX_MODEL: usize = 256;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meta {
+    pub request: Digest,
+    pub member: MemberId,
+    pub latency_ms: u64,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub cost_micro_usd: u64,
+    pub model: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedMeta {
+    pub meta: Meta,
+    pub signature: ed25519::Signature,
+}
+
+impl Meta {
+    fn body(&self) -> Vec<u8> {
+        let model = self.model.as_bytes();
+        let mut out = Vec::with_capacity(64 + model.len());
+        out.extend_from_slice(self.request.as_ref());
+        out.put_u32(self.member);
+        out.put_u64(self.latency_ms);
+        out.put_u32(self.prompt_tokens);
+        out.put_u32(self.completion_tokens);
+        out.put_u64(self.cost_micro_usd);
+        out.put_u16(u16::try_from(model.len()).unwrap_or(0));
+        out.extend_from_slice(if model.len() <= MAX_MODEL { model } else { &[] });
+        out
+    }
+
+    pub fn sign(self, key: &PrivateKey) -> SignedMeta {
+        let signature = key.sign(NAMESPACE, &self.body());
+        SignedMeta {
+            meta: self,
+            signature,
+        }
+    }
+}
+
+impl SignedMeta {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = self.meta.body();
+        out.extend_from_slice(&self.signature.encode());
+        out
+    }
+
+    /// Decodes; `None` for anything malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut buf = bytes;
+        if buf.len() < 32 + 4 + 8 + 4 + 4 + 8 + 2 {
+            return None;
+        }
+        let request = Digest::decode(Bytes::copy_from_slice(&buf[..32])).ok()?;
+        buf.advance(32);
+        let member = buf.get_u32();
+        let latency_ms = buf.get_u64();
+        let prompt_tokens = buf.get_u32();
+        let completion_tokens = buf.get_u32();
+        let cost_micro_usd = buf.get_u64();
+        let len = usize::from(buf.get_u16());
+        if len > MAX_MODEL || buf.len() != len + ed25519::Signature::SIZE {
+            return None;
+        }
+        let model = String::from_utf8(buf[..len].to_vec()).ok()?;
+        buf.advance(len);
+        let signature = ed25519::Signature::decode(Bytes::copy_from_slice(buf)).ok()?;
+        let meta = Meta {
+            request,
+            member,
+            latency_ms,
+            prompt_tokens,
+            completion_tokens,
+            cost_micro_usd,
+            model,
+        };
+        Some(Self { meta, signature })
+    }
+
+    pub fn verify(&self, key: &PublicKey) -> bool {
+        key.verify(NAMESPACE, &self.meta.body(), &self.signature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_cryptography::{Hasher as _, Sha256};
+
+    #[test]
+    fn roundtrip_and_forgery() {
+        let key = ed25519::PrivateKey::from_seed(1);
+        let other = ed25519::PrivateKey::from_seed(2);
+        let meta = Meta {
+            request: Sha256::hash(&[b"r"]),
+            member: 2,
+            latency_ms: 1234,
+            prompt_tokens: 10,
+            completion_tokens: 3,
+            cost_micro_usd: 42,
+            model: "qwen".into(),
+        };
+        let signed = meta.clone().sign(&key);
+        let decoded = SignedMeta::decode(&signed.encode()).unwrap();
+        assert_eq!(decoded, signed);
+        assert!(decoded.verify(&key.public_key()));
+        assert!(!decoded.verify(&other.public_key()));
+        let mut tampered = signed.encode();
+        tampered[40] ^= 1;
+        assert!(
+            !SignedMeta::decode(&tampered)
+                .unwrap()
+                .verify(&key.public_key())
+        );
+        assert!(SignedMeta::decode(&tampered[..20]).is_none());
+    }
+}
