@@ -253,16 +253,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         let collect = self.collecting.entry(id).or_default();
                         collect.done = true;
                         collect.record = Some(record.clone());
-                        let revealed = self.state.revealed(&id).cloned().unwrap_or_default();
-                        self.results.complete(
-                            id,
-                            Decided {
-                                record,
-                                signature,
-                                revealed,
-                                meta: self.state.meta(&id).cloned().unwrap_or_default(),
-                            },
-                        );
+                        self.publish(id, record, signature);
                     }
                 }
             }
@@ -664,16 +655,19 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             warn!(error = %e, "cannot write the certificate to the audit log");
             return;
         }
-        let revealed = self.state.revealed(&id).cloned().unwrap_or_default();
-        self.results.complete(
-            id,
-            Decided {
-                record,
-                signature,
-                revealed,
-                meta: self.state.meta(&id).cloned().unwrap_or_default(),
-            },
-        );
+        self.publish(id, record, signature);
+    }
+
+    /// Hands a certified decision, with what the finalized state knows of its votes, to the
+    /// waiting clients.
+    fn publish(&self, id: Digest, record: DecisionRecord, signature: byzvote_dkg::GroupSignature) {
+        let decided = Decided {
+            record,
+            signature,
+            revealed: self.state.revealed(&id).cloned().unwrap_or_default(),
+            meta: self.state.meta(&id).cloned().unwrap_or_default(),
+        };
+        self.results.complete(id, decided);
     }
 }
 
