@@ -48,6 +48,16 @@ impl Canonical {
     pub fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// What `member` commits to when its model fails or its output has no canonical form.
+    ///
+    /// Unique to the member, so it can never form a class with anyone else's answer (not
+    /// even another abstention): it counts as dissent, never towards a quorum. Committing it,
+    /// rather than staying silent, lets the commitment set close as soon as every member has
+    /// answered instead of at the deadline.
+    pub fn abstention(member: crate::MemberId) -> Self {
+        Self(format!("(no valid answer from member {member})"))
+    }
 }
 
 impl fmt::Display for Canonical {
@@ -56,8 +66,8 @@ impl fmt::Display for Canonical {
     }
 }
 
-/// Why an output has no canonical form. A member whose model output fails canonicalisation has
-/// no answer to commit (it stays silent for this request), which is not a fault.
+/// Why an output has no canonical form. A member whose model output fails canonicalisation
+/// commits [`Canonical::abstention`] instead, which is not a fault.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CanonError {
     /// Exact mode: nothing left after normalisation.

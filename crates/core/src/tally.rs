@@ -287,6 +287,23 @@ mod tests {
     }
 
     #[test]
+    fn abstentions_never_form_a_class() {
+        let revealed: BTreeMap<MemberId, Canonical> =
+            (0..4).map(|m| (m, Canonical::abstention(m))).collect();
+        let t = tally(bft(4), &[0, 1, 2, 3], &revealed);
+        assert_eq!(t.outcome, Outcome::NoAgreement);
+        assert_eq!(t.classes.len(), 4);
+        // Three real answers still win beside one abstention.
+        let mut revealed = revealed;
+        for m in 0..3 {
+            revealed.insert(m, c("a"));
+        }
+        let t = tally(bft(4), &[0, 1, 2, 3], &revealed);
+        assert!(matches!(t.outcome, Outcome::Agreed { .. }));
+        assert_eq!(t.dissenters(), [3]);
+    }
+
+    #[test]
     fn dissenters_exclude_supporters() {
         let revealed: BTreeMap<MemberId, Canonical> =
             [(0, c("a")), (1, c("b")), (2, c("a")), (3, c("a"))].into();

@@ -478,11 +478,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         {
             return;
         }
-        // A member whose model fails, or whose answer does not fit the mode, still commits:
-        // to an abstention unique to it, which can never form a class with anyone. The
-        // commitment set then closes as soon as everyone has answered, instead of waiting for
-        // the deadline, and the abstention is visible as dissent.
-        let abstain = || Canonical(format!("(no valid answer from member {me})"));
+        // A member whose model fails, or whose answer does not fit the mode, still commits
+        // (to its abstention), so the commitment set need not wait for the deadline.
+        let abstain = || Canonical::abstention(me);
         let (canonical, completion) = match result {
             Ok(completion) => match canonicalize(&vote.request().mode, &completion.text) {
                 Ok(c) => (c, Some(completion)),
