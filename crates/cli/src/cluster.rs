@@ -162,7 +162,8 @@ fn random_namespace() -> anyhow::Result<String> {
     Ok(format!("byzvote-{}", &public[..16.min(public.len())]))
 }
 
-pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+/// Writes a new cluster's keys and configs (what `init` and a first `up` share).
+fn create(args: &InitArgs) -> anyhow::Result<(Vec<NodeSpec>, Vec<PathBuf>)> {
     if args.nodes < 4 {
         bail!("--nodes must be at least 4 (n >= 3f+1 with f >= 1)");
     }
@@ -182,7 +183,6 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     }
     let mut p2p = Vec::new();
     let mut http = Vec::new();
-    // Port 0: let the OS pick a free port per node (loopback clusters and tests).
     // Port 0: let the OS pick a free port per node (loopback clusters and tests). Otherwise
     // the k-th node on a host gets base + k, so nodes sharing a machine never collide.
     let port = |base: u16, i: usize| -> anyhow::Result<u16> {
@@ -196,13 +196,18 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         p2p.push(resolve(&host(i), port(args.p2p_port, i)?)?);
         http.push(resolve(&args.http_bind, port(args.http_port, i)?)?);
     }
-    let specs = specs(&args, p2p, http)?;
-    diversity_warning(&specs);
+    let specs = specs(args, p2p, http)?;
     let timeouts = TimeoutsFile {
         commit: Duration::from_secs(args.commit_timeout),
         reveal: Duration::from_secs(args.reveal_timeout),
     };
     let written = write_configs(&args.out, &specs, &random_namespace()?, timeouts)?;
+    Ok((specs, written))
+}
+
+pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    let (specs, written) = create(&args)?;
+    diversity_warning(&specs);
     for path in written {
         println!("wrote {}", path.display());
     }
@@ -272,16 +277,9 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             .join("byzvote"),
     };
     let dir = data.join("cluster");
-    let uses_builtin = if !dir.join("node-0.toml").exists() {
-        let n = 4;
-        let mut p2p = Vec::new();
-        let mut http = Vec::new();
-        for _ in 0..n {
-            p2p.push(SocketAddr::from(([127, 0, 0, 1], free_port()?)));
-            http.push(SocketAddr::from(([127, 0, 0, 1], free_port()?)));
-        }
-        let init = InitArgs {
-            nodes: n,
+    if !dir.join("node-0.toml").exists() {
+        create(&InitArgs {
+            nodes: 4,
             hosts: vec!["127.0.0.1".into()],
             p2p_port: 0,
             http_port: 0,
@@ -290,24 +288,14 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             out: dir.clone(),
             commit_timeout: args.commit_timeout,
             reveal_timeout: args.reveal_timeout,
-        };
-        let specs = specs(&init, p2p, http)?;
-        let timeouts = TimeoutsFile {
-            commit: Duration::from_secs(args.commit_timeout),
-            reveal: Duration::from_secs(args.reveal_timeout),
-        };
-        write_configs(&dir, &specs, &random_namespace()?, timeouts)?;
+        })?;
         eprintln!("created a new cluster in {}", dir.display());
-        args.backends.is_empty()
-    } else {
-        if !args.backends.is_empty() {
-            bail!(
-                "{} already holds a cluster; --backend only applies to a new one (use another --data)",
-                dir.display()
-            );
-        }
-        std::fs::read_to_string(dir.join("node-0.toml"))?.contains("\"builtin\"")
-    };
+    } else if !args.backends.is_empty() {
+        bail!(
+            "{} already holds a cluster; --backend only applies to a new one (use another --data)",
+            dir.display()
+        );
+    }
     let files: Vec<NodeFile> = (0..4)
         .map(|i| NodeFile::load(&dir.join(format!("node-{i}.toml"))))
         .collect::<Result<_, _>>()?;
@@ -326,6 +314,9 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     diversity_warning(&specs);
+    let uses_builtin = files
+        .iter()
+        .any(|f| f.model.get("kind").and_then(|k| k.as_str()) == Some("builtin"));
     if uses_builtin {
         let models = byzvote_builtin::models_dir(None)?;
         // Sizes are checked here (instant); hashes were checked when the files were fetched.
