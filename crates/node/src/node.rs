@@ -79,7 +79,6 @@ pub enum NodeError {
 pub struct Handle<S> {
     pub results: Results,
     pub participants: Arc<Vec<PublicKey>>,
-    pub me: PublicKey,
     pub group_key: byzvote_dkg::GroupPublicKey,
     mempool: Mempool,
     txs: S,
@@ -181,7 +180,6 @@ where
     Ok(Handle {
         results,
         participants,
-        me,
         group_key,
         mempool,
         txs: txs_sender,

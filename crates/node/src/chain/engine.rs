@@ -244,8 +244,3 @@ where
     );
     engine.start(channels.votes, channels.certificates, channels.resolver)
 }
-
-#[allow(dead_code)]
-fn _digest_type_check(d: Digest) -> Digest {
-    d
-}
