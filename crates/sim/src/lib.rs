@@ -1,0 +1,1 @@
+//! Deterministic simulation of byzvote clusters with Byzantine members (issue 5).
