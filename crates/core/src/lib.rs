@@ -20,6 +20,7 @@ pub mod namespace;
 pub mod quorum;
 pub mod record;
 pub mod request;
+pub mod route;
 pub mod signed;
 pub mod tally;
 pub mod vote;
