@@ -48,7 +48,12 @@ pub async fn ask_main(
     request: &VoteRequest,
     options: &AskOptions,
 ) -> Result<AskOutput, ClientError> {
-    let sent_id = hex::encode(request.clone().into_request()?.id());
+    // The request id covers the tier: for `auto`, the router's choice, known from the answer.
+    let fixed = match request.tier {
+        crate::TierChoice::Fixed(t) => Some(t),
+        crate::TierChoice::Auto => None,
+    };
+    let sent_id = hex::encode(request.clone().into_request(fixed.unwrap_or(3))?.id());
     let endpoint = if options.endpoint.is_empty() {
         crate::client::DEFAULT_ENDPOINT
     } else {
@@ -59,6 +64,10 @@ pub async fn ask_main(
         client = client.with_vote_timeout(t);
     }
     let response = client.vote(request).await?;
+    let sent_id = match fixed {
+        Some(_) => sent_id,
+        None => hex::encode(request.clone().into_request(response.tier)?.id()),
+    };
     let verified = check_response(&response, options.group_key.as_deref(), Some(&sent_id))
         .map_err(|reason| ClientError::Untrusted {
             endpoint: client.endpoint().to_string(),

@@ -15,8 +15,10 @@ pub mod cli;
 pub mod client;
 pub mod consistency;
 pub mod core_types;
+pub mod dispatch;
 pub mod error;
 pub mod extract;
+pub mod openai;
 pub mod record_view;
 pub mod render;
 pub mod server;
@@ -32,9 +34,11 @@ mod verify_tests;
 
 pub use client::{Client, ClientError};
 pub use error::{ApiError, ApiErrorBody, HttpError};
-pub use server::{AppState, Gateway, GatewayError, ServerConfig, router, router_with, serve};
+pub use server::{
+    AppState, Gateway, GatewayError, RouterConfig, ServerConfig, router, router_with, serve,
+};
 pub use types::{
-    Certificate, ClusterInfo, MemberInfo, MemberStatus, MemberVote, Outcome, VoteRequest,
-    VoteResponse, VoteStatus,
+    Certificate, ClusterInfo, MemberInfo, MemberStatus, MemberVote, Outcome, RouteInfo, TierChoice,
+    VoteRequest, VoteResponse, VoteStatus,
 };
 pub use verify::{VerifiedDecision, VerifyError, verify_certificate};

@@ -258,6 +258,7 @@ mod tests {
             cost_usd: 0.0012,
             latency_ms: 15,
             certificate: Some(certificate(1, record("paris"))),
+            route: None,
         }
     }
 

@@ -8,6 +8,8 @@
 //! | `GET /v1/votes/{id}` | 200 with the [`VoteResponse`], 404 if unknown |
 //! | `GET /v1/cluster` | 200 with [`ClusterInfo`] |
 //! | `GET /healthz` | 200 `{"status": "ok", "node": ...}` |
+//! | `POST /v1/chat/completions`, `GET /v1/models` | the OpenAI-compatible API ([`crate::openai`]) |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document of all of the above |
 //!
 //! Every error, including unknown routes, wrong methods, bad bodies and panics in a handler, is a
 //! 4xx/5xx with an [`ApiError`](crate::ApiError) JSON body. Further routes (the OpenAI-compatible
@@ -130,6 +132,17 @@ pub struct ServerConfig {
     /// A safety net over [`Gateway::submit`]: if the gateway has not answered after this long,
     /// the client gets a 504 (the gateway's own deadline should fire first).
     pub vote_timeout: Duration,
+    /// How `tier: "auto"` requests are routed.
+    pub router: RouterConfig,
+}
+
+/// The router's settings (DESIGN.md §3).
+#[derive(Debug, Clone, Default)]
+pub struct RouterConfig {
+    /// The risk classifier's rules (health, finance, legal, irreversible actions by default).
+    pub rules: byzvote_core::route::RiskRules,
+    /// The expected cost of one coordinator's model call in US dollars, for budgets.
+    pub cost_per_member_usd: f64,
 }
 
 impl Default for ServerConfig {
@@ -137,6 +150,7 @@ impl Default for ServerConfig {
         Self {
             body_limit: 1024 * 1024,
             vote_timeout: Duration::from_secs(300),
+            router: RouterConfig::default(),
         }
     }
 }
@@ -157,11 +171,23 @@ pub fn native_routes() -> Router<AppState> {
         .route("/v1/votes/{id}", get(get_vote))
         .route("/v1/cluster", get(cluster))
         .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi))
 }
 
-/// The complete router: the native API with JSON errors, body limit and panic guard.
+/// The OpenAPI document, written by hand next to the types it describes and checked against
+/// them by the tests (`openapi.json` in this crate).
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("../openapi.json"),
+    )
+        .into_response()
+}
+
+/// The complete router: the native API and the OpenAI-compatible one, with JSON errors, body
+/// limit and panic guard.
 pub fn router(gateway: Arc<dyn Gateway>, config: ServerConfig) -> Router {
-    router_with(gateway, config, Router::new())
+    router_with(gateway, config, crate::openai::routes())
 }
 
 /// The native API plus `extra` routes (e.g. `/v1/chat/completions`), all with the same state,
@@ -201,21 +227,7 @@ async fn submit_vote(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<VoteRequest>,
 ) -> Result<Response, HttpError> {
-    let request = body.into_request().map_err(HttpError::from)?;
-    let timeout = state.config.vote_timeout;
-    let response = tokio::time::timeout(timeout, state.gateway.submit(request))
-        .await
-        .map_err(|_| {
-            HttpError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "timeout_error",
-                "deadline_exceeded",
-                format!(
-                    "the node did not answer within {timeout:?}; the vote may still finish, \
-                     retry with the same client_nonce or ask another node"
-                ),
-            )
-        })??;
+    let response = crate::dispatch::vote(&state, body).await?;
     let status = match response.status {
         VoteStatus::Decided => StatusCode::OK,
         VoteStatus::Pending => StatusCode::ACCEPTED,
@@ -261,7 +273,8 @@ async fn not_found(method: Method, uri: Uri) -> HttpError {
         "unknown_route",
         format!(
             "no route {method} {}; this node serves POST /v1/votes, GET /v1/votes/{{id}}, \
-             GET /v1/cluster and GET /healthz",
+             POST /v1/chat/completions, GET /v1/models, GET /v1/cluster, GET /openapi.json \
+             and GET /healthz",
             uri.path()
         ),
     )

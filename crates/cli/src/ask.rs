@@ -21,9 +21,14 @@ pub struct AskArgs {
     /// How answers are compared: exact | class:a,b,c | number:P | json.
     #[arg(long, default_value = "exact")]
     pub mode: String,
-    /// Assurance tier (3 = committee of 4 tolerating 1 faulty coordinator).
-    #[arg(long, default_value_t = 3)]
-    pub tier: u8,
+    /// Assurance tier: 1 (one model), 2 (majority of 3), 3 (committee of 4 tolerating 1 faulty
+    /// coordinator), 4 (7, f=2), 5 (10, f=3), or `auto` (the router picks from --importance and
+    /// the risk rules, and escalates one tier after a split).
+    #[arg(long, default_value = "3")]
+    pub tier: byzvote_api::TierChoice,
+    /// For `--tier auto`: low | normal | high | critical.
+    #[arg(long, value_parser = parse_importance)]
+    pub importance: Option<byzvote_core::route::Importance>,
     /// Most tokens each model may generate (short answers vote best).
     #[arg(long, default_value_t = 128)]
     pub max_tokens: u32,
@@ -45,6 +50,7 @@ pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
     let request = VoteRequest {
         mode: args.mode,
         tier: args.tier,
+        importance: args.importance,
         max_tokens: Some(args.max_tokens),
         client_nonce: args.nonce,
         ..VoteRequest::prompt(args.prompt)
@@ -87,4 +93,9 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn parse_importance(s: &str) -> Result<byzvote_core::route::Importance, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("importance is low, normal, high or critical, got {s:?}"))
 }

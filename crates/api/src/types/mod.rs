@@ -3,9 +3,11 @@
 pub mod certificate;
 pub mod request;
 pub mod response;
+pub mod tier;
 
 pub use certificate::Certificate;
 pub use request::{Message, RequestError, Role, VoteRequest};
 pub use response::{
-    ClusterInfo, MemberInfo, MemberStatus, MemberVote, Outcome, VoteResponse, VoteStatus,
+    ClusterInfo, MemberInfo, MemberStatus, MemberVote, Outcome, RouteInfo, VoteResponse, VoteStatus,
 };
+pub use tier::TierChoice;

@@ -4,7 +4,9 @@
 //! defaults for `mode` and `tier`) and strict where a typo would silently change the meaning
 //! (unknown fields are rejected, so `"mdoe": "json"` is an error, not an `exact` vote).
 
+use super::TierChoice;
 use crate::core_types::{CoreRequestError, MAX_TOKENS, Mode, ModeError};
+use byzvote_core::route::Importance;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -30,9 +32,23 @@ pub struct VoteRequest {
     /// How answers are compared: `exact` (default), `class:a,b,c`, `number:P`, `json`.
     #[serde(default = "default_mode")]
     pub mode: String,
-    /// The assurance tier, 1 to 5 (default 3: a committee of 4 tolerating 1 faulty member).
-    #[serde(default = "default_tier")]
-    pub tier: u8,
+    /// The assurance tier, 1 to 5 (default 3: a committee of 4 tolerating 1 faulty member), or
+    /// `"auto"`: the router chooses from `importance`, the risk rules, `budget_usd` and the
+    /// cluster, and escalates one tier after a split.
+    #[serde(default)]
+    pub tier: TierChoice,
+    /// How much the answer matters, for `tier: "auto"`: `low` (1 model), `normal` (majority of
+    /// 3), `high` (Byzantine committee of 4), `critical` (largest committee).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importance: Option<Importance>,
+    /// The most this request may cost in US dollars, for `tier: "auto"` (the router lowers the
+    /// tier to fit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_usd: Option<f64>,
+    /// How long the client waits for the decision, in milliseconds; after it the answer is a 504
+    /// naming the vote id to poll (the vote itself goes on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
     /// The most tokens each model may generate, 1 to 4096; 1024 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
@@ -46,10 +62,6 @@ fn default_mode() -> String {
     "exact".to_string()
 }
 
-fn default_tier() -> u8 {
-    3
-}
-
 impl VoteRequest {
     /// A request with one user message and the defaults (`exact`, tier 3).
     pub fn prompt(prompt: impl Into<String>) -> Self {
@@ -57,7 +69,10 @@ impl VoteRequest {
             messages: None,
             prompt: Some(prompt.into()),
             mode: default_mode(),
-            tier: default_tier(),
+            tier: TierChoice::default(),
+            importance: None,
+            budget_usd: None,
+            deadline_ms: None,
             max_tokens: None,
             client_nonce: None,
         }
@@ -91,8 +106,16 @@ pub enum RequestError {
     #[error("invalid `mode`: {0}")]
     Mode(#[from] ModeError),
     /// The tier is outside 1..=5.
-    #[error("`tier` must be from 1 to 5 (3 is the default: 4 coordinators, 1 may fail), got {0}")]
+    #[error(
+        "`tier` must be from 1 to 5 or \"auto\" (3 is the default: 4 coordinators, 1 may fail), got {0}"
+    )]
     Tier(u8),
+    /// `budget_usd` is negative or not a number.
+    #[error("`budget_usd` must be a non-negative number of US dollars")]
+    Budget,
+    /// `deadline_ms` is 0.
+    #[error("`deadline_ms` must be at least 1 (or left out to wait for the node's deadline)")]
+    Deadline,
     /// `max_tokens` is 0.
     #[error("`max_tokens` must be at least 1 (or left out for the node's default)")]
     ZeroMaxTokens,
@@ -115,6 +138,8 @@ impl RequestError {
             | RequestError::NoUserMessage => "messages",
             RequestError::Mode(_) => "mode",
             RequestError::Tier(_) => "tier",
+            RequestError::Budget => "budget_usd",
+            RequestError::Deadline => "deadline_ms",
             RequestError::ZeroMaxTokens | RequestError::MaxTokensTooLarge(_) => "max_tokens",
             RequestError::Core(
                 CoreRequestError::NoMessages
@@ -139,6 +164,8 @@ impl RequestError {
             RequestError::NoUserMessage => "no_user_message",
             RequestError::Mode(_) => "unknown_mode",
             RequestError::Tier(_) => "invalid_tier",
+            RequestError::Budget => "invalid_budget",
+            RequestError::Deadline => "invalid_deadline",
             RequestError::ZeroMaxTokens | RequestError::MaxTokensTooLarge(_) => {
                 "invalid_max_tokens"
             }
@@ -180,8 +207,19 @@ impl VoteRequest {
             }
         };
         let mode: Mode = self.mode.parse()?;
-        if !TIERS.contains(&self.tier) {
-            return Err(RequestError::Tier(self.tier));
+        if let TierChoice::Fixed(t) = self.tier
+            && !TIERS.contains(&t)
+        {
+            return Err(RequestError::Tier(t));
+        }
+        if self
+            .budget_usd
+            .is_some_and(|b| !(b >= 0.0 && b.is_finite()))
+        {
+            return Err(RequestError::Budget);
+        }
+        if self.deadline_ms == Some(0) {
+            return Err(RequestError::Deadline);
         }
         match self.max_tokens {
             Some(0) => return Err(RequestError::ZeroMaxTokens),
@@ -191,13 +229,17 @@ impl VoteRequest {
         Ok((messages, mode))
     }
 
-    /// Validates and converts into the protocol's request.
-    pub fn into_request(self) -> Result<crate::core_types::Request, RequestError> {
+    /// Validates and converts into the protocol's request at `tier` (the fixed tier, or the
+    /// one the router chose for `auto`).
+    pub fn into_request(self, tier: u8) -> Result<crate::core_types::Request, RequestError> {
         let (messages, mode) = self.validate()?;
+        if !TIERS.contains(&tier) {
+            return Err(RequestError::Tier(tier));
+        }
         crate::core_types::Request::new(
             messages,
             mode,
-            self.tier,
+            tier,
             self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             self.client_nonce.unwrap_or(0),
         )

@@ -29,6 +29,22 @@ pub struct VoteResponse {
     /// The threshold certificate over the decision record; `null` while pending (a
     /// `no_agreement` decision is certified too, with no answer in the record).
     pub certificate: Option<Certificate>,
+    /// For `tier: "auto"`: the tier the router chose, why, and the tiers escalated from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<RouteInfo>,
+}
+
+/// How the router handled an `auto` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteInfo {
+    /// The tier the router chose first.
+    pub tier: u8,
+    /// Why: one phrase per rule that set or moved the tier.
+    pub reasons: Vec<String>,
+    /// Tiers that ended in `no_agreement` and were escalated from, in order (the final
+    /// response's `tier` is the one that answered).
+    #[serde(default)]
+    pub escalated_from: Vec<u8>,
 }
 
 /// Whether a vote is final.
@@ -153,6 +169,7 @@ impl VoteResponse {
             votes,
             latency_ms,
             certificate: Some(certificate),
+            route: None,
         }
     }
 
@@ -169,6 +186,7 @@ impl VoteResponse {
             cost_usd: 0.0,
             latency_ms,
             certificate: None,
+            route: None,
         }
     }
 }

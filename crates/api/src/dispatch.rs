@@ -1,0 +1,88 @@
+//! From a validated client request to a decided vote: tier choice (fixed, or the router for
+//! `auto`), the client's deadline, and escalation after a split. Shared by the native API and
+//! the OpenAI-compatible one, so both answer the same vote the same way.
+
+use crate::{
+    error::HttpError,
+    server::AppState,
+    types::{Outcome, RouteInfo, TierChoice, VoteRequest, VoteResponse, VoteStatus},
+};
+use axum::http::StatusCode;
+use byzvote_core::route::{RouteInput, escalate, route};
+use std::time::Duration;
+
+/// Runs `body` to a decision (or a pending answer) on the state's gateway.
+///
+/// With `tier: "auto"`, a decided `no_agreement` (a tier-2 split, or no quorum at tier 3+) is
+/// asked again one tier up while the cluster has a larger tier; the response's `route` says
+/// which tiers ran and why, and its `cost_usd` includes the escalated-from votes.
+pub async fn vote(state: &AppState, body: VoteRequest) -> Result<VoteResponse, HttpError> {
+    let (messages, _) = body.validate()?;
+    let cluster = state.gateway.info().members.len() as u32;
+    let (mut tier, mut info) = match body.tier {
+        TierChoice::Fixed(t) => (t, None),
+        TierChoice::Auto => {
+            let text = messages
+                .iter()
+                .map(|m| m.content.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let r = route(
+                &RouteInput {
+                    text: &text,
+                    importance: body.importance,
+                    budget_usd: body.budget_usd,
+                    cost_per_member_usd: state.config.router.cost_per_member_usd,
+                    cluster_size: cluster,
+                },
+                &state.config.router.rules,
+            );
+            let info = RouteInfo {
+                tier: r.tier,
+                reasons: r.reasons,
+                escalated_from: Vec::new(),
+            };
+            (r.tier, Some(info))
+        }
+    };
+    let deadline = body
+        .deadline_ms
+        .map(Duration::from_millis)
+        .map_or(state.config.vote_timeout, |d| {
+            d.min(state.config.vote_timeout)
+        });
+    let mut earlier_cost = 0.0;
+    loop {
+        let request = body.clone().into_request(tier)?;
+        let id = hex::encode(request.id());
+        let mut response = tokio::time::timeout(deadline, state.gateway.submit(request))
+            .await
+            .map_err(|_| timeout(&id, deadline))??;
+        let split = response.status == VoteStatus::Decided
+            && response.outcome == Some(Outcome::NoAgreement);
+        if let Some(i) = info.as_mut()
+            && split
+            && let Some(next) = escalate(tier, cluster)
+        {
+            i.escalated_from.push(tier);
+            earlier_cost += response.cost_usd;
+            tier = next;
+            continue;
+        }
+        response.cost_usd += earlier_cost;
+        response.route = info;
+        return Ok(response);
+    }
+}
+
+fn timeout(id: &str, deadline: Duration) -> HttpError {
+    HttpError::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        "timeout_error",
+        "deadline_exceeded",
+        format!(
+            "no decision within {deadline:?}; the vote goes on: poll GET /v1/votes/{id}, or retry \
+             with the same request (and client_nonce) to wait again"
+        ),
+    )
+}
