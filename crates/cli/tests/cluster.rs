@@ -105,6 +105,61 @@ fn ask(endpoint: &str, prompt: &str, out: &Path) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// The official `openai` Python client (installed by `scripts/test` into `target/py`) and curl
+/// against a node's OpenAI-compatible API; the certificate the client got verifies.
+fn openai_clients(endpoint: &str, dir: &Path, group_key: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let pythonpath = std::env::var_os("BYZVOTE_TEST_PYTHONPATH")
+        .map_or_else(|| root.join("target/py"), PathBuf::from);
+    let o = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/openai_client.py"))
+        .args([endpoint, "4"])
+        .env("PYTHONPATH", &pythonpath)
+        .output()
+        .expect("run python3");
+    assert!(
+        o.status.success(),
+        "the openai client failed (is the `openai` package in {}? ./scripts/test installs it):\n{}",
+        pythonpath.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(dir.join("openai.json"), &o.stdout).unwrap();
+    let v = byzvote(&[
+        "verify",
+        dir.join("openai.json").to_str().unwrap(),
+        "--group-key",
+        group_key,
+    ]);
+    assert!(
+        v.status.success(),
+        "the openai client's certificate: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+
+    let body = r#"{"model": "byzvote-tier3", "messages": [{"role": "user", "content": "2+2?"}]}"#;
+    let o = Command::new("curl")
+        .args([
+            "-sS",
+            "--fail-with-body",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            body,
+        ])
+        .arg(format!("{endpoint}/v1/chat/completions"))
+        .output()
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "curl: {text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let c: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(c["choices"][0]["message"]["content"], "4", "{text}");
+    assert_eq!(c["byzvote"]["certificate"]["group_public_key"], group_key);
+}
+
 #[test]
 fn four_processes_vote_survive_a_kill_and_catch_up() {
     let dir: PathBuf = std::env::temp_dir().join(format!("byzvote-cluster-{}", std::process::id()));
@@ -191,6 +246,8 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         &group_key,
     ]);
     assert!(!v.status.success(), "a tampered certificate verified");
+
+    openai_clients(&endpoints[0], &dir, &group_key);
 
     // SIGKILL node 3: the others still answer (its vote is silent).
     let mut killed = nodes.0[3].take().unwrap();
