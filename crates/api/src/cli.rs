@@ -22,6 +22,8 @@ pub struct AskOptions {
     pub timeout: Option<Duration>,
     /// The trusted group key (hex); without it the certificate is checked under the key it names.
     pub group_key: Option<String>,
+    /// The client API key, for nodes that require one.
+    pub api_key: Option<String>,
 }
 
 /// What `byzvote ask` prints and how it ends.
@@ -59,7 +61,7 @@ pub async fn ask_main(
     } else {
         options.endpoint.as_str()
     };
-    let mut client = Client::new(endpoint)?;
+    let mut client = Client::new(endpoint)?.with_api_key(options.api_key.clone());
     if let Some(t) = options.timeout {
         client = client.with_vote_timeout(t);
     }

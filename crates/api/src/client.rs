@@ -102,6 +102,7 @@ pub struct Client {
     endpoint: String,
     http: reqwest::Client,
     vote_timeout: Duration,
+    api_key: Option<String>,
 }
 
 impl Client {
@@ -126,12 +127,19 @@ impl Client {
             endpoint,
             http,
             vote_timeout: DEFAULT_VOTE_TIMEOUT,
+            api_key: None,
         })
     }
 
     /// Sets how long [`Client::vote`] waits for the decision.
     pub fn with_vote_timeout(mut self, timeout: Duration) -> Self {
         self.vote_timeout = timeout;
+        self
+    }
+
+    /// Sends `Authorization: Bearer KEY` with every call (nodes with API keys need it).
+    pub fn with_api_key(mut self, key: Option<String>) -> Self {
+        self.api_key = key.filter(|k| !k.is_empty());
         self
     }
 
@@ -180,6 +188,10 @@ impl Client {
         builder: reqwest::RequestBuilder,
         timeout: Duration,
     ) -> Result<T, ClientError> {
+        let builder = match &self.api_key {
+            Some(k) => builder.bearer_auth(k),
+            None => builder,
+        };
         let response = builder
             .timeout(timeout)
             .send()

@@ -4,6 +4,7 @@
 
 use crate::{
     error::HttpError,
+    keys::Caller,
     server::AppState,
     types::{Outcome, RouteInfo, TierChoice, VoteRequest, VoteResponse, VoteStatus},
 };
@@ -16,7 +17,13 @@ use std::time::Duration;
 /// With `tier: "auto"`, a decided `no_agreement` (a tier-2 split, or no quorum at tier 3+) is
 /// asked again one tier up while the cluster has a larger tier; the response's `route` says
 /// which tiers ran and why, and its `cost_usd` includes the escalated-from votes.
-pub async fn vote(state: &AppState, body: VoteRequest) -> Result<VoteResponse, HttpError> {
+///
+/// The vote's cost (all of it, escalations included) is charged to `caller`'s key budget.
+pub async fn vote(
+    state: &AppState,
+    caller: Option<&Caller>,
+    body: VoteRequest,
+) -> Result<VoteResponse, HttpError> {
     let (messages, _) = body.validate()?;
     let cluster = state.gateway.info().members.len() as u32;
     let (mut tier, mut info) = match body.tier {
@@ -71,6 +78,9 @@ pub async fn vote(state: &AppState, body: VoteRequest) -> Result<VoteResponse, H
         }
         response.cost_usd += earlier_cost;
         response.route = info;
+        if let (Some(keys), Some(caller)) = (&state.config.keys, caller) {
+            keys.charge(caller, response.cost_usd);
+        }
         return Ok(response);
     }
 }

@@ -18,6 +18,7 @@ pub mod core_types;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod openai;
 pub mod record_view;
 pub mod render;

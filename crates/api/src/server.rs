@@ -134,6 +134,8 @@ pub struct ServerConfig {
     pub vote_timeout: Duration,
     /// How `tier: "auto"` requests are routed.
     pub router: RouterConfig,
+    /// Client API keys; `None` (or a store with no keys) leaves the API open.
+    pub keys: Option<Arc<crate::keys::KeyStore>>,
 }
 
 /// The router's settings (DESIGN.md §3).
@@ -151,6 +153,7 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             vote_timeout: Duration::from_secs(300),
             router: RouterConfig::default(),
+            keys: None,
         }
     }
 }
@@ -198,16 +201,23 @@ pub fn router_with(
     extra: Router<AppState>,
 ) -> Router {
     let limit = config.body_limit;
+    let keys = config.keys.clone();
     let state = AppState {
         gateway,
         config: Arc::new(config),
     };
-    native_routes()
+    let mut app = native_routes()
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state);
+    if let Some(store) = keys {
+        app = app.layer(axum::middleware::from_fn_with_state(
+            store,
+            crate::keys::require,
+        ));
+    }
+    app.layer(DefaultBodyLimit::max(limit))
         .layer(Extension(BodyLimit(limit)))
         .layer(CatchPanicLayer::custom(panic_response))
 }
@@ -225,9 +235,11 @@ pub async fn serve(
 
 async fn submit_vote(
     State(state): State<AppState>,
+    caller: Option<Extension<crate::keys::Caller>>,
     ApiJson(body): ApiJson<VoteRequest>,
 ) -> Result<Response, HttpError> {
-    let response = crate::dispatch::vote(&state, body).await?;
+    let caller = caller.map(|Extension(c)| c);
+    let response = crate::dispatch::vote(&state, caller.as_ref(), body).await?;
     let status = match response.status {
         VoteStatus::Decided => StatusCode::OK,
         VoteStatus::Pending => StatusCode::ACCEPTED,

@@ -41,6 +41,9 @@ pub struct AskArgs {
     /// How long to wait for the decision, in seconds.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
+    /// The client API key, if the cluster requires one (`byzvote keys create`).
+    #[arg(long, env = "BYZVOTE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// A number that makes this request distinct from an identical earlier one.
     #[arg(long)]
     pub nonce: Option<u64>,
@@ -60,6 +63,7 @@ pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
         json: args.json,
         timeout: Some(Duration::from_secs(args.timeout)),
         group_key: args.group_key,
+        api_key: args.api_key,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -5,6 +5,7 @@ mod ask;
 mod audit;
 mod bench;
 mod cluster;
+mod keys;
 mod models;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,9 @@ enum Command {
     /// Check a node's audit log offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Client API keys: create, list, revoke (stored hashed; nodes reload them live).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Reproducible benchmarks against a running cluster.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Aggregate(args) => aggregate::run(args),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Keys(cmd) => keys::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -290,6 +290,41 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         caught_up["certificate"]["signature"],
         second["certificate"]["signature"]
     );
+    // Client API keys: created while the cluster runs, required from the next request on.
+    let keys = dir.join("api-keys.json");
+    let o = byzvote(&[
+        "keys",
+        "create",
+        "--name",
+        "ci",
+        "--file",
+        keys.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let key = String::from_utf8(o.stdout).unwrap().trim().to_string();
+    assert!(key.starts_with("bzv-"), "{key}");
+    let (status, body) = http_get(&endpoints[0], "/v1/cluster");
+    assert_eq!(status, 401, "{body}");
+    let o = Command::new(BIN)
+        .args([
+            "ask",
+            "--endpoint",
+            &endpoints[0],
+            "--mode",
+            "number:0",
+            "2+2?",
+        ])
+        .env("BYZVOTE_API_KEY", &key)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "ask with a key: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = byzvote(&["keys", "revoke", "ci", "--file", keys.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
     drop(nodes);
 
     // Every node's audit log: chain intact, every certificate verifies under the group key;

@@ -31,9 +31,11 @@
 pub mod convert;
 pub mod types;
 
-use crate::{error::HttpError, extract::ApiJson, server::AppState, types::VoteStatus};
+use crate::{
+    error::HttpError, extract::ApiJson, keys::Caller, server::AppState, types::VoteStatus,
+};
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     extract::State,
     http::StatusCode,
     response::{
@@ -61,13 +63,15 @@ fn now() -> u64 {
 
 async fn chat(
     State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
     ApiJson(req): ApiJson<ChatRequest>,
 ) -> Result<Response, HttpError> {
+    let caller = caller.map(|Extension(c)| c);
     let body = convert::to_vote(&req)?;
     body.validate()?;
     let model = req.model.clone();
     if !req.stream {
-        let vote = crate::dispatch::vote(&state, body).await?;
+        let vote = crate::dispatch::vote(&state, caller.as_ref(), body).await?;
         if vote.status == VoteStatus::Pending {
             return Err(still_pending(&vote.id));
         }
@@ -77,7 +81,7 @@ async fn chat(
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(8);
     // The vote goes on in the chain even if the client hangs up; this task only relays it.
     tokio::spawn(async move {
-        let events = match crate::dispatch::vote(&state, body).await {
+        let events = match crate::dispatch::vote(&state, caller.as_ref(), body).await {
             Ok(vote) if vote.status == VoteStatus::Pending => {
                 vec![error_event(&still_pending(&vote.id))]
             }

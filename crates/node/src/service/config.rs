@@ -9,6 +9,8 @@
 //! http = "127.0.0.1:7400"               # the client API
 //! model = { kind = "command", program = "…", vendor = "…" }   # see byzvote-models
 //!
+//! api_keys = "api-keys.json"          # client keys, hashed (`byzvote keys create`)
+//!
 //! [timeouts]
 //! commit = "60s"                        # request → commitment set closes (if someone is silent)
 //! reveal = "20s"                        # close → reveal deadline
@@ -38,7 +40,15 @@ pub struct NodeFile {
     pub model: toml::Value,
     #[serde(default)]
     pub timeouts: TimeoutsFile,
+    /// Client API keys (hashed), written by `byzvote keys create`; no file or no keys: the API
+    /// is open to whoever reaches `http`.
+    #[serde(default = "default_api_keys")]
+    pub api_keys: PathBuf,
     pub peers: Vec<PeerFile>,
+}
+
+fn default_api_keys() -> PathBuf {
+    PathBuf::from(byzvote_api::keys::FILE)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -98,6 +108,7 @@ impl NodeFile {
         let base = path.parent().unwrap_or(Path::new("."));
         file.key_file = base.join(&file.key_file);
         file.data = base.join(&file.data);
+        file.api_keys = base.join(&file.api_keys);
         file.validate().map_err(|message| ConfigError::Invalid {
             path: path.into(),
             message,

@@ -103,6 +103,7 @@ pub fn init(
             http: node.http,
             model: node.model.clone(),
             timeouts: timeouts.clone(),
+            api_keys: PathBuf::from(byzvote_api::keys::FILE),
             peers: peers.clone(),
         };
         file.validate().map_err(InitError::Invalid)?;

@@ -24,7 +24,7 @@ use commonware_stream::{
 use commonware_utils::{NZU32, NZUsize, ordered::Map};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// Largest p2p message (a block of many transactions).
 const MAX_MESSAGE: u32 = 16 * 1024 * 1024;
@@ -35,6 +35,8 @@ pub enum RunError {
     Init(#[from] super::init::InitError),
     #[error("peer `{0}` has an invalid public key")]
     BadPeer(String),
+    #[error("client API keys: {0}; fix or remove the file (`byzvote keys list` shows it)")]
+    Keys(String),
     #[error("the DKG failed: {0}")]
     Dkg(String),
     #[error("cannot start the node: {0}")]
@@ -49,6 +51,7 @@ pub enum RunError {
 /// Runs the node until Ctrl-C or SIGTERM.
 pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError> {
     let signer = read_key(&file.key_file)?;
+    let keys = byzvote_api::keys::KeyStore::open(file.api_keys.clone()).map_err(RunError::Keys)?;
     let mut peers = Vec::new();
     for p in &file.peers {
         let bytes = hex::decode(&p.public_key).map_err(|_| RunError::BadPeer(p.name.clone()))?;
@@ -61,7 +64,7 @@ pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError>
     let cfg = cw_tokio::Config::new().with_storage_directory(file.data.join("storage"));
     let runner = cw_tokio::Runner::new(cfg);
     runner.start(|context| async move {
-        let result = serve(context, file, signer, peers, model).await;
+        let result = serve(context, file, signer, peers, model, keys).await;
         if let Err(e) = &result {
             error!(error = %e, "node stopped");
         }
@@ -75,6 +78,7 @@ async fn serve(
     signer: crate::chain::types::PrivateKey,
     peers: Vec<(PublicKey, std::net::SocketAddr)>,
     model: Arc<dyn ModelBackend>,
+    keys: Arc<byzvote_api::keys::KeyStore>,
 ) -> Result<(), RunError> {
     let namespace = file.namespace.as_bytes().to_vec();
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
@@ -185,10 +189,17 @@ async fn serve(
     .map_err(|e| RunError::Node(e.to_string()))?;
     let deadline = timeouts.commit + timeouts.reveal + Duration::from_secs(30);
     let gateway = Arc::new(NodeGateway::new(handle, &file.name, &file.peers, deadline));
+    if keys.is_empty() {
+        warn!(
+            file = %file.api_keys.display(),
+            "no client API keys: the HTTP API is open to anyone who can reach it (create keys with `byzvote keys create`)"
+        );
+    }
     let router = byzvote_api::router(
         gateway,
         byzvote_api::ServerConfig {
             vote_timeout: deadline + Duration::from_secs(5),
+            keys: Some(keys),
             ..Default::default()
         },
     );

@@ -1,0 +1,138 @@
+//! Client API keys over a real listener: open without keys, 401 without or with a wrong key,
+//! per-key rate limit and budget, keys added while the node runs, hashes only on disk.
+
+mod common;
+
+use byzvote_api::{
+    ApiError, ServerConfig,
+    keys::{Caller, KeyEntry, KeyFile, KeyStore, hash},
+};
+use reqwest::StatusCode;
+
+const BODY: &str = r#"{"model": "byzvote", "messages": [{"role": "user", "content": "hi"}]}"#;
+
+async fn call(base: &str, key: Option<&str>) -> (StatusCode, String) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(BODY);
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+fn code(text: &str) -> String {
+    let e: ApiError = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    e.error.code.unwrap_or_default()
+}
+
+fn entry(name: &str, key: &str) -> KeyEntry {
+    KeyEntry {
+        name: name.into(),
+        sha256: hash(key),
+        requests_per_minute: None,
+        budget_usd: None,
+    }
+}
+
+async fn start_with(file: &KeyFile) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api-keys.json");
+    file.save(&path).unwrap();
+    let store = KeyStore::open(path).unwrap();
+    let base = common::start(ServerConfig {
+        keys: Some(store),
+        ..ServerConfig::default()
+    })
+    .await;
+    (base, dir)
+}
+
+#[tokio::test]
+async fn no_keys_means_an_open_api() {
+    let (base, _dir) = start_with(&KeyFile::default()).await;
+    let (status, text) = call(&base, None).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+}
+
+#[tokio::test]
+async fn a_key_is_needed_and_checked() {
+    let (base, dir) = start_with(&KeyFile {
+        keys: vec![entry("alice", "bzv-alice")],
+    })
+    .await;
+    let (status, text) = call(&base, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    assert_eq!(code(&text), "invalid_api_key");
+    assert!(text.contains("byzvote keys create"), "{text}");
+    let (status, text) = call(&base, Some("bzv-mallory")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    let (status, text) = call(&base, Some("bzv-alice")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    // Health and the API document stay open (load balancers, client generators).
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    // Only the hash is on disk.
+    let on_disk = std::fs::read_to_string(dir.path().join("api-keys.json")).unwrap();
+    assert!(!on_disk.contains("bzv-alice"), "{on_disk}");
+    assert!(on_disk.contains(&hash("bzv-alice")));
+
+    // A key added while the node runs works at once.
+    let file = KeyFile {
+        keys: vec![entry("alice", "bzv-alice"), entry("bob", "bzv-bob")],
+    };
+    file.save(&dir.path().join("api-keys.json")).unwrap();
+    let (status, text) = call(&base, Some("bzv-bob")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+}
+
+#[tokio::test]
+async fn rate_limit_and_budget_are_per_key() {
+    let mut slow = entry("slow", "bzv-slow");
+    slow.requests_per_minute = Some(2);
+    let mut broke = entry("broke", "bzv-broke");
+    broke.budget_usd = Some(0.0);
+    let (base, _dir) = start_with(&KeyFile {
+        keys: vec![slow, broke, entry("free", "bzv-free")],
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(call(&base, Some("bzv-slow")).await.0, StatusCode::OK);
+    }
+    let (status, text) = call(&base, Some("bzv-slow")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{text}");
+    assert_eq!(code(&text), "rate_limit_exceeded");
+    let (status, text) = call(&base, Some("bzv-broke")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{text}");
+    assert_eq!(code(&text), "insufficient_quota");
+    // Other keys are not affected.
+    assert_eq!(call(&base, Some("bzv-free")).await.0, StatusCode::OK);
+}
+
+#[test]
+fn spending_the_budget_closes_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api-keys.json");
+    let mut k = entry("k", "bzv-k");
+    k.budget_usd = Some(0.01);
+    KeyFile { keys: vec![k] }.save(&path).unwrap();
+    let store = KeyStore::open(path).unwrap();
+    assert_eq!(store.len(), 1);
+    let caller = Caller(hash("bzv-k"));
+    // Admission is checked through the middleware; here the accounting itself.
+    store.charge(&caller, 0.006);
+    assert!(!store.is_exhausted(&caller));
+    store.charge(&caller, 0.006);
+    assert!(store.is_exhausted(&caller));
+}
+
+#[test]
+fn a_broken_keys_file_is_an_error_not_an_open_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api-keys.json");
+    std::fs::write(&path, "{not json").unwrap();
+    let e = KeyStore::open(path).unwrap_err();
+    assert!(e.contains("not a valid keys file"), "{e}");
+}
