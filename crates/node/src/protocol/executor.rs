@@ -64,13 +64,23 @@ pub struct Config {
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
-/// scripted in its backend instead).
+/// scripted in its backend instead). For simulations only (`byzvote-sim`): an honest node
+/// has `fault: None` and none of these hooks changes what it does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Reveals an answer other than the one it committed to.
     WrongReveal,
     /// Commits but never reveals.
     NeverReveal,
+    /// Signs and gossips a second, different commitment right after its real one.
+    Equivocate,
+    /// Sends its reveal only this long (runtime clock) after the commitment set closes.
+    LateReveal(std::time::Duration),
+    /// Partial-signs a forged decision record (another answer) instead of the real one.
+    ForgedDecision,
+    /// Seeds its own mempool with a transaction no validator accepts, so every block it
+    /// proposes as leader is invalid (hook in `node::start`).
+    InvalidProposals,
 }
 
 /// Messages to the executor (short-lived, so their size difference does not matter).
@@ -83,6 +93,8 @@ pub enum Message {
     },
     /// A peer's partial signature (`None` for this node's own).
     Partial(Option<PublicKey>, Digest, PartialSignature),
+    /// A transaction to submit now (used by [`Fault::LateReveal`] only).
+    Submit(Tx),
 }
 
 /// Marshal's reporter: forwards finalized blocks to the executor.
@@ -304,6 +316,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }
                 Message::Inferred { id, result } => self.on_inferred(id, result),
                 Message::Partial(from, id, partial) => self.on_partial(from, id, partial),
+                Message::Submit(tx) => self.submit(tx),
             }
         }
     }
@@ -382,7 +395,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     let canonical = match self.cfg.fault {
                         Some(Fault::NeverReveal) => return,
                         Some(Fault::WrongReveal) => format!("{} (changed)", secret.canonical),
-                        None => secret.canonical,
+                        _ => secret.canonical,
                     };
                     let reveal = Reveal {
                         request: id,
@@ -390,7 +403,18 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         canonical: Canonical(canonical),
                         salt: Salt(secret.salt),
                     };
-                    self.submit(Tx::Reveal(reveal.sign(&self.cfg.signer)));
+                    let reveal = Tx::Reveal(reveal.sign(&self.cfg.signer));
+                    if let Some(Fault::LateReveal(delay)) = self.cfg.fault {
+                        let outbox = self.outbox.clone();
+                        self.context
+                            .child("late_reveal")
+                            .spawn(move |ctx| async move {
+                                ctx.sleep(delay).await;
+                                let _ = outbox.unbounded_send(Message::Submit(reveal));
+                            });
+                    } else {
+                        self.submit(reveal);
+                    }
                     if let Some(c) = self.mine.get(&id) {
                         let cost = self.cfg.model.info().cost(c.usage);
                         let meta = super::meta::Meta {
@@ -520,6 +544,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             &Salt(secret.salt),
         );
         self.submit(Tx::Commit(commit.sign(&self.cfg.signer)));
+        if self.cfg.fault == Some(Fault::Equivocate) {
+            let other = Canonical(format!("{} (equivocation)", secret.canonical));
+            let second = Commit::new(id, me, &other, &Salt(secret.salt));
+            self.submit(Tx::Commit(second.sign(&self.cfg.signer)));
+        }
     }
 
     /// Puts a transaction in the local pool and gossips it to every peer.
@@ -549,8 +578,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
 
     fn sign_decision(&mut self, record: DecisionRecord) {
         let id = record.request;
+        let signed = match self.cfg.fault {
+            Some(Fault::ForgedDecision) => forged(&record),
+            _ => record.clone(),
+        };
         let partial =
-            threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &record.encode());
+            threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &signed.encode());
         self.partials
             .send(Recipients::All, partial_message(&id, &partial), false);
         let collect = self.collecting.entry(id).or_default();
@@ -666,6 +699,17 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             meta: self.state.meta(&id).cloned().unwrap_or_default(),
         };
         self.results.complete(id, decided);
+    }
+}
+
+/// [`Fault::ForgedDecision`]: the record with another agreed answer.
+fn forged(record: &DecisionRecord) -> DecisionRecord {
+    let answer = "forged".to_string();
+    DecisionRecord {
+        outcome: byzvote_core::OutcomeKind::Agreed,
+        answer_digest: Some(byzvote_core::answer_digest(&answer)),
+        answer: Some(answer),
+        ..record.clone()
     }
 }
 

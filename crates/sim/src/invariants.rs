@@ -1,0 +1,236 @@
+//! The invariants every run must keep. Each is a function of a [`Report`] that returns its
+//! violations, so that a test can feed it a fabricated bad report and see it fire.
+//!
+//! "Followers" are the members that follow the protocol: honest, impaired (slow or behind
+//! a bad network) and crashed ones (before the crash). Byzantine members' own decisions
+//! are not checked; what matters is that they cannot make the followers go wrong.
+
+use crate::behaviour::Class;
+use crate::report::Report;
+use byzvote_core::{OutcomeKind, namespace::BYZVOTE_DECISION};
+use commonware_codec::Encode as _;
+use std::fmt;
+
+/// A broken invariant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub invariant: Invariant,
+    pub detail: String,
+}
+
+/// The invariants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Invariant {
+    Agreement,
+    Validity,
+    Termination,
+    Blame,
+    Certificate,
+    Determinism,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.invariant, self.detail)
+    }
+}
+
+fn violation(invariant: Invariant, detail: String) -> Violation {
+    Violation { invariant, detail }
+}
+
+/// Every invariant that one report can show (determinism needs two runs: [`determinism`]).
+pub fn check(report: &Report) -> Vec<Violation> {
+    let mut out = agreement(report);
+    out.extend(validity(report));
+    out.extend(termination(report));
+    out.extend(blame(report));
+    out.extend(certificates(report));
+    out
+}
+
+/// Agreement: no two followers certify different records for one request.
+pub fn agreement(report: &Report) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for r in &report.requests {
+        let mut first: Option<(u32, &byzvote_core::DecisionRecord)> = None;
+        for m in report.followers() {
+            let Some(d) = m.decisions.get(&r.id) else {
+                continue;
+            };
+            match first {
+                None => first = Some((m.member, &d.record)),
+                Some((a, rec)) if *rec != d.record => out.push(violation(
+                    Invariant::Agreement,
+                    format!(
+                        "request {:?}: member {a} decided {:?}/{:?}, member {} decided {:?}/{:?}",
+                        r.prompt,
+                        rec.outcome,
+                        rec.answer,
+                        m.member,
+                        d.record.outcome,
+                        d.record.answer
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// Validity: an agreed answer was revealed by at least `2f+1` committee members (so by at
+/// least `f+1` followers when at most `f` are faulty) and is the answer of at least one
+/// follower; never an answer no follower gave.
+pub fn validity(report: &Report) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for r in &report.requests {
+        for m in report.followers() {
+            let Some(d) = m.decisions.get(&r.id) else {
+                continue;
+            };
+            let rec = &d.record;
+            if rec.outcome != OutcomeKind::Agreed {
+                continue;
+            }
+            let Some(answer) = rec.answer.as_deref() else {
+                out.push(violation(
+                    Invariant::Validity,
+                    format!("request {:?}: agreed without an answer", r.prompt),
+                ));
+                continue;
+            };
+            let backing = rec
+                .supporters
+                .iter()
+                .filter(|s| {
+                    rec.committee.contains(s)
+                        && d.revealed.get(s).map(String::as_str) == Some(answer)
+                })
+                .count();
+            if backing < report.quorum as usize {
+                out.push(violation(
+                    Invariant::Validity,
+                    format!(
+                        "request {:?}: member {} certified {answer:?} revealed by {backing} committee members, fewer than {}",
+                        r.prompt, m.member, report.quorum
+                    ),
+                ));
+            }
+            let honest = report
+                .followers()
+                .any(|f| r.intended.get(&f.member).and_then(Option::as_deref) == Some(answer));
+            if !honest {
+                out.push(violation(
+                    Invariant::Validity,
+                    format!(
+                        "request {:?}: member {} certified {answer:?}, which no protocol-following member gave (truth {:?})",
+                        r.prompt, m.member, r.truth
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Termination: with at most `f` faulty members, once the network healed every running
+/// follower certified every request.
+pub fn termination(report: &Report) -> Vec<Violation> {
+    if report.faulty() > report.f as usize {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for m in report.followers().filter(|m| m.running) {
+        let missing = report
+            .requests
+            .iter()
+            .filter(|r| !m.decisions.contains_key(&r.id))
+            .count();
+        if missing > 0 {
+            out.push(violation(
+                Invariant::Termination,
+                format!(
+                    "member {} ({:?}) certified {} of {} requests with {} faulty of f = {}",
+                    m.member,
+                    m.class,
+                    report.requests.len() - missing,
+                    report.requests.len(),
+                    report.faulty(),
+                    report.f
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Blame only on the guilty: fault evidence (a bad reveal, an equivocation) never names a
+/// follower; absence evidence never names an honest member with a sound network.
+pub fn blame(report: &Report) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for accuser in &report.members {
+        for e in &accuser.evidence {
+            let Some(accused) = report.members.get(e.member() as usize) else {
+                out.push(violation(
+                    Invariant::Blame,
+                    format!("evidence names unknown member {}", e.member()),
+                ));
+                continue;
+            };
+            let wrong = if e.is_fault() {
+                accused.class.follows_protocol()
+            } else {
+                accused.class == Class::Honest
+            };
+            if wrong {
+                out.push(violation(
+                    Invariant::Blame,
+                    format!(
+                        "member {}'s log holds {e:?} against member {} ({:?})",
+                        accuser.member, accused.member, accused.behaviour
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Every certificate a follower holds verifies against the group key.
+pub fn certificates(report: &Report) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for m in report.followers() {
+        for (id, d) in &m.decisions {
+            if !byzvote_dkg::threshold::verify(
+                &report.group_key,
+                BYZVOTE_DECISION,
+                &d.record.encode(),
+                &d.signature,
+            ) {
+                out.push(violation(
+                    Invariant::Certificate,
+                    format!(
+                        "member {}: the certificate of request {id:?} does not verify",
+                        m.member
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Same seed, same run: two reports of one scenario have the same digest.
+pub fn determinism(a: &Report, b: &Report) -> Vec<Violation> {
+    if a.digest == b.digest {
+        return Vec::new();
+    }
+    vec![violation(
+        Invariant::Determinism,
+        format!(
+            "seed {}: digests {} and {} differ",
+            a.seed, a.digest, b.digest
+        ),
+    )]
+}
