@@ -8,7 +8,7 @@
 
 use crate::{
     core_types::OutcomeKind,
-    types::{Outcome, VoteResponse},
+    types::{AttestationError, Outcome, VoteResponse},
     verify::{VerifiedDecision, VerifyError, verify_certificate},
 };
 use thiserror::Error;
@@ -19,6 +19,24 @@ pub enum ResponseError {
     /// The certificate itself is invalid.
     #[error(transparent)]
     Certificate(#[from] VerifyError),
+    /// A quick tier's attestation (node and member signatures) is invalid.
+    #[error("invalid tier-{tier} attestation: {source}")]
+    Attestation {
+        /// The tier it claims.
+        tier: u8,
+        /// Why.
+        #[source]
+        source: AttestationError,
+    },
+    /// A tier 3+ answer came with only a node's signature, not a threshold certificate.
+    #[error(
+        "a tier-{tier} answer must carry a threshold certificate, but this one is only signed by \
+         the serving node: do not trust it; ask another node"
+    )]
+    Uncertified {
+        /// The tier claimed.
+        tier: u8,
+    },
     /// A response field disagrees with the certified record.
     #[error(
         "the response's `{field}` ({response}) differs from the certified record's ({record}): \
@@ -48,17 +66,38 @@ pub enum ResponseError {
 /// Verifies the response's certificate (if any) and that the response agrees with it.
 ///
 /// `sent_request_id`: the hex id of the request the caller sent, when it knows it. Returns `None`
-/// for a response without a certificate (still pending), which proves nothing.
+/// for a response without a certificate: still pending, which proves nothing, or a quick tier
+/// (1-2), whose attestation is checked here (node and member signatures, same field checks) but
+/// is not a threshold certificate.
 pub fn check_response(
     response: &VoteResponse,
     expected_group_key: Option<&str>,
     sent_request_id: Option<&str>,
 ) -> Result<Option<VerifiedDecision>, ResponseError> {
-    let Some(cert) = &response.certificate else {
-        return Ok(None);
+    let (verified, record) = match (&response.certificate, &response.attestation) {
+        (Some(cert), _) => {
+            let v = verify_certificate(cert, expected_group_key)?;
+            let record = v.record.clone();
+            (Some(v), record)
+        }
+        (None, Some(att)) => {
+            if att.record.tier > 2 || response.tier > 2 {
+                return Err(ResponseError::Uncertified {
+                    tier: att.record.tier.max(response.tier),
+                });
+            }
+            let record = att
+                .verify(None)
+                .map_err(|source| ResponseError::Attestation {
+                    tier: att.record.tier,
+                    source,
+                })?
+                .clone();
+            (None, record)
+        }
+        (None, None) => return Ok(None),
     };
-    let verified = verify_certificate(cert, expected_group_key)?;
-    let record = &verified.record;
+    let record = &record;
     let certified_id = hex::encode(record.request);
     if let Some(sent) = sent_request_id
         && !sent.eq_ignore_ascii_case(&certified_id)
@@ -96,5 +135,5 @@ pub fn check_response(
             });
         }
     }
-    Ok(Some(verified))
+    Ok(verified)
 }

@@ -3,6 +3,6 @@
 
 pub use byzvote_core::{
     DecisionRecord, Digest, Message, Mode, ModeError, OutcomeKind, Request,
-    RequestError as CoreRequestError, Role, answer_digest,
+    RequestError as CoreRequestError, Role, answer_digest, namespace,
     request::{MAX_CONTENT, MAX_MESSAGES, MAX_TOKENS},
 };

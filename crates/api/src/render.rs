@@ -68,9 +68,21 @@ pub fn render_response(response: &VoteResponse) -> String {
                 "verify with: byzvote verify FILE (save the response with --json > FILE)"
             );
         }
-        None => {
-            let _ = writeln!(out, "certificate  none (the vote is not certified yet)");
-        }
+        None => match &response.attestation {
+            Some(a) => {
+                let _ = writeln!(
+                    out,
+                    "attestation  tier {}: signed by node {} ({}...) and by each member on its \
+                     answer; no threshold certificate (ask tier 3+ for one)",
+                    response.tier,
+                    a.node,
+                    prefix(&a.public_key, 16)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "certificate  none (the vote is not certified yet)");
+            }
+        },
     }
     out
 }
@@ -258,7 +270,8 @@ mod tests {
             cost_usd: 0.0012,
             latency_ms: 15,
             certificate: Some(certificate(1, record("paris"))),
-            route: None,
+            attestation: None,
+        route: None,
         }
     }
 

@@ -248,6 +248,36 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
     assert!(!v.status.success(), "a tampered certificate verified");
 
     openai_clients(&endpoints[0], &dir, &group_key);
+    // Tiers 1 and 2: no consensus round; the serving node's attestation instead of a
+    // threshold certificate, checked by `ask` (member and node signatures).
+    for tier in ["1", "2"] {
+        let o = byzvote(&[
+            "ask",
+            "--endpoint",
+            &endpoints[2],
+            "--tier",
+            tier,
+            "--mode",
+            "number:0",
+            "--json",
+            "1+3?",
+        ]);
+        assert!(
+            o.status.success(),
+            "tier {tier}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["answer"], "4", "tier {tier}: {r}");
+        assert!(r["certificate"].is_null(), "tier {tier}: {r}");
+        let members = if tier == "1" { 1 } else { 3 };
+        assert_eq!(
+            r["attestation"]["answers"].as_array().unwrap().len(),
+            members,
+            "{r}"
+        );
+        assert_eq!(r["votes"].as_array().unwrap().len(), members, "{r}");
+    }
 
     // SIGKILL node 3: the others still answer (its vote is silent).
     let mut killed = nodes.0[3].take().unwrap();

@@ -33,6 +33,14 @@ pub const BYZVOTE_PARTIAL: &[u8] = b"_BYZVOTE_PARTIAL";
 /// Prefix of the committee-selection hash (see [`crate::committee`]).
 pub const BYZVOTE_COMMITTEE: &[u8] = b"_BYZVOTE_COMMITTEE";
 
+/// Namespace of a member's identity (ed25519) signature over its answer in a quick tier (1 or
+/// 2: no commit-reveal, no consensus round).
+pub const BYZVOTE_QUICK_ANSWER: &[u8] = b"_BYZVOTE_QUICK_ANSWER";
+
+/// Namespace of the serving node's identity (ed25519) signature over the decision record of a
+/// quick tier (the only signature such a decision has: DESIGN.md §3).
+pub const BYZVOTE_QUICK_DECISION: &[u8] = b"_BYZVOTE_QUICK_DECISION";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +56,8 @@ mod tests {
             BYZVOTE_TX,
             BYZVOTE_PARTIAL,
             BYZVOTE_COMMITTEE,
+            BYZVOTE_QUICK_ANSWER,
+            BYZVOTE_QUICK_DECISION,
         ];
         for (i, a) in all.iter().enumerate() {
             for (j, b) in all.iter().enumerate() {

@@ -4,4 +4,5 @@
 pub mod chain;
 pub mod node;
 pub mod protocol;
+pub mod quick;
 pub mod service;

@@ -35,6 +35,8 @@ pub mod channel {
     pub const TXS: u64 = 5;
     pub const PARTIALS: u64 = 6;
     pub const DKG: u64 = 7;
+    /// Tiers 1-2: asks and signed answers, no consensus.
+    pub const QUICK: u64 = 8;
 }
 
 /// Everything one node needs.

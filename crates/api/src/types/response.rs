@@ -29,6 +29,10 @@ pub struct VoteResponse {
     /// The threshold certificate over the decision record; `null` while pending (a
     /// `no_agreement` decision is certified too, with no answer in the record).
     pub certificate: Option<Certificate>,
+    /// Tiers 1 and 2 (no consensus round): the serving node's signature over the decision
+    /// record and each member's signed answer, instead of a threshold certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<super::Attestation>,
     /// For `tier: "auto"`: the tier the router chose, why, and the tiers escalated from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<RouteInfo>,
@@ -169,6 +173,7 @@ impl VoteResponse {
             votes,
             latency_ms,
             certificate: Some(certificate),
+            attestation: None,
             route: None,
         }
     }
@@ -186,6 +191,7 @@ impl VoteResponse {
             cost_usd: 0.0,
             latency_ms,
             certificate: None,
+            attestation: None,
             route: None,
         }
     }

@@ -57,6 +57,7 @@ fn response(id: String, answer: Option<String>, mode: String, tier: u8) -> VoteR
         cost_usd: 0.0,
         latency_ms: 12,
         certificate: None,
+        attestation: None,
         route: None,
     }
 }

@@ -27,11 +27,11 @@ use crate::chain::{
 };
 use bytes::Bytes;
 use byzvote_core::{
-    Action, Canonical, Commit, DecisionRecord, Digest, MemberId, Mode, Request, Reveal, Salt,
-    Timeouts, canonicalize, namespace::BYZVOTE_DECISION,
+    Action, Canonical, Commit, DecisionRecord, Digest, MemberId, Reveal, Salt, Timeouts,
+    canonicalize, namespace::BYZVOTE_DECISION,
 };
 use byzvote_dkg::{DkgOutput, PartialSignature, threshold};
-use byzvote_models::{Completion, ModelBackend, Prompt};
+use byzvote_models::{Completion, ModelBackend};
 use commonware_actor::Feedback;
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_consensus::{Heightable as _, Reporter, marshal::Update};
@@ -452,38 +452,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
-    fn prompt(request: &Request) -> Prompt {
-        let hint = match &request.mode {
-            Mode::Exact => "Answer as briefly as possible.".to_string(),
-            Mode::Class { labels } => format!("Answer with exactly one of: {}.", labels.join(", ")),
-            Mode::Number { .. } => "Answer with a number only.".to_string(),
-            Mode::Json => "Answer with JSON only.".to_string(),
-        };
-        let mut messages = vec![byzvote_models::Message {
-            role: byzvote_models::Role::System,
-            content: hint,
-        }];
-        messages.extend(request.messages.iter().map(|m| byzvote_models::Message {
-            role: match m.role {
-                byzvote_core::Role::System => byzvote_models::Role::System,
-                byzvote_core::Role::User => byzvote_models::Role::User,
-                byzvote_core::Role::Assistant => byzvote_models::Role::Assistant,
-            },
-            content: m.content.clone(),
-        }));
-        Prompt {
-            messages,
-            max_tokens: request.max_tokens,
-            deterministic: true,
-            seed: 0,
-        }
-    }
-
     fn infer(&mut self, id: Digest) {
         let Some(vote) = self.state.vote(&id) else {
             return;
         };
-        let prompt = Self::prompt(vote.request());
+        let prompt = super::prompt::prompt(vote.request());
         let model = self.cfg.model.clone();
         let outbox = self.outbox.clone();
         self.context.child("infer").spawn(move |_| async move {

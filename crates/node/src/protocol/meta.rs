@@ -36,7 +36,7 @@ pub struct SignedMeta {
 }
 
 impl Meta {
-    fn body(&self) -> Vec<u8> {
+    pub(crate) fn body(&self) -> Vec<u8> {
         let model = self.model.as_bytes();
         let mut out = Vec::with_capacity(64 + model.len());
         out.extend_from_slice(self.request.as_ref());

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod executor;
 pub mod journal;
 pub mod meta;
+pub mod prompt;
 pub mod results;
 pub mod state;
 pub mod tx;

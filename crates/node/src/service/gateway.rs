@@ -4,18 +4,24 @@ use super::config::PeerFile;
 use crate::chain::types::PublicKey;
 use crate::node::Handle;
 use crate::protocol::results::{Decided, Wait};
+use crate::quick::{QuickDecision, QuickHandle};
+use byzvote_api::types::attestation::{Attestation, SignedAnswer};
 use byzvote_api::{
     Certificate, ClusterInfo, Gateway, GatewayError, MemberInfo, MemberStatus, MemberVote,
     VoteResponse,
 };
-use byzvote_core::{Bounds, Digest, Request};
+use byzvote_api::{Outcome, VoteStatus};
+use byzvote_core::{Bounds, Digest, OutcomeKind, Request};
 use commonware_codec::DecodeExt as _;
+use commonware_codec::Encode as _;
 use commonware_p2p::Sender;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub struct NodeGateway<S> {
     handle: Mutex<Handle<S>>,
+    /// Tiers 1 and 2: asked directly, no consensus round.
+    quick: Option<QuickHandle>,
     info: ClusterInfo,
     /// Longest a client waits for a decision (the vote's hard deadline plus margin).
     deadline: Duration,
@@ -23,7 +29,13 @@ pub struct NodeGateway<S> {
 }
 
 impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
-    pub fn new(handle: Handle<S>, name: &str, peers: &[PeerFile], deadline: Duration) -> Self {
+    pub fn new(
+        handle: Handle<S>,
+        quick: Option<QuickHandle>,
+        name: &str,
+        peers: &[PeerFile],
+        deadline: Duration,
+    ) -> Self {
         let group_public_key = byzvote_dkg::threshold::key_to_hex(&handle.group_key);
         // Members are indexed by sorted public key, like the protocol's member ids.
         let members = handle
@@ -45,6 +57,7 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
         let n = handle.participants.len() as u32;
         Self {
             handle: Mutex::new(handle),
+            quick,
             info: ClusterInfo {
                 node: name.to_string(),
                 group_public_key,
@@ -95,6 +108,79 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
     }
 }
 
+impl<S> NodeGateway<S> {
+    /// The response of a quick (tier 1-2) decision: the serving node's attestation instead of
+    /// a threshold certificate.
+    fn quick_response(&self, d: &QuickDecision, latency: Duration) -> VoteResponse {
+        let record = &d.record;
+        let key = |m: u32| {
+            self.info
+                .members
+                .get(m as usize)
+                .map(|i| i.public_key.clone())
+                .unwrap_or_default()
+        };
+        let votes = record
+            .committee
+            .iter()
+            .map(|&m| {
+                let info = self.info.members.get(m as usize);
+                let a = d.answers.get(&m);
+                MemberVote {
+                    member: m,
+                    name: info.map(|i| i.name.clone()).unwrap_or_default(),
+                    vendor: info.map(|i| i.vendor.clone()).unwrap_or_default(),
+                    model: a
+                        .map(|a| a.meta.model.clone())
+                        .or_else(|| info.map(|i| i.model.clone()))
+                        .unwrap_or_default(),
+                    status: MemberStatus::from_record(record, m),
+                    class: a.map(|a| a.answer.clone()),
+                    latency_ms: a.map(|a| a.meta.latency_ms),
+                    prompt_tokens: a.map(|a| u64::from(a.meta.prompt_tokens)),
+                    completion_tokens: a.map(|a| u64::from(a.meta.completion_tokens)),
+                    cost_usd: a.map_or(0.0, |a| a.meta.cost_micro_usd as f64 / 1e6),
+                }
+            })
+            .collect::<Vec<_>>();
+        let encoded = record.encode();
+        let attestation = Attestation {
+            node: d.signer,
+            public_key: key(d.signer),
+            signature: hex::encode(d.signature.encode()),
+            record_hex: hex::encode(&encoded),
+            record: record.clone(),
+            answers: d
+                .answers
+                .iter()
+                .map(|(&m, a)| SignedAnswer {
+                    member: m,
+                    public_key: key(m),
+                    answer: a.answer.clone(),
+                    signed_hex: hex::encode(a.encode()),
+                })
+                .collect(),
+        };
+        VoteResponse {
+            id: hex::encode(record.request),
+            status: VoteStatus::Decided,
+            outcome: Some(match record.outcome {
+                OutcomeKind::Agreed => Outcome::Agreed,
+                OutcomeKind::NoAgreement => Outcome::NoAgreement,
+            }),
+            answer: record.answer.clone(),
+            mode: record.mode.to_string(),
+            tier: record.tier,
+            cost_usd: votes.iter().map(|v| v.cost_usd).sum(),
+            votes,
+            latency_ms: latency.as_millis() as u64,
+            certificate: None,
+            attestation: Some(attestation),
+            route: None,
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S> {
     async fn submit(&self, request: Request) -> Result<VoteResponse, GatewayError> {
@@ -113,6 +199,21 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
                     request.tier, self.n
                 ),
             });
+        }
+        if request.tier <= 2
+            && let Some(quick) = &self.quick
+        {
+            let id = request.id();
+            return match tokio::time::timeout(self.deadline, quick.ask(request)).await {
+                Ok(Ok(d)) => Ok(self.quick_response(&d, started.elapsed())),
+                Ok(Err(_)) => Err(GatewayError::Unavailable(
+                    "the node is shutting down".into(),
+                )),
+                Err(_) => Err(GatewayError::DeadlineExceeded {
+                    id: hex::encode(id.as_ref()),
+                    deadline: self.deadline,
+                }),
+            };
         }
         let id = request.id();
         let wait = self
@@ -161,9 +262,18 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
             .lock()
             .map(|h| h.results.clone())
             .map_err(|_| GatewayError::Internal("poisoned".into()))?;
-        Ok(results
-            .get(&digest)
-            .map(|d| self.response(&d, Duration::ZERO)))
+        if let Some(d) = results.get(&digest) {
+            return Ok(Some(self.response(&d, Duration::ZERO)));
+        }
+        match &self.quick {
+            Some(q) => Ok(q
+                .get(digest)
+                .await
+                .ok()
+                .flatten()
+                .map(|d| self.quick_response(&d, Duration::ZERO))),
+            None => Ok(None),
+        }
     }
 
     fn info(&self) -> ClusterInfo {

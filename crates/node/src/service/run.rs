@@ -118,6 +118,7 @@ async fn serve(
     let txs = register(channel::TXS);
     let partials = register(channel::PARTIALS);
     let (dkg_sender, dkg_receiver) = register(channel::DKG);
+    let (quick_sender, quick_receiver) = register(channel::QUICK);
     network.start();
 
     let mut participants: Vec<PublicKey> = peers.iter().map(|(pk, _)| pk.clone()).collect();
@@ -161,6 +162,9 @@ async fn serve(
         commit: file.timeouts.commit,
         reveal: file.timeouts.reveal,
     };
+    let quick_signer = signer.clone();
+    let quick_participants = participants.clone();
+    let quick_model = model.clone();
     let cfg = node::Config {
         signer,
         participants,
@@ -188,7 +192,25 @@ async fn serve(
     .await
     .map_err(|e| RunError::Node(e.to_string()))?;
     let deadline = timeouts.commit + timeouts.reveal + Duration::from_secs(30);
-    let gateway = Arc::new(NodeGateway::new(handle, &file.name, &file.peers, deadline));
+    let quick = crate::quick::start(
+        context.child("quick"),
+        crate::quick::Config {
+            signer: quick_signer,
+            participants: Arc::new(quick_participants),
+            model: quick_model,
+            timeout: timeouts.commit,
+            max_peer_calls: 64,
+        },
+        quick_sender,
+        quick_receiver,
+    );
+    let gateway = Arc::new(NodeGateway::new(
+        handle,
+        quick,
+        &file.name,
+        &file.peers,
+        deadline,
+    ));
     if keys.is_empty() {
         warn!(
             file = %file.api_keys.display(),

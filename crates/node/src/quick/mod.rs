@@ -1,0 +1,350 @@
+//! The quick tiers (DESIGN.md §3): tier 1 asks one model, tier 2 asks three in parallel and
+//! takes the majority. No commit-reveal and no consensus round: the serving node asks the
+//! members directly over their own p2p channel, each member signs its answer with its identity
+//! key, and the serving node signs the decision record. The only trust root is the serving node
+//! (and the members' signatures on their own answers); a client who needs more asks tier 3+.
+//!
+//! Tier 1 is the serving node's own model. Tier 2 is the serving node plus two others chosen from
+//! the request id (so load spreads over the cluster and no client picks the members).
+//! The serving node waits for every member or the deadline; a member that does not answer in
+//! time is silent, a model failure or an answer that fits no mode is an abstention (which never
+//! forms a class), exactly as in the full protocol.
+
+pub mod wire;
+
+use crate::chain::types::{PrivateKey, PublicKey};
+use crate::protocol::meta::Meta;
+use bytes::Bytes;
+use byzvote_core::{
+    Bounds, Canonical, DecisionRecord, Digest, MemberId, Request, canonicalize,
+    namespace::BYZVOTE_QUICK_DECISION, tally,
+};
+use byzvote_models::ModelBackend;
+use commonware_codec::Encode as _;
+use commonware_cryptography::{Signer as _, ed25519};
+use commonware_p2p::{Receiver, Recipients, Sender};
+use commonware_runtime::{Clock, Spawner};
+use futures::StreamExt as _;
+use futures::channel::{mpsc, oneshot};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::debug;
+use wire::{QuickMsg, SignedAnswer};
+
+/// How many decided quick votes a node remembers (for `GET /v1/votes/{id}` and repeats).
+const REMEMBER: usize = 10_000;
+
+pub struct Config {
+    pub signer: PrivateKey,
+    /// The cluster's identity keys, sorted (a member id indexes this list).
+    pub participants: Arc<Vec<PublicKey>>,
+    pub model: Arc<dyn ModelBackend>,
+    /// How long the serving node waits for the members' answers.
+    pub timeout: Duration,
+    /// Most model calls running for peers at once (what a peer can make this node do).
+    pub max_peer_calls: usize,
+}
+
+/// A decided quick vote.
+#[derive(Clone, Debug)]
+pub struct QuickDecision {
+    pub record: DecisionRecord,
+    /// The serving node (member id) and its signature over the encoded record.
+    pub signer: MemberId,
+    pub signature: ed25519::Signature,
+    /// Each answering member's signed answer.
+    pub answers: BTreeMap<MemberId, SignedAnswer>,
+}
+
+enum Input {
+    Ask(Request, oneshot::Sender<Arc<QuickDecision>>),
+    Get(Digest, oneshot::Sender<Option<Arc<QuickDecision>>>),
+    Peer(PublicKey, Bytes),
+    Answered(Option<PublicKey>, SignedAnswer),
+    Deadline(Digest),
+}
+
+/// What the gateway holds.
+#[derive(Clone)]
+pub struct QuickHandle(mpsc::UnboundedSender<Input>);
+
+impl QuickHandle {
+    /// Runs a tier-1 or tier-2 request; resolves with its decision (at most the timeout later).
+    pub fn ask(&self, request: Request) -> oneshot::Receiver<Arc<QuickDecision>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.0.unbounded_send(Input::Ask(request, tx));
+        rx
+    }
+
+    /// A decided quick vote this node served, if it still remembers it.
+    pub fn get(&self, id: Digest) -> oneshot::Receiver<Option<Arc<QuickDecision>>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.0.unbounded_send(Input::Get(id, tx));
+        rx
+    }
+}
+
+struct Pending {
+    request: Request,
+    committee: Vec<MemberId>,
+    answers: BTreeMap<MemberId, SignedAnswer>,
+    waiters: Vec<oneshot::Sender<Arc<QuickDecision>>>,
+}
+
+/// The members of a quick vote served by `me` among `n`: `me` alone for tier 1; for tier 2, `me`
+/// and the two next members after an offset taken from the request id.
+pub fn committee(tier: u8, me: MemberId, n: u32, id: &Digest) -> Vec<MemberId> {
+    let mut members = vec![me];
+    if tier == 2 && n >= 3 {
+        let offset = u64::from_be_bytes(id.as_ref()[..8].try_into().unwrap_or([0; 8]));
+        let start = (offset % u64::from(n)) as u32;
+        for k in 0..n {
+            let m = (start + k) % n;
+            if m != me && members.len() < 3 {
+                members.push(m);
+            }
+        }
+    }
+    members.sort_unstable();
+    members
+}
+
+/// Starts the quick-tier actor and its receiver; returns the handle.
+pub fn start<E, S, R>(context: E, cfg: Config, sender: S, receiver: R) -> Option<QuickHandle>
+where
+    E: Clock + Spawner,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+{
+    let me = cfg
+        .participants
+        .iter()
+        .position(|p| *p == cfg.signer.public_key())? as MemberId;
+    let (tx, rx) = mpsc::unbounded();
+    let forward = tx.clone();
+    context
+        .child("receive")
+        .spawn(move |_| receive(receiver, forward));
+    let actor = Actor {
+        context: context.child("actor"),
+        cfg,
+        me,
+        sender,
+        inbox: rx,
+        outbox: tx.clone(),
+        pending: HashMap::new(),
+        done: HashMap::new(),
+        order: VecDeque::new(),
+        peer_calls: 0,
+    };
+    context.child("actor").spawn(move |_| actor.run());
+    Some(QuickHandle(tx))
+}
+
+async fn receive<R: Receiver<PublicKey = PublicKey>>(
+    mut receiver: R,
+    outbox: mpsc::UnboundedSender<Input>,
+) {
+    while let Ok((from, msg)) = receiver.recv().await {
+        let bytes = Bytes::copy_from_slice(msg.as_ref());
+        if outbox.unbounded_send(Input::Peer(from, bytes)).is_err() {
+            return;
+        }
+    }
+}
+
+struct Actor<E, S> {
+    context: E,
+    cfg: Config,
+    me: MemberId,
+    sender: S,
+    inbox: mpsc::UnboundedReceiver<Input>,
+    outbox: mpsc::UnboundedSender<Input>,
+    pending: HashMap<Digest, Pending>,
+    done: HashMap<Digest, Arc<QuickDecision>>,
+    order: VecDeque<Digest>,
+    peer_calls: usize,
+}
+
+impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
+    async fn run(mut self) {
+        while let Some(input) = self.inbox.next().await {
+            match input {
+                Input::Ask(request, reply) => self.ask(request, reply),
+                Input::Get(id, reply) => {
+                    let _ = reply.send(self.done.get(&id).cloned());
+                }
+                Input::Peer(from, bytes) => self.on_peer(from, &bytes),
+                Input::Answered(None, answer) => self.on_answer(answer),
+                Input::Answered(Some(asker), answer) => {
+                    self.peer_calls = self.peer_calls.saturating_sub(1);
+                    let msg = QuickMsg::Answer(answer).encode();
+                    self.sender.send(Recipients::One(asker), msg, false);
+                }
+                Input::Deadline(id) => self.finish(id),
+            }
+        }
+    }
+
+    fn ask(&mut self, request: Request, reply: oneshot::Sender<Arc<QuickDecision>>) {
+        let id = request.id();
+        if let Some(d) = self.done.get(&id) {
+            let _ = reply.send(d.clone());
+            return;
+        }
+        if let Some(p) = self.pending.get_mut(&id) {
+            p.waiters.push(reply);
+            return;
+        }
+        let n = self.cfg.participants.len() as u32;
+        let committee = committee(request.tier, self.me, n, &id);
+        for &m in &committee {
+            if m == self.me {
+                self.infer(request.clone(), None);
+            } else if let Some(pk) = self.cfg.participants.get(m as usize) {
+                let msg = QuickMsg::Ask(request.clone()).encode();
+                self.sender.send(Recipients::One(pk.clone()), msg, false);
+            }
+        }
+        self.pending.insert(
+            id,
+            Pending {
+                request,
+                committee,
+                answers: BTreeMap::new(),
+                waiters: vec![reply],
+            },
+        );
+        let outbox = self.outbox.clone();
+        let timeout = self.cfg.timeout;
+        self.context.child("deadline").spawn(move |ctx| async move {
+            ctx.sleep(timeout).await;
+            let _ = outbox.unbounded_send(Input::Deadline(id));
+        });
+    }
+
+    /// Runs this node's model on `request`; the signed answer comes back as `Answered`.
+    fn infer(&mut self, request: Request, asker: Option<PublicKey>) {
+        let model = self.cfg.model.clone();
+        let key = self.cfg.signer.clone();
+        let outbox = self.outbox.clone();
+        let me = self.me;
+        self.context.child("infer").spawn(move |_| async move {
+            let result = model
+                .complete(&crate::protocol::prompt::prompt(&request))
+                .await;
+            let (answer, meta) = match &result {
+                Ok(c) => (
+                    canonicalize(&request.mode, &c.text)
+                        .unwrap_or_else(|_| Canonical::abstention(me)),
+                    Meta {
+                        request: request.id(),
+                        member: me,
+                        latency_ms: u64::try_from(c.latency.as_millis()).unwrap_or(u64::MAX),
+                        prompt_tokens: c.usage.prompt_tokens,
+                        completion_tokens: c.usage.completion_tokens,
+                        cost_micro_usd: (model.info().cost(c.usage) * 1e6).round() as u64,
+                        model: c.model.chars().take(256).collect(),
+                    },
+                ),
+                Err(_) => (
+                    Canonical::abstention(me),
+                    Meta {
+                        request: request.id(),
+                        member: me,
+                        latency_ms: 0,
+                        prompt_tokens: 0,
+                        completion_tokens: 0,
+                        cost_micro_usd: 0,
+                        model: model.info().name.chars().take(256).collect(),
+                    },
+                ),
+            };
+            let signed = SignedAnswer::sign(meta, answer.as_str().to_string(), &key);
+            let _ = outbox.unbounded_send(Input::Answered(asker, signed));
+        });
+    }
+
+    fn on_peer(&mut self, from: PublicKey, bytes: &[u8]) {
+        match QuickMsg::decode(bytes) {
+            Some(QuickMsg::Ask(request)) if request.tier <= 2 => {
+                if self.peer_calls >= self.cfg.max_peer_calls {
+                    debug!(?from, "too many quick calls in flight; dropping an ask");
+                    return;
+                }
+                self.peer_calls += 1;
+                self.infer(request, Some(from));
+            }
+            Some(QuickMsg::Answer(answer)) => {
+                let index = self.cfg.participants.iter().position(|p| *p == from);
+                if index != Some(answer.meta.member as usize) || !answer.verify(&from) {
+                    debug!(?from, "dropping a quick answer not signed by its member");
+                    return;
+                }
+                self.on_answer(answer);
+            }
+            _ => debug!(?from, "dropping a malformed quick message"),
+        }
+    }
+
+    fn on_answer(&mut self, answer: SignedAnswer) {
+        let id = answer.meta.request;
+        let Some(p) = self.pending.get_mut(&id) else {
+            return;
+        };
+        if !p.committee.contains(&answer.meta.member) {
+            return;
+        }
+        p.answers.entry(answer.meta.member).or_insert(answer);
+        if p.answers.len() == p.committee.len() {
+            self.finish(id);
+        }
+    }
+
+    fn finish(&mut self, id: Digest) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        let bounds = Bounds::for_tier(p.request.tier)
+            .or_else(|_| Bounds::for_committee(p.committee.len() as u32));
+        let Ok(bounds) = bounds else {
+            return;
+        };
+        let revealed: BTreeMap<MemberId, Canonical> = p
+            .answers
+            .iter()
+            .map(|(m, a)| (*m, Canonical(a.answer.clone())))
+            .collect();
+        let t = tally(bounds, &p.committee, &revealed);
+        let record = DecisionRecord::from_tally(
+            id,
+            p.request.tier,
+            p.request.mode.clone(),
+            &p.committee,
+            &t,
+            0,
+            0,
+        );
+        let signature = self
+            .cfg
+            .signer
+            .sign(BYZVOTE_QUICK_DECISION, &record.encode());
+        let decision = Arc::new(QuickDecision {
+            record,
+            signer: self.me,
+            signature,
+            answers: p.answers,
+        });
+        for w in p.waiters {
+            let _ = w.send(decision.clone());
+        }
+        self.done.insert(id, decision);
+        self.order.push_back(id);
+        while self.order.len() > REMEMBER {
+            if let Some(old) = self.order.pop_front() {
+                self.done.remove(&old);
+            }
+        }
+    }
+}

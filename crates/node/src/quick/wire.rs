@@ -1,0 +1,197 @@
+//! Messages of the quick tiers (1 and 2) on their own p2p channel.
+//!
+//! ```text
+//! ask    = 0 | request (byzvote_core::Request encoding)
+//! answer = 1 | meta body (see protocol::meta) | answer len (4, BE) | answer (UTF-8)
+//!            | signature (64, ed25519 over BYZVOTE_QUICK_ANSWER)
+//! ```
+//!
+//! The answer is signed by the member that gave it, so the serving node can show each member's
+//! answer to the client without being able to forge one.
+
+use crate::chain::types::{PrivateKey, PublicKey};
+use crate::protocol::meta::Meta;
+use bytes::{Buf as _, BufMut as _, Bytes};
+use byzvote_core::{MAX_CANONICAL, Request, namespace::BYZVOTE_QUICK_ANSWER};
+use commonware_codec::{DecodeExt as _, Encode as _, FixedSize as _};
+use commonware_cryptography::{Signer as _, Verifier as _, ed25519};
+
+const ASK: u8 = 0;
+const ANSWER: u8 = 1;
+
+/// One member's signed answer to a quick request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedAnswer {
+    /// Which request and member, and the member's report on its model call.
+    pub meta: Meta,
+    /// The canonical answer, or the member's abstention.
+    pub answer: String,
+    pub signature: ed25519::Signature,
+}
+
+fn body(meta: &Meta, answer: &str) -> Vec<u8> {
+    let mut out = meta.body();
+    out.put_u32(answer.len() as u32);
+    out.extend_from_slice(answer.as_bytes());
+    out
+}
+
+impl SignedAnswer {
+    pub fn sign(meta: Meta, answer: String, key: &PrivateKey) -> Self {
+        let signature = key.sign(BYZVOTE_QUICK_ANSWER, &body(&meta, &answer));
+        Self {
+            meta,
+            answer,
+            signature,
+        }
+    }
+
+    pub fn verify(&self, key: &PublicKey) -> bool {
+        key.verify(
+            BYZVOTE_QUICK_ANSWER,
+            &body(&self.meta, &self.answer),
+            &self.signature,
+        )
+    }
+
+    /// The signed bytes followed by the signature (what a client needs to check it).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = body(&self.meta, &self.answer);
+        out.extend_from_slice(&self.signature.encode());
+        out
+    }
+}
+
+/// A message on the quick channel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuickMsg {
+    /// "Answer this with your model."
+    Ask(Request),
+    /// A member's answer.
+    Answer(SignedAnswer),
+}
+
+impl QuickMsg {
+    pub fn encode(&self) -> Bytes {
+        let mut out = Vec::new();
+        match self {
+            QuickMsg::Ask(r) => {
+                out.push(ASK);
+                out.extend_from_slice(&r.encode());
+            }
+            QuickMsg::Answer(a) => {
+                out.push(ANSWER);
+                out.extend_from_slice(&a.encode());
+            }
+        }
+        Bytes::from(out)
+    }
+
+    /// Decodes; `None` for anything malformed (peer input: never panics).
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&tag, rest) = bytes.split_first()?;
+        match tag {
+            ASK => Request::decode(Bytes::copy_from_slice(rest))
+                .ok()
+                .filter(|r| r.validate().is_ok())
+                .map(QuickMsg::Ask),
+            ANSWER => decode_answer(rest).map(QuickMsg::Answer),
+            _ => None,
+        }
+    }
+}
+
+fn decode_answer(bytes: &[u8]) -> Option<SignedAnswer> {
+    // The meta body's length is self-describing: parse it with a dummy signature appended.
+    let sig = ed25519::Signature::SIZE;
+    if bytes.len() < sig + 4 {
+        return None;
+    }
+    let (signed, signature) = bytes.split_at(bytes.len() - sig);
+    // Find the answer length field: the meta body is fixed-size up to its model name.
+    const FIXED: usize = 32 + 4 + 8 + 4 + 4 + 8;
+    if signed.len() < FIXED + 2 {
+        return None;
+    }
+    let model_len = usize::from(u16::from_be_bytes([signed[FIXED], signed[FIXED + 1]]));
+    let meta_len = FIXED + 2 + model_len;
+    if signed.len() < meta_len + 4 {
+        return None;
+    }
+    let mut meta_bytes = signed[..meta_len].to_vec();
+    meta_bytes.extend_from_slice(signature);
+    let meta = crate::protocol::meta::SignedMeta::decode(&meta_bytes)?.meta;
+    let mut rest = &signed[meta_len..];
+    let len = rest.get_u32() as usize;
+    if len > MAX_CANONICAL || rest.len() != len {
+        return None;
+    }
+    let answer = String::from_utf8(rest.to_vec()).ok()?;
+    let signature = ed25519::Signature::decode(Bytes::copy_from_slice(signature)).ok()?;
+    Some(SignedAnswer {
+        meta,
+        answer,
+        signature,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use byzvote_core::{Message, Mode};
+    use commonware_cryptography::{Hasher as _, Sha256};
+
+    fn answer(text: &str) -> SignedAnswer {
+        let meta = Meta {
+            request: Sha256::hash(b"r"),
+            member: 1,
+            latency_ms: 7,
+            prompt_tokens: 3,
+            completion_tokens: 1,
+            cost_micro_usd: 0,
+            model: "m".into(),
+        };
+        SignedAnswer::sign(meta, text.into(), &ed25519::PrivateKey::from_seed(1))
+    }
+
+    #[test]
+    fn roundtrip_and_forgery() {
+        let key = ed25519::PrivateKey::from_seed(1).public_key();
+        let a = answer("paris");
+        let msg = QuickMsg::Answer(a.clone());
+        let back = QuickMsg::decode(&msg.encode()).unwrap();
+        assert_eq!(back, msg);
+        assert!(a.verify(&key));
+        assert!(!a.verify(&ed25519::PrivateKey::from_seed(2).public_key()));
+        let mut other = a.clone();
+        other.answer = "rome".into();
+        assert!(!other.verify(&key), "a changed answer must not verify");
+        let ask =
+            QuickMsg::Ask(Request::new(vec![Message::user("2+2?")], Mode::Exact, 2, 8, 0).unwrap());
+        assert_eq!(QuickMsg::decode(&ask.encode()).unwrap(), ask);
+    }
+
+    #[test]
+    fn malformed_input_is_refused_not_a_panic() {
+        let good = QuickMsg::Answer(answer("paris")).encode();
+        for cut in 0..good.len() {
+            assert!(
+                QuickMsg::decode(&good[..cut]).is_none(),
+                "prefix of {cut} bytes"
+            );
+        }
+        let mut long = good.to_vec();
+        long.push(0);
+        assert!(QuickMsg::decode(&long).is_none());
+        assert!(QuickMsg::decode(&[9, 1, 2]).is_none());
+        // Every single-byte corruption either fails to decode or fails to verify.
+        let key = ed25519::PrivateKey::from_seed(1).public_key();
+        for i in 1..good.len() {
+            let mut bad = good.to_vec();
+            bad[i] ^= 0x40;
+            if let Some(QuickMsg::Answer(a)) = QuickMsg::decode(&bad) {
+                assert!(!a.verify(&key), "byte {i}");
+            }
+        }
+    }
+}

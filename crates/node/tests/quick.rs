@@ -1,0 +1,188 @@
+//! The quick tiers (1 and 2) on Commonware's deterministic runtime and simulated network:
+//! direct asks, member-signed answers, a majority of three, a liar outvoted, a silent member,
+//! and no consensus round anywhere.
+
+use byzvote_core::{
+    Canonical, Message, Mode, OutcomeKind, Request, namespace::BYZVOTE_QUICK_DECISION,
+};
+use byzvote_models::{ModelBackend, Scripted};
+use byzvote_node::chain::types::PublicKey;
+use byzvote_node::node::channel;
+use byzvote_node::quick::{self, QuickDecision};
+use commonware_codec::Encode as _;
+use commonware_cryptography::{Signer as _, Verifier as _, ed25519};
+use commonware_p2p::simulated::{self, Link, Network};
+use commonware_runtime::{Quota, Runner as _, Supervisor as _, deterministic};
+use commonware_utils::{NZU32, NZUsize, probability};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Four nodes with the given model answers (`None`: a model that never answers); node 0
+/// serves `request`. Returns the decision and the sorted participants.
+fn run(
+    seed: u64,
+    answers: [Option<&'static str>; 4],
+    request: Request,
+) -> (QuickDecision, Vec<PublicKey>) {
+    let executor = deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(seed)
+            .with_timeout(Some(Duration::from_secs(60))),
+    );
+    executor.start(|context| async move {
+        let mut keys: Vec<ed25519::PrivateKey> =
+            (0..4u64).map(ed25519::PrivateKey::from_seed).collect();
+        keys.sort_by_key(|k| k.public_key());
+        let participants: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
+        let (network, oracle) = Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size: 1 << 20,
+                max_peers_per_set: NZUsize!(4),
+                disconnect_on_block: true,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            participants.clone(),
+        )
+        .await;
+        network.start();
+        let link = Link {
+            latency: Duration::from_millis(5),
+            jitter: Duration::from_millis(2),
+            success_rate: probability!(1.0),
+        };
+        for a in &participants {
+            for b in &participants {
+                if a != b {
+                    oracle
+                        .add_link(a.clone(), b.clone(), link.clone())
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let mut handles = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let model: Arc<dyn ModelBackend> = match answers[i] {
+                Some(a) => Arc::new(Scripted::constant(format!("m{i}"), a)),
+                None => Arc::new(Scripted::silent(format!("m{i}"))),
+            };
+            let (sender, receiver) = oracle
+                .control(key.public_key())
+                .register(channel::QUICK, Quota::per_second(NZU32!(10_000)))
+                .await
+                .unwrap();
+            let cfg = quick::Config {
+                signer: key.clone(),
+                participants: Arc::new(participants.clone()),
+                model,
+                timeout: Duration::from_secs(5),
+                max_peer_calls: 8,
+            };
+            handles.push(quick::start(context.child("node"), cfg, sender, receiver).unwrap());
+        }
+        let decision = handles[0].ask(request.clone()).await.expect("a decision");
+        // Asking again names the same vote (no second model call round).
+        let again = handles[0].ask(request.clone()).await.unwrap();
+        assert_eq!(again.record, decision.record, "seed {seed}");
+        let remembered = handles[0].get(request.id()).await.unwrap().unwrap();
+        assert_eq!(remembered.record, decision.record);
+        ((*decision).clone(), participants)
+    })
+}
+
+fn request(tier: u8) -> Request {
+    Request::new(
+        vec![Message::user("Capital of France?")],
+        Mode::Exact,
+        tier,
+        16,
+        0,
+    )
+    .unwrap()
+}
+
+/// Every signature in the decision verifies, and each answer is for this request and member.
+fn check_signatures(d: &QuickDecision, participants: &[PublicKey]) {
+    let node = &participants[d.signer as usize];
+    assert!(node.verify(BYZVOTE_QUICK_DECISION, &d.record.encode(), &d.signature));
+    for (m, a) in &d.answers {
+        assert_eq!(a.meta.member, *m);
+        assert_eq!(a.meta.request, d.record.request);
+        assert!(a.verify(&participants[*m as usize]), "member {m}");
+    }
+}
+
+#[test]
+fn tier_1_is_the_serving_nodes_own_model() {
+    for seed in 0..3 {
+        let (d, participants) = run(seed, [Some("Paris"); 4], request(1));
+        assert_eq!(d.record.committee.len(), 1, "seed {seed}");
+        assert_eq!(d.record.outcome, OutcomeKind::Agreed);
+        assert_eq!(d.record.answer.as_deref(), Some("paris"));
+        check_signatures(&d, &participants);
+    }
+}
+
+#[test]
+fn tier_2_is_a_majority_of_three_and_outvotes_one_liar() {
+    for seed in 0..5 {
+        let (d, participants) = run(seed, [Some("Paris"); 4], request(2));
+        assert_eq!(d.record.committee.len(), 3, "seed {seed}");
+        assert_eq!(d.record.supporters.len(), 3);
+        check_signatures(&d, &participants);
+
+        // Every node but the server lies the same way: the committee holds the server and two
+        // liars, so no majority for the truth is possible — the record must say who said what.
+        let (d, participants) = run(
+            seed,
+            [Some("Paris"), Some("Lyon"), Some("Lyon"), Some("Lyon")],
+            request(2),
+        );
+        let server = d.signer;
+        assert!(d.record.committee.contains(&server));
+        assert_eq!(d.record.answer.as_deref(), Some("lyon"), "seed {seed}");
+        assert_eq!(d.record.dissenters, vec![server]);
+        check_signatures(&d, &participants);
+    }
+}
+
+#[test]
+fn a_single_liar_among_three_is_outvoted_wherever_it_sits() {
+    // Node `liar` lies; whichever committee the request id picks, a liar in it is outvoted.
+    for liar in 0..4 {
+        let mut answers = [Some("Paris"); 4];
+        answers[liar] = Some("Lyon");
+        let (d, participants) = run(7, answers, request(2));
+        assert_eq!(d.record.outcome, OutcomeKind::Agreed, "liar {liar}");
+        assert_eq!(d.record.answer.as_deref(), Some("paris"), "liar {liar}");
+        check_signatures(&d, &participants);
+    }
+}
+
+#[test]
+fn a_silent_member_is_recorded_silent_after_the_deadline() {
+    for silent in 0..4 {
+        let mut answers = [Some("Paris"); 4];
+        answers[silent] = None;
+        let (d, participants) = run(3, answers, request(2));
+        // Two of three still agree when the silent one is in the committee (2 of 3 is a
+        // majority); its absence is on the record.
+        assert_eq!(d.record.outcome, OutcomeKind::Agreed, "silent {silent}");
+        assert_eq!(d.record.supporters.len() + d.record.silent.len(), 3);
+        assert!(d.answers.len() >= 2);
+        for m in &d.record.silent {
+            assert!(!d.answers.contains_key(m));
+        }
+        check_signatures(&d, &participants);
+    }
+}
+
+#[test]
+fn a_broken_model_abstains_and_never_forms_a_class() {
+    assert_ne!(Canonical::abstention(0), Canonical::abstention(1));
+    let (d, _) = run(1, [Some(""), Some(""), Some(""), Some("")], request(2));
+    // Empty answers do not fit `exact`: every member abstains, no class reaches 2.
+    assert_eq!(d.record.outcome, OutcomeKind::NoAgreement);
+    assert_eq!(d.record.dissenters.len(), 3);
+}
