@@ -43,7 +43,7 @@ impl Pick {
         Self(h)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -53,14 +53,14 @@ impl Pick {
 
     /// Uniform in `lo..=hi` milliseconds.
     pub fn millis(&mut self, lo: u64, hi: u64) -> Duration {
-        Duration::from_millis(lo + self.next() % (hi - lo + 1))
+        Duration::from_millis(lo + self.draw() % (hi - lo + 1))
     }
 
     /// `k` distinct members of `0..n`.
     pub fn members(&mut self, n: usize, k: usize) -> Vec<u32> {
         let mut all: Vec<u32> = (0..n as u32).collect();
         for i in (1..all.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
+            let j = (self.draw() % (i as u64 + 1)) as usize;
             all.swap(i, j);
         }
         all.truncate(k.min(n));
@@ -122,7 +122,7 @@ pub fn scenario(
             "lossy" => Behaviour::Lossy {
                 latency: pick.millis(20, 200),
                 jitter: pick.millis(5, 100),
-                success_percent: 70 + pick.next() % 30,
+                success_percent: 70 + pick.draw() % 30,
             },
             "invalid-leader" => Behaviour::InvalidLeader,
             "forged-decision" => Behaviour::ForgedDecision,

@@ -92,7 +92,7 @@ pub fn bounds_for(n: usize) -> Bounds {
 
 /// The text of vote `j`; every odd vote carries the trigger.
 pub fn prompt(j: usize, trigger: &str) -> String {
-    if j % 2 == 1 {
+    if !j.is_multiple_of(2) {
         format!("Question {j}: what is {j} plus {j}? {trigger}")
     } else {
         format!("Question {j}: what is {j} plus {j}?")

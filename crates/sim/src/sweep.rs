@@ -54,7 +54,7 @@ pub fn run_one(cfg: &SweepConfig, name: &str, seed: u64) -> (Option<Outcome>, Ve
         Ok(s) => s,
         Err(e) => return (None, vec![e.to_string()]),
     };
-    let replay = cfg.replay_every > 0 && seed % cfg.replay_every == 0;
+    let replay = cfg.replay_every > 0 && seed.is_multiple_of(cfg.replay_every);
     let result = catch_unwind(AssertUnwindSafe(|| {
         let first = crate::run(&scenario)?;
         let mut violations: Vec<Violation> = invariants::check(&first);
