@@ -398,9 +398,17 @@ fn wait_for_exit(children: &mut Children, dir: &Path) -> anyhow::Result<ExitCode
         .enable_all()
         .build()?;
     let stopped = runtime.block_on(async {
+        // Ctrl-C, or SIGTERM from a service manager or `kill`: both stop the nodes (their
+        // handles kill them on drop), never leave them running orphaned.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| eprintln!("cannot watch SIGTERM: {e}"))
+            .ok();
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
         loop {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => return None,
+                _ = &mut ctrl_c => return None,
+                Some(()) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => return None,
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
             for (i, c) in children.0.iter_mut().enumerate() {
