@@ -22,8 +22,10 @@ use std::time::Duration;
 pub async fn vote(
     state: &AppState,
     caller: Option<&Caller>,
-    body: VoteRequest,
+    mut body: VoteRequest,
 ) -> Result<VoteResponse, HttpError> {
+    let (messages, _) = body.validate()?;
+    let masked = mask(state, &mut body, &messages);
     let (messages, _) = body.validate()?;
     let cluster = state.gateway.info().members.len() as u32;
     let (mut tier, mut info) = match body.tier {
@@ -78,11 +80,41 @@ pub async fn vote(
         }
         response.cost_usd += earlier_cost;
         response.route = info;
+        response.masked = masked;
         if let (Some(keys), Some(caller)) = (&state.config.keys, caller) {
             keys.charge(caller, response.cost_usd);
         }
         return Ok(response);
     }
+}
+
+/// Applies the node's privacy rules to the request's texts (as `messages`, whatever form the
+/// client used); returns placeholder → original for the client's reply.
+fn mask(
+    state: &AppState,
+    body: &mut VoteRequest,
+    messages: &[crate::types::Message],
+) -> std::collections::BTreeMap<String, String> {
+    let Some(redactor) = state.config.privacy.as_ref().filter(|r| !r.is_empty()) else {
+        return Default::default();
+    };
+    let texts: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
+    let (masked, redactions) = redactor.redact_all(&texts);
+    body.prompt = None;
+    body.messages = Some(
+        messages
+            .iter()
+            .zip(masked)
+            .map(|(m, content)| crate::types::Message {
+                role: m.role,
+                content,
+            })
+            .collect(),
+    );
+    redactions
+        .into_iter()
+        .map(|r| (r.placeholder, r.original))
+        .collect()
 }
 
 fn timeout(id: &str, deadline: Duration) -> HttpError {

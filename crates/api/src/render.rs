@@ -271,7 +271,8 @@ mod tests {
             latency_ms: 15,
             certificate: Some(certificate(1, record("paris"))),
             attestation: None,
-        route: None,
+            route: None,
+            masked: Default::default(),
         }
     }
 

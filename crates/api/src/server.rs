@@ -136,6 +136,8 @@ pub struct ServerConfig {
     pub router: RouterConfig,
     /// Client API keys; `None` (or a store with no keys) leaves the API open.
     pub keys: Option<Arc<crate::keys::KeyStore>>,
+    /// Identifiers masked in every request before it is ordered or reaches a model.
+    pub privacy: Option<Arc<byzvote_core::privacy::Redactor>>,
 }
 
 /// The router's settings (DESIGN.md §3).
@@ -154,6 +156,7 @@ impl Default for ServerConfig {
             vote_timeout: Duration::from_secs(300),
             router: RouterConfig::default(),
             keys: None,
+            privacy: None,
         }
     }
 }

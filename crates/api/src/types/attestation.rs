@@ -168,7 +168,10 @@ mod tests {
         let pk = hex::encode(key.public_key().encode());
         assert!(att.verify(Some(&pk)).is_ok());
         let other = hex::encode(ed25519::PrivateKey::from_seed(2).public_key().encode());
-        assert!(matches!(att.verify(Some(&other)), Err(AttestationError::WrongKey { .. })));
+        assert!(matches!(
+            att.verify(Some(&other)),
+            Err(AttestationError::WrongKey { .. })
+        ));
     }
 
     #[test]
@@ -211,6 +214,7 @@ mod tests {
             certificate: None,
             attestation: Some(att),
             route: None,
+            masked: Default::default(),
         };
         let e = crate::consistency::check_response(&response, None, None).unwrap_err();
         assert!(e.to_string().contains("threshold certificate"), "{e}");

@@ -36,6 +36,11 @@ pub struct VoteResponse {
     /// For `tier: "auto"`: the tier the router chose, why, and the tiers escalated from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<RouteInfo>,
+    /// Identifiers the node masked before any model saw the request (its privacy rules):
+    /// placeholder → your original text. The answer and the certificate use the placeholders;
+    /// the originals are only in this reply to you, never in the log or at the models.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub masked: std::collections::BTreeMap<String, String>,
 }
 
 /// How the router handled an `auto` request.
@@ -175,6 +180,7 @@ impl VoteResponse {
             certificate: Some(certificate),
             attestation: None,
             route: None,
+            masked: Default::default(),
         }
     }
 
@@ -193,6 +199,7 @@ impl VoteResponse {
             certificate: None,
             attestation: None,
             route: None,
+            masked: Default::default(),
         }
     }
 }

@@ -59,6 +59,7 @@ fn response(id: String, answer: Option<String>, mode: String, tier: u8) -> VoteR
         certificate: None,
         attestation: None,
         route: None,
+        masked: Default::default(),
     }
 }
 
