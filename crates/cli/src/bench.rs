@@ -231,6 +231,7 @@ impl Gateway for InstantGateway {
             certificate: None,
             attestation: None,
             route: None,
+            masked: Default::default(),
         })
     }
 

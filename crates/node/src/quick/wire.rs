@@ -143,7 +143,7 @@ mod tests {
 
     fn answer(text: &str) -> SignedAnswer {
         let meta = Meta {
-            request: Sha256::hash(b"r"),
+            request: Sha256::hash(&[b"r"]),
             member: 1,
             latency_ms: 7,
             prompt_tokens: 3,

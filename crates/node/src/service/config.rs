@@ -11,6 +11,11 @@
 //!
 //! api_keys = "api-keys.json"          # client keys, hashed (`byzvote keys create`)
 //!
+//! [privacy]                             # optional: masked before any model sees them
+//! builtin = ["email", "phone"]          # email, iban, card, phone, ipv4
+//! names = ["Alice Smith"]               # named identifiers, case-insensitive
+//! patterns = [{ kind = "patient_id", regex = 'PT-[0-9]{6}' }]
+//!
 //! [timeouts]
 //! commit = "60s"                        # request → commitment set closes (if someone is silent)
 //! reveal = "20s"                        # close → reveal deadline
@@ -44,7 +49,15 @@ pub struct NodeFile {
     /// is open to whoever reaches `http`.
     #[serde(default = "default_api_keys")]
     pub api_keys: PathBuf,
+    /// Identifiers masked in requests before any model sees them, and in this node's model
+    /// outputs before it votes (see `byzvote_core::privacy`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub privacy: byzvote_core::privacy::PrivacyRules,
     pub peers: Vec<PeerFile>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 fn default_api_keys() -> PathBuf {
@@ -118,6 +131,8 @@ impl NodeFile {
 
     /// Checks what a user can get wrong, with messages that say what to change.
     pub fn validate(&self) -> Result<(), String> {
+        byzvote_core::privacy::Redactor::new(&self.privacy)
+            .map_err(|e| format!("[privacy]: {e}"))?;
         let n = self.peers.len();
         if n < 4 {
             return Err(format!(

@@ -177,6 +177,7 @@ impl<S> NodeGateway<S> {
             certificate: None,
             attestation: Some(attestation),
             route: None,
+            masked: Default::default(),
         }
     }
 }

@@ -104,6 +104,7 @@ pub fn init(
             model: node.model.clone(),
             timeouts: timeouts.clone(),
             api_keys: PathBuf::from(byzvote_api::keys::FILE),
+            privacy: Default::default(),
             peers: peers.clone(),
         };
         file.validate().map_err(InitError::Invalid)?;

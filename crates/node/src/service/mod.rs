@@ -5,3 +5,4 @@ pub mod config;
 pub mod gateway;
 pub mod init;
 pub mod run;
+pub mod sanitise;

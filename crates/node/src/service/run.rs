@@ -52,6 +52,11 @@ pub enum RunError {
 pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError> {
     let signer = read_key(&file.key_file)?;
     let keys = byzvote_api::keys::KeyStore::open(file.api_keys.clone()).map_err(RunError::Keys)?;
+    // Validated at load; compiled here once for the requests and once for this model's outputs.
+    let redactor = byzvote_core::privacy::Redactor::new(&file.privacy)
+        .map_err(|e| RunError::Node(format!("[privacy]: {e}")))?;
+    let model = super::sanitise::Sanitised::wrap(model, redactor.clone());
+    let privacy = (!redactor.is_empty()).then(|| Arc::new(redactor));
     let mut peers = Vec::new();
     for p in &file.peers {
         let bytes = hex::decode(&p.public_key).map_err(|_| RunError::BadPeer(p.name.clone()))?;
@@ -64,7 +69,7 @@ pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError>
     let cfg = cw_tokio::Config::new().with_storage_directory(file.data.join("storage"));
     let runner = cw_tokio::Runner::new(cfg);
     runner.start(|context| async move {
-        let result = serve(context, file, signer, peers, model, keys).await;
+        let result = serve(context, file, signer, peers, model, keys, privacy).await;
         if let Err(e) = &result {
             error!(error = %e, "node stopped");
         }
@@ -79,6 +84,7 @@ async fn serve(
     peers: Vec<(PublicKey, std::net::SocketAddr)>,
     model: Arc<dyn ModelBackend>,
     keys: Arc<byzvote_api::keys::KeyStore>,
+    privacy: Option<Arc<byzvote_core::privacy::Redactor>>,
 ) -> Result<(), RunError> {
     let namespace = file.namespace.as_bytes().to_vec();
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
@@ -222,6 +228,7 @@ async fn serve(
         byzvote_api::ServerConfig {
             vote_timeout: deadline + Duration::from_secs(5),
             keys: Some(keys),
+            privacy,
             ..Default::default()
         },
     );
