@@ -62,6 +62,9 @@ pub async fn vote(
         });
     let mut earlier_cost = 0.0;
     loop {
+        if let Some(refusal) = state.config.review.as_ref().and_then(|q| q.refuse(tier)) {
+            return Err(refusal);
+        }
         let request = body.clone().into_request(tier)?;
         let id = hex::encode(request.id());
         let mut response = tokio::time::timeout(deadline, state.gateway.submit(request))
@@ -81,6 +84,13 @@ pub async fn vote(
         response.cost_usd += earlier_cost;
         response.route = info;
         response.masked = masked;
+        if let Some(queue) = &state.config.review {
+            let text: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
+            let risks = byzvote_core::route::risks(&text.join("\n"), &state.config.router.rules);
+            if let Some(reason) = queue.reason(&response, &risks) {
+                response = queue.hold(response, reason)?;
+            }
+        }
         if let (Some(keys), Some(caller)) = (&state.config.keys, caller) {
             keys.charge(caller, response.cost_usd);
         }

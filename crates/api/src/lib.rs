@@ -22,6 +22,8 @@ pub mod keys;
 pub mod openai;
 pub mod record_view;
 pub mod render;
+pub mod review;
+pub mod review_routes;
 pub mod server;
 pub mod types;
 pub mod verify;

@@ -13,6 +13,25 @@ use std::fmt::Write as _;
 pub fn render_response(response: &VoteResponse) -> String {
     let mut out = String::new();
     match (response.status, response.outcome, &response.answer) {
+        (VoteStatus::PendingReview, _, _) => {
+            let _ = writeln!(
+                out,
+                "Held for human review ({}): no answer until a reviewer approves; poll vote {}.",
+                response.review.as_ref().map_or("", |r| r.reason.as_str()),
+                response.id
+            );
+        }
+        (VoteStatus::Rejected, _, _) => {
+            let _ = writeln!(
+                out,
+                "Rejected by a human reviewer: {}",
+                response
+                    .review
+                    .as_ref()
+                    .and_then(|r| r.note.as_deref())
+                    .unwrap_or("")
+            );
+        }
         (VoteStatus::Pending, _, _) => {
             let _ = writeln!(
                 out,
@@ -273,6 +292,7 @@ mod tests {
             attestation: None,
             route: None,
             masked: Default::default(),
+            review: None,
         }
     }
 

@@ -138,6 +138,8 @@ pub struct ServerConfig {
     pub keys: Option<Arc<crate::keys::KeyStore>>,
     /// Identifiers masked in every request before it is ordered or reaches a model.
     pub privacy: Option<Arc<byzvote_core::privacy::Redactor>>,
+    /// Answers held for a human reviewer; `None`: nothing is held.
+    pub review: Option<Arc<crate::review::ReviewQueue>>,
 }
 
 /// The router's settings (DESIGN.md §3).
@@ -157,6 +159,7 @@ impl Default for ServerConfig {
             router: RouterConfig::default(),
             keys: None,
             privacy: None,
+            review: None,
         }
     }
 }
@@ -178,6 +181,11 @@ pub fn native_routes() -> Router<AppState> {
         .route("/v1/cluster", get(cluster))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
+        .route("/v1/reviews", get(crate::review_routes::list))
+        .route(
+            "/v1/reviews/{id}",
+            get(crate::review_routes::show).post(crate::review_routes::decide),
+        )
 }
 
 /// The OpenAPI document, written by hand next to the types it describes and checked against
@@ -244,8 +252,8 @@ async fn submit_vote(
     let caller = caller.map(|Extension(c)| c);
     let response = crate::dispatch::vote(&state, caller.as_ref(), body).await?;
     let status = match response.status {
-        VoteStatus::Decided => StatusCode::OK,
-        VoteStatus::Pending => StatusCode::ACCEPTED,
+        VoteStatus::Decided | VoteStatus::Rejected => StatusCode::OK,
+        VoteStatus::Pending | VoteStatus::PendingReview => StatusCode::ACCEPTED,
     };
     Ok((status, Json(response)).into_response())
 }
@@ -264,7 +272,11 @@ async fn get_vote(
         )
         .with_param("id"));
     }
-    match state.gateway.get(&id.to_ascii_lowercase()).await? {
+    let id = id.to_ascii_lowercase();
+    if let Some(held) = state.config.review.as_ref().and_then(|q| q.view(&id)) {
+        return Ok(Json(held));
+    }
+    match state.gateway.get(&id).await? {
         Some(vote) => Ok(Json(vote)),
         None => Err(HttpError::not_found(
             "vote_not_found",

@@ -270,6 +270,8 @@ async fn the_openapi_document_names_every_route() {
         "/v1/cluster",
         "/healthz",
         "/openapi.json",
+        "/v1/reviews",
+        "/v1/reviews/{id}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

@@ -1,15 +1,22 @@
-//! `byzvote audit verify`.
+//! `byzvote audit verify | show | list`: a node's audit log, offline.
 
 use anyhow::Context as _;
-use byzvote_node::protocol::audit::verify_file;
+use byzvote_node::protocol::{
+    audit::{read_entries, verify_file},
+    audit_show::{self, Keys, render},
+};
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Check a node's audit log: the hash chain and every certificate in it.
     Verify(VerifyArgs),
+    /// Print one vote's full story: request, commits, reveals, evidence, decision, certificate.
+    Show(ShowArgs),
+    /// List the requests in a node's audit log, with their decisions.
+    List(ListArgs),
 }
 
 #[derive(Args)]
@@ -22,16 +29,50 @@ pub struct VerifyArgs {
     pub group_key: Option<String>,
 }
 
+#[derive(Args)]
+pub struct ShowArgs {
+    /// The request id (hex, as printed by `byzvote ask`), or a unique prefix of 8+ characters.
+    pub request_id: String,
+    /// The node's data directory (holds `audit.jsonl` and `dkg.key`), or the audit file itself.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Print the story as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// The node's data directory (holds `audit.jsonl`), or the audit file itself.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Print the list as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify(args) = cmd;
-    let (file, dir) = if args.data.is_dir() {
-        (args.data.join("audit.jsonl"), args.data.clone())
+    match cmd {
+        AuditCommand::Verify(args) => verify(args),
+        AuditCommand::Show(args) => show(args),
+        AuditCommand::List(args) => list(args),
+    }
+}
+
+/// The audit file and the directory that holds `dkg.key`, from `--data`.
+fn locate(data: &Path) -> (PathBuf, PathBuf) {
+    if data.is_dir() {
+        (data.join("audit.jsonl"), data.to_path_buf())
     } else {
         (
-            args.data.clone(),
-            args.data.parent().map(PathBuf::from).unwrap_or_default(),
+            data.to_path_buf(),
+            data.parent().map(PathBuf::from).unwrap_or_default(),
         )
-    };
+    }
+}
+
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let (file, dir) = locate(&args.data);
     let key = match &args.group_key {
         Some(hex) => byzvote_dkg::threshold::key_from_hex(hex).context("--group-key")?,
         None => *byzvote_dkg::DkgOutput::load(&dir.join("dkg.key"))
@@ -51,4 +92,47 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn entries(file: &Path) -> anyhow::Result<Vec<byzvote_node::protocol::audit::Entry>> {
+    if !file.exists() {
+        anyhow::bail!(
+            "no audit log at {}; pass the node's data directory (the `data` of its node.toml, \
+             which holds audit.jsonl) or the audit file with --data",
+            file.display()
+        );
+    }
+    read_entries(file).with_context(|| format!("cannot read the audit log {}", file.display()))
+}
+
+fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let (file, dir) = locate(&args.data);
+    let entries = entries(&file)?;
+    // Signatures are checked when the node's key file is there; the story says when they are not.
+    let keys = match byzvote_dkg::DkgOutput::load(&dir.join("dkg.key")) {
+        Ok(dkg) => Keys {
+            participants: dkg.participants().to_vec(),
+            group_key: Some(*dkg.group_public_key()),
+        },
+        Err(_) => Keys::default(),
+    };
+    let story = audit_show::story(&entries, &args.request_id, &keys)
+        .with_context(|| file.display().to_string())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&story)?);
+    } else {
+        print!("{}", render::story(&story));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let (file, _) = locate(&args.data);
+    let items = audit_show::list(&entries(&file)?);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else {
+        print!("{}", render::list(&items));
+    }
+    Ok(ExitCode::SUCCESS)
 }

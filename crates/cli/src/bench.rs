@@ -232,6 +232,7 @@ impl Gateway for InstantGateway {
             attestation: None,
             route: None,
             masked: Default::default(),
+            review: None,
         })
     }
 

@@ -7,6 +7,7 @@ mod bench;
 mod cluster;
 mod keys;
 mod models;
+mod review;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ enum Command {
     /// Client API keys: create, list, revoke (stored hashed; nodes reload them live).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Human review of held answers: keygen, list, show, approve, reject.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
     /// Reproducible benchmarks against a running cluster.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         Command::Bench(cmd) => bench::run(cmd),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Review(cmd) => review::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -105,6 +105,51 @@ fn ask(endpoint: &str, prompt: &str, out: &Path) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// A request matching the `irreversible` policy is held at node 0 until the reviewer approves.
+fn review_flow(endpoint: &str, key: &Path) {
+    let o = byzvote(&[
+        "ask",
+        "--endpoint",
+        endpoint,
+        "--mode",
+        "number:0",
+        "--json",
+        "Delete the old backups?",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "a held answer is not an answer");
+    let held: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(held["status"], "pending_review", "{held}");
+    assert!(
+        held["answer"].is_null() && held["certificate"].is_null(),
+        "{held}"
+    );
+    let id = held["id"].as_str().unwrap();
+    let o = byzvote(&["review", "list", "--endpoint", endpoint]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(id));
+    let o = byzvote(&[
+        "review",
+        "approve",
+        id,
+        "--key",
+        key.to_str().unwrap(),
+        "--endpoint",
+        endpoint,
+        "--note",
+        "ok",
+    ]);
+    assert!(
+        o.status.success(),
+        "approve: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let (status, body) = http_get(endpoint, &format!("/v1/votes/{id}"));
+    assert_eq!(status, 200, "{body}");
+    let released: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(released["answer"], "4", "{released}");
+    assert_eq!(released["review"]["verdict"], "approved");
+    assert!(released["certificate"].is_object());
+}
+
 /// The official `openai` Python client (installed by `scripts/test` into `target/py`) and curl
 /// against a node's OpenAI-compatible API; the certificate the client got verifies.
 fn openai_clients(endpoint: &str, dir: &Path, group_key: &str) {
@@ -197,6 +242,16 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         String::from_utf8_lossy(&o.stderr)
     );
 
+    // A human reviewer for node 0 (DESIGN §6): its answers to risky requests are held.
+    let reviewer_key = dir.join("reviewer.key");
+    let o = byzvote(&["review", "keygen", "--out", reviewer_key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let reviewer = String::from_utf8(o.stdout).unwrap().trim().to_string();
+    let node0 = dir.join("node-0.toml");
+    let mut toml = std::fs::read_to_string(&node0).unwrap();
+    toml.push_str(&format!("\n[review]\nreviewers = [\"{reviewer}\"]\n"));
+    std::fs::write(&node0, toml).unwrap();
+
     // Start all four in parallel: the DKG needs all of them.
     let handles: Vec<_> = (0..4)
         .map(|i| {
@@ -248,6 +303,8 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
     assert!(!v.status.success(), "a tampered certificate verified");
 
     openai_clients(&endpoints[0], &dir, &group_key);
+    review_flow(&endpoints[0], &reviewer_key);
+
     // Tiers 1 and 2: no consensus round; the serving node's attestation instead of a
     // threshold certificate, checked by `ask` (member and node signatures).
     for tier in ["1", "2"] {

@@ -41,6 +41,9 @@ pub const BYZVOTE_QUICK_ANSWER: &[u8] = b"_BYZVOTE_QUICK_ANSWER";
 /// quick tier (the only signature such a decision has: DESIGN.md §3).
 pub const BYZVOTE_QUICK_DECISION: &[u8] = b"_BYZVOTE_QUICK_DECISION";
 
+/// Namespace of a human reviewer's identity (ed25519) signature over a review verdict.
+pub const BYZVOTE_REVIEW: &[u8] = b"_BYZVOTE_REVIEW";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +61,7 @@ mod tests {
             BYZVOTE_COMMITTEE,
             BYZVOTE_QUICK_ANSWER,
             BYZVOTE_QUICK_DECISION,
+            BYZVOTE_REVIEW,
         ];
         for (i, a) in all.iter().enumerate() {
             for (j, b) in all.iter().enumerate() {

@@ -237,6 +237,17 @@ pub fn route(input: &RouteInput<'_>, rules: &RiskRules) -> Route {
     Route { tier, reasons }
 }
 
+/// The domains of the rules `text` matches (e.g. `["health"]`), in rule order.
+pub fn risks<'a>(text: &str, rules: &'a RiskRules) -> Vec<&'a str> {
+    let text = text.to_lowercase();
+    rules
+        .rules
+        .iter()
+        .filter(|r| r.keywords.iter().any(|k| matches_word_start(&text, k)))
+        .map(|r| r.domain.as_str())
+        .collect()
+}
+
 /// The next tier after a tier-2 split or a tier-3+ `no_agreement`, if the cluster has one.
 pub fn escalate(tier: u8, cluster_size: u32) -> Option<u8> {
     let next = tier.checked_add(1)?;
@@ -333,6 +344,16 @@ mod tests {
         let r = route(&i, &RiskRules::default());
         assert_eq!(r.tier, 3, "{r:?}");
         assert!(r.reasons.last().is_some_and(|x| x.contains("capped")));
+    }
+
+    #[test]
+    fn risks_name_every_matching_domain() {
+        let rules = RiskRules::default();
+        assert_eq!(
+            risks("Delete the patient's mortgage records", &rules),
+            ["health", "finance", "irreversible"]
+        );
+        assert!(risks("hello", &rules).is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::types::{
 };
 use crate::{
     error::HttpError,
-    types::{Message, Outcome, Role, TierChoice, VoteRequest, VoteResponse},
+    types::{Message, Outcome, Role, TierChoice, VoteRequest, VoteResponse, VoteStatus},
 };
 use axum::http::StatusCode;
 
@@ -143,8 +143,26 @@ pub fn to_vote(req: &ChatRequest) -> Result<VoteRequest, HttpError> {
 
 /// What the assistant says: the agreed answer, or a refusal naming the split.
 fn say(vote: &VoteResponse) -> (Option<String>, Option<String>) {
-    match (vote.outcome, &vote.answer) {
-        (Some(Outcome::Agreed), Some(a)) => (Some(a.clone()), None),
+    let reason = vote.review.as_ref().map_or("", |r| r.reason.as_str());
+    match (vote.status, vote.outcome, &vote.answer) {
+        (VoteStatus::PendingReview, _, _) => (
+            None,
+            Some(format!(
+                "held for human review ({reason}); poll GET /v1/votes/{} for the verdict",
+                vote.id
+            )),
+        ),
+        (VoteStatus::Rejected, _, _) => (
+            None,
+            Some(format!(
+                "a human reviewer rejected the answer: {}",
+                vote.review
+                    .as_ref()
+                    .and_then(|r| r.note.as_deref())
+                    .unwrap_or("")
+            )),
+        ),
+        (_, Some(Outcome::Agreed), Some(a)) => (Some(a.clone()), None),
         _ => {
             let agreed = vote.votes.iter().filter(|v| v.class.is_some()).count();
             (

@@ -215,6 +215,7 @@ mod tests {
             attestation: Some(att),
             route: None,
             masked: Default::default(),
+            review: None,
         };
         let e = crate::consistency::check_response(&response, None, None).unwrap_err();
         assert!(e.to_string().contains("threshold certificate"), "{e}");

@@ -41,6 +41,9 @@ pub struct VoteResponse {
     /// the originals are only in this reply to you, never in the log or at the models.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub masked: std::collections::BTreeMap<String, String>,
+    /// Human review, when the node's policy held this answer: why, and the signed verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::review::ReviewState>,
 }
 
 /// How the router handled an `auto` request.
@@ -64,6 +67,10 @@ pub enum VoteStatus {
     Decided,
     /// The vote is still running; poll `GET /v1/votes/{id}`.
     Pending,
+    /// Decided, but held for a human reviewer (see `review`); poll `GET /v1/votes/{id}`.
+    PendingReview,
+    /// Decided, and a human reviewer refused to release the answer (see `review`).
+    Rejected,
 }
 
 /// The decision's outcome.
@@ -181,6 +188,7 @@ impl VoteResponse {
             attestation: None,
             route: None,
             masked: Default::default(),
+            review: None,
         }
     }
 
@@ -200,6 +208,7 @@ impl VoteResponse {
             attestation: None,
             route: None,
             masked: Default::default(),
+            review: None,
         }
     }
 }

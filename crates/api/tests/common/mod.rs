@@ -60,6 +60,7 @@ fn response(id: String, answer: Option<String>, mode: String, tier: u8) -> VoteR
         attestation: None,
         route: None,
         masked: Default::default(),
+        review: None,
     }
 }
 

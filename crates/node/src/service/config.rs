@@ -16,6 +16,12 @@
 //! names = ["Alice Smith"]               # named identifiers, case-insensitive
 //! patterns = [{ kind = "patient_id", regex = 'PT-[0-9]{6}' }]
 //!
+//! [review]                             # optional: human oversight
+//! reviewers = ["…"]                     # ed25519 public keys (`byzvote review keygen`)
+//! tiers_from = 5                        # hold every answer of this tier and above
+//! domains = ["irreversible"]            # hold requests matching these risk rules
+//! no_agreement = false                  # hold splits too
+//!
 //! [timeouts]
 //! commit = "60s"                        # request → commitment set closes (if someone is silent)
 //! reveal = "20s"                        # close → reveal deadline
@@ -53,6 +59,9 @@ pub struct NodeFile {
     /// outputs before it votes (see `byzvote_core::privacy`).
     #[serde(default, skip_serializing_if = "is_default")]
     pub privacy: byzvote_core::privacy::PrivacyRules,
+    /// Human review: reviewer keys and what is held (see `byzvote_api::review`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub review: byzvote_api::review::ReviewPolicy,
     pub peers: Vec<PeerFile>,
 }
 

@@ -178,6 +178,7 @@ impl<S> NodeGateway<S> {
             attestation: Some(attestation),
             route: None,
             masked: Default::default(),
+            review: None,
         }
     }
 }

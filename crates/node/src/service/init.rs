@@ -105,6 +105,7 @@ pub fn init(
             timeouts: timeouts.clone(),
             api_keys: PathBuf::from(byzvote_api::keys::FILE),
             privacy: Default::default(),
+            review: Default::default(),
             peers: peers.clone(),
         };
         file.validate().map_err(InitError::Invalid)?;

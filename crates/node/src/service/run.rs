@@ -57,6 +57,15 @@ pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError>
         .map_err(|e| RunError::Node(format!("[privacy]: {e}")))?;
     let model = super::sanitise::Sanitised::wrap(model, redactor.clone());
     let privacy = (!redactor.is_empty()).then(|| Arc::new(redactor));
+    std::fs::create_dir_all(&file.data)
+        .map_err(|e| RunError::Node(format!("{}: {e}", file.data.display())))?;
+    let review = Arc::new(
+        byzvote_api::review::ReviewQueue::open(
+            &file.data.join("review.jsonl"),
+            file.review.clone(),
+        )
+        .map_err(|e| RunError::Node(format!("[review]: {e}")))?,
+    );
     let mut peers = Vec::new();
     for p in &file.peers {
         let bytes = hex::decode(&p.public_key).map_err(|_| RunError::BadPeer(p.name.clone()))?;
@@ -64,12 +73,10 @@ pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError>
             .map_err(|_| RunError::BadPeer(p.name.clone()))?;
         peers.push((pk, p.address));
     }
-    std::fs::create_dir_all(&file.data)
-        .map_err(|e| RunError::Node(format!("{}: {e}", file.data.display())))?;
     let cfg = cw_tokio::Config::new().with_storage_directory(file.data.join("storage"));
     let runner = cw_tokio::Runner::new(cfg);
     runner.start(|context| async move {
-        let result = serve(context, file, signer, peers, model, keys, privacy).await;
+        let result = serve(context, file, signer, peers, model, keys, privacy, review).await;
         if let Err(e) = &result {
             error!(error = %e, "node stopped");
         }
@@ -85,6 +92,7 @@ async fn serve(
     model: Arc<dyn ModelBackend>,
     keys: Arc<byzvote_api::keys::KeyStore>,
     privacy: Option<Arc<byzvote_core::privacy::Redactor>>,
+    review: Arc<byzvote_api::review::ReviewQueue>,
 ) -> Result<(), RunError> {
     let namespace = file.namespace.as_bytes().to_vec();
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
@@ -229,6 +237,7 @@ async fn serve(
             vote_timeout: deadline + Duration::from_secs(5),
             keys: Some(keys),
             privacy,
+            review: Some(review),
             ..Default::default()
         },
     );
