@@ -37,10 +37,11 @@ fn main() -> anyhow::Result<()> {
         }
     }
     println!(
-        "outcome {} sim {:?} timed out {}",
+        "outcome {} sim {:?} timed out {} blocked {:?}",
         r.outcome(),
         r.sim_time,
-        r.timed_out
+        r.timed_out,
+        r.blocked
     );
     for v in byzvote_sim::invariants::check(&r) {
         println!("VIOLATION {v}");

@@ -22,6 +22,7 @@ pub const NAMES: &[&str] = &[
     "partition",
     "split",
     "lossy",
+    "lossy-net",
     "invalid-leader",
     "forged-decision",
 ];
@@ -70,7 +71,8 @@ impl Pick {
 }
 
 /// The scenario of behaviour `name` with `faults` members showing it (for `split`, half the
-/// cluster is cut from the other half instead), `votes` requests, at `seed`.
+/// cluster is cut from the other half instead; for `lossy-net`, every link is lossy),
+/// `votes` requests, at `seed`.
 pub fn scenario(
     name: &str,
     seed: u64,
@@ -81,7 +83,11 @@ pub fn scenario(
     let mut s = Scenario::honest(seed, nodes, votes);
     let mut pick = Pick::new(seed, name);
     let commit = s.timing.vote.commit.as_millis() as u64;
-    let count = if name == "split" { nodes / 2 } else { faults };
+    let count = match name {
+        "split" => nodes / 2,
+        "lossy-net" => nodes,
+        _ => faults,
+    };
     let members = pick.members(nodes, count);
     // Events fall while the votes are under way (the last is submitted at `span`).
     let span = (s.timing.spacing.as_millis() as u64) * votes.saturating_sub(1) as u64 + 300;
@@ -119,9 +125,9 @@ pub fn scenario(
                 answer: "backdoor".into(),
             },
             "partition" | "split" => Behaviour::Partition { from, until },
-            "lossy" => Behaviour::Lossy {
-                latency: pick.millis(20, 200),
-                jitter: pick.millis(5, 100),
+            "lossy" | "lossy-net" => Behaviour::Lossy {
+                latency: pick.millis(20, 150),
+                jitter: pick.millis(5, 50),
                 success_percent: 70 + pick.draw() % 30,
             },
             "invalid-leader" => Behaviour::InvalidLeader,

@@ -234,6 +234,27 @@ impl Cluster {
         Ok(())
     }
 
+    /// Pairs `(a, b)`: member `a`'s node blocked peer `b` (it judged `b` Byzantine).
+    pub async fn blocked(&self) -> Vec<(u32, u32)> {
+        let index = |k: &Identity| {
+            self.keys
+                .participants
+                .iter()
+                .position(|p| p == k)
+                .map_or(u32::MAX, |i| i as u32)
+        };
+        let mut out: Vec<(u32, u32)> = self
+            .oracle
+            .blocked()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|(a, b)| (index(a), index(b)))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// Stops member `i`'s node (all its tasks).
     pub fn crash(&mut self, i: u32) {
         let slot = &mut self.slots[i as usize];

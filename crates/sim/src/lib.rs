@@ -13,6 +13,31 @@
 //! partitions, lossy links).
 //!
 //! Keys come from a trusted dealer (see [`keys`]); the DKG is tested in `byzvote-dkg`.
+//!
+//! # What "a Byzantine leader proposing an invalid decision" means here
+//!
+//! Decisions are not proposed: every node computes the decision from the finalized blocks
+//! and partial-signs it itself. So a Byzantine leader has two levers, both simulated:
+//! proposing invalid blocks (`invalid-leader`: every block it leads with carries a
+//! transaction that fails `tx::check`, so validators refuse it and the view times out) and
+//! signing a forged decision (`forged-decision`: its partial signature is over another
+//! answer, so it fails verification and is dropped). A leader that *omits* transactions is
+//! covered by the honest nodes' own gossip and leader rotation.
+//!
+//! # Evidence
+//!
+//! Each node writes its audit log to a scratch directory (tmpfs when available), and
+//! [`evidence`] replays it through the node's own pure state to list the evidence it
+//! recorded; the directory is removed after the run.
+//!
+//! # Known findings
+//!
+//! See `tests/regressions.rs` (a restarted member that decided a vote but crashed before
+//! certifying it never certifies it) and the `split` behaviour: a partition that leaves no
+//! side with a quorum and outlasts the reveal timeout during the reveal phase ends a vote
+//! `no_agreement` with honest members recorded as absent (reveals gossiped during the
+//! partition are not gossiped again; the first block after the heal already passes the
+//! deadline). That is safe, and counted as an impaired-network outcome, not a violation.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

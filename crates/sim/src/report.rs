@@ -53,6 +53,9 @@ pub struct Report {
     pub group_key: GroupPublicKey,
     pub requests: Vec<RequestReport>,
     pub members: Vec<MemberReport>,
+    /// Peer blocks at the end, `(blocker, blocked)`: a node blocks a peer it judged
+    /// Byzantine (and, on the simulated network, stops talking to it).
+    pub blocked: Vec<(MemberId, MemberId)>,
     /// Whether the wait for decisions ran out.
     pub timed_out: bool,
     /// Simulated time of the run.

@@ -55,6 +55,7 @@ fn scratch(seed: u64) -> PathBuf {
 
 /// What the runtime hands back.
 struct Raw {
+    blocked: Vec<(u32, u32)>,
     members: Vec<(bool, BTreeMap<byzvote_core::Digest, Decision>)>,
     timed_out: bool,
     sim_time: Duration,
@@ -169,6 +170,7 @@ async fn drive(
         })
         .collect();
     Ok(Raw {
+        blocked: cluster.blocked().await,
         members,
         timed_out,
         sim_time: context.current().duration_since(start).unwrap_or_default(),
@@ -321,6 +323,7 @@ fn assemble(
         group_key: *keys.shares[0].group_public_key(),
         requests,
         members,
+        blocked: raw.blocked,
         timed_out: raw.timed_out,
         sim_time: raw.sim_time,
         digest: raw.digest,

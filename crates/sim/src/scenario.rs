@@ -44,11 +44,16 @@ impl Default for Timing {
                 commit: Duration::from_millis(1500),
                 reveal: Duration::from_millis(1000),
             },
+            // The leader timeout must exceed the idle pacing plus a proposal's trip on the
+            // slowest link (250 ms + up to 150 ms ± 50 ms on a lossy one): an idle leader
+            // proposes only after `idle`, and if that always comes too late the views are
+            // all nullified and an idle cluster finalizes nothing (so, for instance, no
+            // partial signature is ever resent).
             chain: ChainTimeouts {
-                leader: Duration::from_millis(300),
-                certification: Duration::from_millis(500),
-                retry: Duration::from_millis(600),
-                fetch: Duration::from_millis(300),
+                leader: Duration::from_millis(700),
+                certification: Duration::from_millis(1000),
+                retry: Duration::from_millis(1200),
+                fetch: Duration::from_millis(500),
             },
             pacing: Pacing {
                 idle: Duration::from_millis(250),
