@@ -141,3 +141,36 @@ pub fn scenario(
     }
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_builds_a_valid_scenario_and_the_seed_fixes_it() {
+        for n in [4, 7, 10] {
+            for name in NAMES {
+                let s = scenario(name, 7, n, (n - 1) / 3, 3).unwrap();
+                s.validate().unwrap();
+                let again = scenario(name, 7, n, (n - 1) / 3, 3).unwrap();
+                assert_eq!(s.behaviours, again.behaviours, "{name}");
+                let expected = match *name {
+                    "honest" => 0,
+                    "split" => n / 2,
+                    "lossy-net" => n,
+                    _ => (n - 1) / 3,
+                };
+                assert_eq!(s.behaviours.len(), expected, "{name} n={n}");
+            }
+        }
+        assert!(scenario("gremlin", 1, 4, 1, 1).is_err());
+    }
+
+    #[test]
+    fn picks_are_distinct_members() {
+        let mut p = Pick::new(3, "x");
+        let m = p.members(10, 3);
+        assert_eq!(m.len(), 3);
+        assert!(m.windows(2).all(|w| w[0] < w[1] && w[1] < 10));
+    }
+}

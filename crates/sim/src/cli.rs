@@ -113,3 +113,41 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::FAILURE)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sim: SimArgs,
+    }
+
+    fn parse(args: &[&str]) -> SimArgs {
+        Cli::try_parse_from(std::iter::once("sim").chain(args.iter().copied()))
+            .unwrap()
+            .sim
+    }
+
+    #[test]
+    fn defaults_and_validation() {
+        let cfg = parse(&[]).validate().unwrap();
+        assert_eq!(
+            (cfg.seeds, cfg.nodes, cfg.faults, cfg.votes),
+            (100, 4, 1, 3)
+        );
+        assert_eq!(cfg.behaviours.len(), NAMES.len());
+        let cfg = parse(&["--nodes", "10", "--behaviours", "liar,split"])
+            .validate()
+            .unwrap();
+        assert_eq!(cfg.faults, 3);
+        assert_eq!(cfg.behaviours, vec!["liar", "split"]);
+        let err = parse(&["--behaviours", "liar,gremlin"])
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("gremlin"), "{err}");
+        assert!(parse(&["--nodes", "3"]).validate().is_err());
+    }
+}

@@ -166,9 +166,24 @@ pub fn termination(report: &Report) -> Vec<Violation> {
 }
 
 /// Blame only on the guilty: fault evidence (a bad reveal, an equivocation) never names a
-/// follower; absence evidence never names an honest member with a sound network.
+/// follower; absence evidence never names an honest member with a sound network; no
+/// follower's node blocks a follower as a Byzantine peer.
 pub fn blame(report: &Report) -> Vec<Violation> {
     let mut out = Vec::new();
+    let follows = |m: u32| {
+        report
+            .members
+            .get(m as usize)
+            .is_some_and(|m| m.class.follows_protocol())
+    };
+    for &(a, b) in &report.blocked {
+        if follows(a) && follows(b) {
+            out.push(violation(
+                Invariant::Blame,
+                format!("member {a}'s node blocked member {b}, which follows the protocol"),
+            ));
+        }
+    }
     for accuser in &report.members {
         for e in &accuser.evidence {
             let Some(accused) = report.members.get(e.member() as usize) else {

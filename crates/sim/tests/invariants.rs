@@ -61,7 +61,8 @@ fn each_invariant_fires_on_a_fabricated_bad_report() {
         vec![Invariant::Termination]
     );
 
-    // Blame: a log accuses an honest member of a bad reveal, another of being absent.
+    // Blame: a log accuses an honest member of a bad reveal, another of being absent, and
+    // a node blocks an honest peer.
     let mut bad = report.clone();
     bad.members[0].evidence.push(Evidence::BadReveal {
         member: 3,
@@ -71,8 +72,9 @@ fn each_invariant_fires_on_a_fabricated_bad_report() {
         member: 2,
         request: id,
     });
+    bad.blocked.push((1, 2));
     let v = invariants::blame(&bad);
-    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v.len(), 3, "{v:?}");
     assert_eq!(fired(&v), vec![Invariant::Blame]);
 
     // Determinism: another digest for the same seed.
