@@ -83,11 +83,19 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    // Without a terminal the bar hides itself: print a line every 50 runs and each failure.
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut failed = 0u64;
+    let mut done = 0u64;
     let summary = sweep(&cfg, |name, seed, bad| {
         failed += u64::from(bad);
+        done += 1;
         bar.set_message(format!("{name} seed {seed}, {failed} failed"));
         bar.inc(1);
+        if plain && (bad || done.is_multiple_of(50) || done == total) {
+            let what = if bad { "FAILED" } else { "ok" };
+            eprintln!("{done}/{total} runs, {failed} failed; last: {name} seed {seed} {what}");
+        }
     });
     bar.finish_and_clear();
     print!("{}", summary.table());

@@ -68,15 +68,22 @@ pub fn run(scenario: &Scenario) -> Result<Report, RunError> {
     scenario.validate()?;
     let keys = crate::keys::keys(scenario.nodes)?;
     let requests = scenario.requests()?;
-    let dir = scratch(scenario.seed);
-    std::fs::create_dir_all(&dir).map_err(|source| RunError::Scratch {
-        path: dir.display().to_string(),
+    let dir = Scratch(scratch(scenario.seed));
+    std::fs::create_dir_all(&dir.0).map_err(|source| RunError::Scratch {
+        path: dir.0.display().to_string(),
         source,
     })?;
-    let result = simulate(scenario, keys.clone(), &requests, &dir);
-    let report = result.and_then(|raw| assemble(scenario, &keys, &requests, &dir, raw));
-    let _ = std::fs::remove_dir_all(&dir);
-    report
+    let raw = simulate(scenario, keys.clone(), &requests, &dir.0)?;
+    assemble(scenario, &keys, &requests, &dir.0, raw)
+}
+
+/// Removes the scratch directory however the run ends (a panic included).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn simulate(
