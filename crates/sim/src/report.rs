@@ -62,6 +62,9 @@ pub struct Report {
     pub sim_time: Duration,
     /// The runtime's audit digest: every task, message and timer of the run.
     pub digest: String,
+    /// What [`crate::invariants::check`] found when the run ended (a fabricated report
+    /// keeps these; check it again).
+    pub violations: Vec<crate::invariants::Violation>,
 }
 
 /// What a run came to, as the honest members saw it.

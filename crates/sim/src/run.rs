@@ -62,8 +62,8 @@ struct Raw {
     digest: String,
 }
 
-/// Runs `scenario` and reports what happened. Invariants are checked separately
-/// ([`crate::invariants::check`]).
+/// Runs `scenario` and reports what happened, with the violations of every single-run
+/// invariant ([`crate::invariants::check`]; determinism needs a second run).
 pub fn run(scenario: &Scenario) -> Result<Report, RunError> {
     scenario.validate()?;
     let keys = crate::keys::keys(scenario.nodes)?;
@@ -322,7 +322,7 @@ fn assemble(
             evidence,
         });
     }
-    Ok(Report {
+    let mut report = Report {
         seed: scenario.seed,
         nodes: scenario.nodes,
         f: bounds.f(),
@@ -334,5 +334,8 @@ fn assemble(
         timed_out: raw.timed_out,
         sim_time: raw.sim_time,
         digest: raw.digest,
-    })
+        violations: Vec::new(),
+    };
+    report.violations = crate::invariants::check(&report);
+    Ok(report)
 }

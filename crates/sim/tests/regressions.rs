@@ -16,6 +16,7 @@ fn known_bug_restarted_member_never_certifies_a_vote_decided_before_its_crash() 
     let s = catalog::scenario("crash-restart", 1003, 4, 1, 2).expect("scenario");
     let r = run(&s).expect("run");
     let v = invariants::check(&r);
+    assert_eq!(r.violations, v, "run() reports what check() finds");
     assert!(
         !v.is_empty() && v.iter().all(|v| v.invariant == Invariant::Termination),
         "{v:?}"
