@@ -235,14 +235,10 @@ pub struct Summary {
     pub certificates: usize,
 }
 
-/// Checks an audit log offline: the hash chain, and that every certificate's signature
-/// verifies under `group_key` over its record (a torn last line, left by a crash, is ignored
-/// as on restart). Reads the file without modifying it.
-pub fn verify_file(
-    path: &Path,
-    group_key: &byzvote_dkg::GroupPublicKey,
-) -> Result<Summary, AuditError> {
-    use commonware_codec::DecodeExt as _;
+/// Reads the entries of an audit log file without modifying it or checking the chain. A torn
+/// last line (a crash during an append that never returned) is ignored, as on restart; any
+/// other line that is not an entry is an error naming it.
+pub fn read_entries(path: &Path) -> Result<Vec<Entry>, AuditError> {
     let text = std::fs::read_to_string(path).map_err(|source| {
         AuditError::Journal(JournalError::Io {
             path: path.to_path_buf(),
@@ -263,6 +259,18 @@ pub fn verify_file(
             }
         }
     }
+    Ok(entries)
+}
+
+/// Checks an audit log offline: the hash chain, and that every certificate's signature
+/// verifies under `group_key` over its record (a torn last line, left by a crash, is ignored
+/// as on restart). Reads the file without modifying it.
+pub fn verify_file(
+    path: &Path,
+    group_key: &byzvote_dkg::GroupPublicKey,
+) -> Result<Summary, AuditError> {
+    use commonware_codec::DecodeExt as _;
+    let entries = read_entries(path)?;
     verify_chain(&entries)?;
     let mut summary = Summary {
         entries: entries.len(),

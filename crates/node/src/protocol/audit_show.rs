@@ -1,0 +1,430 @@
+//! One vote's full story, read back from a node's audit log (`byzvote audit show`).
+//!
+//! The audit log holds every finalized block and every certificate; this module picks out
+//! what concerns one request: the block that ordered it, each member's signed commit, reveal
+//! and model report (with the block that finalized it and whether its identity signature
+//! verifies), the evidence those transactions prove, the decision record and its certificate
+//! (and whether it verifies under the group key). It reads the log and never modifies it.
+//!
+//! Evidence is re-derived from the logged transactions with the vote's rules (core's
+//! `vote` module): a second, different commit is an equivocation (the first stands); a reveal
+//! that does not open the member's first commit is a bad reveal; a silent member of the
+//! decision either never committed or committed and never revealed. Whether a late commit
+//! was shut out by the commitment deadline depends on the node's timeouts, which the log
+//! does not hold, so such a member is reported as "never revealed".
+
+use super::{
+    audit::{AuditError, Body, Entry, verify_chain},
+    meta::SignedMeta,
+    tx::Tx,
+};
+use crate::chain::types::PublicKey;
+use bytes::Bytes;
+use byzvote_core::{DecisionRecord, Digest, Evidence, MemberId, Message, OutcomeKind, Request};
+use commonware_codec::DecodeExt as _;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the story's signatures are checked against; both come from the node's `dkg.key`.
+#[derive(Clone, Debug, Default)]
+pub struct Keys {
+    /// The cluster's identity keys, sorted (member `i` is `participants[i]`); empty: unchecked.
+    pub participants: Vec<PublicKey>,
+    /// The group key certificates are checked under; `None`: unchecked.
+    pub group_key: Option<byzvote_dkg::GroupPublicKey>,
+}
+
+/// Where in the log a transaction was found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct At {
+    /// Audit entry sequence number.
+    pub seq: u64,
+    /// Height of the finalized block.
+    pub height: u64,
+    /// The block's timestamp (ms since the Unix epoch).
+    pub timestamp_ms: u64,
+}
+
+/// Whether an identity or group signature verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    Valid,
+    Invalid,
+    /// No key to check against (no `dkg.key`, or a member id outside the cluster).
+    Unchecked,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Submitted {
+    pub at: At,
+    pub messages: Vec<Message>,
+    pub mode: String,
+    pub tier: u8,
+    pub max_tokens: u32,
+    pub client_nonce: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommitStep {
+    pub at: At,
+    pub member: MemberId,
+    /// The commitment (hex).
+    pub commitment: String,
+    pub signature: Check,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RevealStep {
+    pub at: At,
+    pub member: MemberId,
+    pub answer: String,
+    /// Whether it opens the member's first commit (`false` also when there is none).
+    pub opens_commit: bool,
+    pub signature: Check,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportStep {
+    pub at: At,
+    pub member: MemberId,
+    pub model: String,
+    pub latency_ms: u64,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub cost_micro_usd: u64,
+    pub signature: Check,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CertificateStep {
+    pub seq: u64,
+    /// The group signature (hex).
+    pub signature: String,
+    pub verifies: Check,
+}
+
+/// Everything the log says about one request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Story {
+    /// The request id (hex).
+    pub id: String,
+    /// `None` when the hash chain is intact, else why it is not.
+    pub chain_broken: Option<String>,
+    pub submitted: Option<Submitted>,
+    pub commits: Vec<CommitStep>,
+    pub reveals: Vec<RevealStep>,
+    pub reports: Vec<ReportStep>,
+    pub evidence: Vec<Evidence>,
+    /// The decision record (from the certificate entry).
+    pub decision: Option<DecisionRecord>,
+    pub certificate: Option<CertificateStep>,
+}
+
+/// Why a story cannot be told.
+#[derive(Debug, thiserror::Error)]
+pub enum ShowError {
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(
+        "`{0}` is not a request id: give the hex id printed by `byzvote ask` (or a unique prefix of at least 8 hex characters)"
+    )]
+    BadId(String),
+    #[error(
+        "no vote with id {id} in this audit log ({known} requests in it); list them with `byzvote audit list --data DIR`"
+    )]
+    Unknown { id: String, known: usize },
+    #[error(
+        "the prefix {prefix} matches {count} requests; give more characters of the id (see `byzvote audit list --data DIR`)"
+    )]
+    Ambiguous { prefix: String, count: usize },
+}
+
+/// One request of the log, for `audit list`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Listed {
+    pub id: String,
+    pub at: At,
+    /// The last message's content (the question).
+    pub prompt: String,
+    pub outcome: Option<OutcomeKind>,
+    pub answer: Option<String>,
+}
+
+/// Every request in the log, in log order, with its decision when certified.
+pub fn list(entries: &[Entry]) -> Vec<Listed> {
+    let decisions = decisions(entries);
+    let mut out: Vec<Listed> = Vec::new();
+    for (at, tx) in txs(entries) {
+        if let Tx::Request(r) = tx {
+            let id = r.id();
+            if out.iter().any(|l| l.id == hex::encode(id)) {
+                continue;
+            }
+            let record = decisions.get(&id);
+            out.push(Listed {
+                id: hex::encode(id),
+                at,
+                prompt: r
+                    .messages
+                    .last()
+                    .map(|m| m.content.clone())
+                    .unwrap_or_default(),
+                outcome: record.map(|r| r.outcome),
+                answer: record.and_then(|r| r.answer.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// Resolves a full id or a unique prefix (at least 8 hex characters) among the log's requests.
+pub fn resolve(entries: &[Entry], id: &str) -> Result<Digest, ShowError> {
+    let id = id.trim().to_ascii_lowercase();
+    if id.len() < 8 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ShowError::BadId(id));
+    }
+    let listed = list(entries);
+    let matches: Vec<&Listed> = listed.iter().filter(|l| l.id.starts_with(&id)).collect();
+    match matches.as_slice() {
+        [one] => {
+            let mut bytes = [0u8; 32];
+            hex::decode_to_slice(&one.id, &mut bytes).map_err(|_| ShowError::BadId(id))?;
+            Ok(Digest::from(bytes))
+        }
+        [] => Err(ShowError::Unknown {
+            id,
+            known: listed.len(),
+        }),
+        many => Err(ShowError::Ambiguous {
+            prefix: id,
+            count: many.len(),
+        }),
+    }
+}
+
+/// The story of request `id` (see [`resolve`]) in `entries`.
+pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowError> {
+    let id = resolve(entries, id)?;
+    let mut story = Story {
+        id: hex::encode(id),
+        chain_broken: verify_chain(entries).err().map(|e| e.to_string()),
+        submitted: None,
+        commits: Vec::new(),
+        reveals: Vec::new(),
+        reports: Vec::new(),
+        evidence: Vec::new(),
+        decision: None,
+        certificate: None,
+    };
+    let mut first_commit: BTreeMap<MemberId, Digest> = BTreeMap::new();
+    let mut reveals = Vec::new();
+    for (at, tx) in txs(entries) {
+        match tx {
+            Tx::Request(r) if story.submitted.is_none() && r.id() == id => {
+                story.submitted = Some(submitted(at, r));
+            }
+            Tx::Commit(c) if c.commit.request == id => {
+                let member = c.commit.member;
+                let first = *first_commit.entry(member).or_insert(c.commit.digest);
+                let equivocated = story
+                    .evidence
+                    .iter()
+                    .any(|e| matches!(e, Evidence::Equivocation { member: m, .. } if *m == member));
+                if first != c.commit.digest && !equivocated {
+                    story.evidence.push(Evidence::Equivocation {
+                        member,
+                        request: id,
+                        first,
+                        second: c.commit.digest,
+                    });
+                }
+                story.commits.push(CommitStep {
+                    at,
+                    member,
+                    commitment: hex::encode(c.commit.digest),
+                    signature: identity(keys, member, |k| c.verify(k)),
+                });
+            }
+            Tx::Reveal(r) if r.reveal.request == id => {
+                let check = identity(keys, r.reveal.member, |k| r.verify(k));
+                reveals.push((at, r.reveal, check));
+            }
+            Tx::Meta(m) if m.meta.request == id => story.reports.push(report(at, &m, keys)),
+            _ => {}
+        }
+    }
+    // A reveal is checked against the member's first commit, wherever it came in the order.
+    for (at, reveal, signature) in reveals {
+        let opens = first_commit.get(&reveal.member).is_some_and(|d| {
+            reveal.opens(&byzvote_core::Commit {
+                request: id,
+                member: reveal.member,
+                digest: *d,
+            })
+        });
+        let judged = story.reveals.iter().any(|r| r.member == reveal.member);
+        if !opens && !judged && first_commit.contains_key(&reveal.member) {
+            story.evidence.push(Evidence::BadReveal {
+                member: reveal.member,
+                request: id,
+            });
+        }
+        story.reveals.push(RevealStep {
+            at,
+            member: reveal.member,
+            answer: reveal.canonical.as_str().to_string(),
+            opens_commit: opens,
+            signature,
+        });
+    }
+    for e in entries {
+        if let Body::Certificate {
+            request,
+            record,
+            signature,
+        } = &e.body
+            && Digest::from(*request) == id
+            && story.certificate.is_none()
+        {
+            let decoded = DecisionRecord::decode(Bytes::from(record.0.clone())).ok();
+            let verifies = match (&keys.group_key, &decoded) {
+                (None, _) => Check::Unchecked,
+                (Some(key), Some(_)) => {
+                    match byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0.clone())) {
+                        Ok(s) => check(byzvote_dkg::threshold::verify(
+                            key,
+                            byzvote_core::namespace::BYZVOTE_DECISION,
+                            &record.0,
+                            &s,
+                        )),
+                        Err(_) => Check::Invalid,
+                    }
+                }
+                (Some(_), None) => Check::Invalid,
+            };
+            story.certificate = Some(CertificateStep {
+                seq: e.seq,
+                signature: hex::encode(&signature.0),
+                verifies,
+            });
+            story.decision = decoded;
+        }
+    }
+    if let Some(record) = &story.decision {
+        for &member in &record.silent {
+            let faulted = story.evidence.iter().any(|e| e.member() == member);
+            if faulted {
+                continue;
+            }
+            story.evidence.push(if first_commit.contains_key(&member) {
+                Evidence::NeverRevealed {
+                    member,
+                    request: id,
+                }
+            } else {
+                Evidence::NeverCommitted {
+                    member,
+                    request: id,
+                }
+            });
+        }
+    }
+    Ok(story)
+}
+
+/// Whether member `member`'s identity signature verifies (`ok` checks it under a key); a member
+/// outside the cluster is invalid, and nothing is checked without the participants.
+fn identity(keys: &Keys, member: MemberId, ok: impl Fn(&PublicKey) -> bool) -> Check {
+    if keys.participants.is_empty() {
+        return Check::Unchecked;
+    }
+    match usize::try_from(member)
+        .ok()
+        .and_then(|i| keys.participants.get(i))
+    {
+        Some(k) => check(ok(k)),
+        None => Check::Invalid,
+    }
+}
+
+fn check(ok: bool) -> Check {
+    if ok { Check::Valid } else { Check::Invalid }
+}
+
+fn submitted(at: At, r: Request) -> Submitted {
+    Submitted {
+        at,
+        mode: r.mode.to_string(),
+        tier: r.tier,
+        max_tokens: r.max_tokens,
+        client_nonce: r.client_nonce,
+        messages: r.messages,
+    }
+}
+
+fn report(at: At, m: &SignedMeta, keys: &Keys) -> ReportStep {
+    ReportStep {
+        at,
+        member: m.meta.member,
+        model: m.meta.model.clone(),
+        latency_ms: m.meta.latency_ms,
+        prompt_tokens: m.meta.prompt_tokens,
+        completion_tokens: m.meta.completion_tokens,
+        cost_micro_usd: m.meta.cost_micro_usd,
+        signature: identity(keys, m.meta.member, |k| m.verify(k)),
+    }
+}
+
+/// Every decodable transaction of every block entry, with where it was found.
+fn txs(entries: &[Entry]) -> impl Iterator<Item = (At, Tx)> + '_ {
+    entries.iter().flat_map(|e| {
+        let (at, txs) = match &e.body {
+            Body::Block {
+                height,
+                timestamp_ms,
+                txs,
+                ..
+            } => (
+                At {
+                    seq: e.seq,
+                    height: *height,
+                    timestamp_ms: *timestamp_ms,
+                },
+                txs.as_slice(),
+            ),
+            Body::Certificate { .. } => (
+                At {
+                    seq: e.seq,
+                    height: 0,
+                    timestamp_ms: 0,
+                },
+                &[][..],
+            ),
+        };
+        txs.iter()
+            .filter_map(move |t| Tx::decode(&t.0).map(|tx| (at.clone(), tx)))
+    })
+}
+
+/// The first decodable certified record of each request.
+fn decisions(entries: &[Entry]) -> BTreeMap<Digest, DecisionRecord> {
+    let mut out = BTreeMap::new();
+    for e in entries {
+        if let Body::Certificate {
+            request, record, ..
+        } = &e.body
+            && let Ok(r) = DecisionRecord::decode(Bytes::from(record.0.clone()))
+        {
+            out.entry(Digest::from(*request)).or_insert(r);
+        }
+    }
+    out
+}
+
+#[path = "audit_render.rs"]
+pub mod render;
+
+#[cfg(test)]
+#[path = "audit_show_tests.rs"]
+mod tests;

@@ -1,0 +1,273 @@
+//! `audit show` over a log written by the node's own [`AuditLog`]: one vote with three agreeing
+//! members and a fourth that equivocates, reveals its second commitment and signs its model
+//! report with the wrong key; its certificate is a real 3-of-4 threshold signature.
+
+use super::*;
+use crate::protocol::{
+    audit::{AuditLog, HexBytes, read_entries},
+    meta::Meta,
+};
+use byzvote_core::{Mode, Reveal, Salt, answer_digest, canonicalize};
+use commonware_codec::Encode as _;
+use commonware_cryptography::{
+    Signer as _,
+    bls12381::{
+        dkg::feldman_desmedt::deal_anonymous,
+        primitives::{ops::threshold, sharing::Mode as SharingMode, variant::MinPk},
+    },
+    ed25519,
+};
+use commonware_parallel::Sequential;
+use commonware_utils::{N3f1, NZU32, TestRng};
+use std::path::PathBuf;
+
+const T0: u64 = 1_764_097_200_000; // 2025-11-25 19:00:00 UTC
+
+struct Fixture {
+    path: PathBuf,
+    id: String,
+    keys: Keys,
+    other_group_key: byzvote_dkg::GroupPublicKey,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn block(height: u64, txs: Vec<Tx>) -> Body {
+    Body::Block {
+        height,
+        timestamp_ms: T0 + (height - 1) * 750,
+        parent: [height as u8; 32],
+        txs: txs.iter().map(|t| HexBytes(t.encode().to_vec())).collect(),
+    }
+}
+
+fn group_key(seed: u64) -> (byzvote_dkg::GroupPublicKey, impl Fn(&[u8]) -> Vec<u8>) {
+    let (sharing, shares) =
+        deal_anonymous::<MinPk, N3f1>(TestRng::new(seed), SharingMode::NonZeroCounter, NZU32!(4));
+    let key = *sharing.public();
+    let sign = move |msg: &[u8]| {
+        let ns = byzvote_core::namespace::BYZVOTE_DECISION;
+        let partials: Vec<_> = shares[1..]
+            .iter()
+            .map(|s| threshold::sign_message::<MinPk>(s, ns, msg))
+            .collect();
+        threshold::recover::<MinPk, _>(&sharing, &partials, &Sequential)
+            .unwrap()
+            .encode()
+            .to_vec()
+    };
+    (key, sign)
+}
+
+fn fixture(name: &str) -> Fixture {
+    let path = std::env::temp_dir().join(format!(
+        "byzvote-audit-show-{name}-{}.jsonl",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    let mut keys: Vec<ed25519::PrivateKey> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
+    keys.sort_by_key(|k| k.public_key());
+    let request = Request::new(
+        vec![Message::system("Be brief."), Message::user("What is 2+2?")],
+        Mode::Exact,
+        3,
+        64,
+        7,
+    )
+    .unwrap();
+    let id = request.id();
+    let four = canonicalize(&Mode::Exact, "4").unwrap();
+    let five = canonicalize(&Mode::Exact, "5").unwrap();
+    let reveal = |member: u32, canonical: &byzvote_core::Canonical, salt: u8| Reveal {
+        request: id,
+        member,
+        canonical: canonical.clone(),
+        salt: Salt([salt; 32]),
+    };
+    let honest: Vec<Reveal> = (0..3).map(|m| reveal(m, &four, m as u8)).collect();
+    // Member 3 commits to "4", then to "5", and reveals "5": equivocation and bad reveal.
+    let first = reveal(3, &four, 30);
+    let second = reveal(3, &five, 31);
+    let mut commits: Vec<Tx> = honest
+        .iter()
+        .map(|r| Tx::Commit(r.commit().sign(&keys[r.member as usize])))
+        .collect();
+    commits.push(Tx::Commit(first.commit().sign(&keys[3])));
+    commits.push(Tx::Commit(second.commit().sign(&keys[3])));
+    let mut reveals: Vec<Tx> = honest
+        .iter()
+        .map(|r| Tx::Reveal(r.clone().sign(&keys[r.member as usize])))
+        .collect();
+    reveals.push(Tx::Reveal(second.sign(&keys[3])));
+    let meta = |member: u32, key: &ed25519::PrivateKey| {
+        Tx::Meta(
+            Meta {
+                request: id,
+                member,
+                latency_ms: 1200 + u64::from(member),
+                prompt_tokens: 12,
+                completion_tokens: 1,
+                cost_micro_usd: 42,
+                model: format!("model-{member}"),
+            }
+            .sign(key),
+        )
+    };
+    reveals.push(meta(0, &keys[0]));
+    reveals.push(meta(3, &keys[0])); // signed with member 0's key
+    let record = DecisionRecord {
+        request: id,
+        tier: 3,
+        mode: Mode::Exact,
+        committee: vec![0, 1, 2, 3],
+        outcome: OutcomeKind::Agreed,
+        answer: Some("4".into()),
+        answer_digest: Some(answer_digest("4")),
+        supporters: vec![0, 1, 2],
+        dissenters: vec![],
+        silent: vec![3],
+        height: 4,
+        epoch: 0,
+    };
+    let (key, sign) = group_key(11);
+    let (other_group_key, _) = group_key(12);
+    let record_bytes = record.encode().to_vec();
+    let (mut log, _) = AuditLog::open(&path).unwrap();
+    log.append(block(1, vec![Tx::Request(request)])).unwrap();
+    log.append(block(2, commits)).unwrap();
+    log.append(block(3, reveals)).unwrap();
+    log.append(block(4, vec![])).unwrap();
+    log.append(Body::Certificate {
+        request: id.as_ref().try_into().unwrap(),
+        signature: HexBytes(sign(&record_bytes)),
+        record: HexBytes(record_bytes),
+    })
+    .unwrap();
+    Fixture {
+        path,
+        id: hex::encode(id),
+        keys: Keys {
+            participants: keys.iter().map(|k| k.public_key()).collect(),
+            group_key: Some(key),
+        },
+        other_group_key,
+    }
+}
+
+#[test]
+fn story_of_a_vote_with_a_faulty_member() {
+    let f = fixture("story");
+    let entries = read_entries(&f.path).unwrap();
+    let s = story(&entries, &f.id, &f.keys).unwrap();
+    assert_eq!(s.chain_broken, None);
+    let req = s.submitted.as_ref().unwrap();
+    assert_eq!(
+        (req.at.height, req.tier, req.mode.as_str()),
+        (1, 3, "exact")
+    );
+    assert_eq!(s.commits.len(), 5);
+    assert!(s.commits.iter().all(|c| c.signature == Check::Valid));
+    assert_eq!(s.reveals.len(), 4);
+    let opens: Vec<bool> = s.reveals.iter().map(|r| r.opens_commit).collect();
+    assert_eq!(opens, [true, true, true, false]);
+    let sigs: Vec<Check> = s.reports.iter().map(|r| r.signature).collect();
+    assert_eq!(sigs, [Check::Valid, Check::Invalid]);
+    assert_eq!(s.evidence.len(), 2, "{:?}", s.evidence);
+    assert!(matches!(
+        s.evidence[0],
+        Evidence::Equivocation { member: 3, .. }
+    ));
+    assert!(matches!(
+        s.evidence[1],
+        Evidence::BadReveal { member: 3, .. }
+    ));
+    assert_eq!(s.decision.as_ref().unwrap().supporters, [0, 1, 2]);
+    assert_eq!(s.certificate.as_ref().unwrap().verifies, Check::Valid);
+
+    let text = render::story(&s);
+    println!("{text}");
+    for needle in [
+        format!("vote {}", f.id).as_str(),
+        "audit chain: intact",
+        "ordered in block 1 at 2025-11-25 19:00:00.000 UTC (entry 0)",
+        "mode exact · tier 3 · max_tokens 64 · client_nonce 7",
+        "system: Be brief.",
+        "user: What is 2+2?",
+        "member 3   block 2        +0.750s  signature valid      commitment",
+        "DOES NOT open its commit  answer \"5\"",
+        "signature INVALID    model model-3",
+        "member 3: FAULT, two different signed commits",
+        "member 3: FAULT, its reveal does not open its commit",
+        "agreed on \"4\", at block 4 (epoch 0)",
+        "agreed    0, 1, 2",
+        "disagreed -",
+        "silent    3",
+        "entry 4: signature",
+        "verifies under the group key",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["certificate"]["verifies"], "valid");
+    assert_eq!(json["evidence"][0]["kind"], "equivocation");
+    assert_eq!(json["decision"]["answer"], "4");
+
+    // A unique prefix names the same vote; the list shows it decided.
+    assert_eq!(story(&entries, &f.id[..10], &f.keys).unwrap(), s);
+    let listed = list(&entries);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].outcome, Some(OutcomeKind::Agreed));
+    assert!(render::list(&listed).contains("agreed \"4\""));
+}
+
+#[test]
+fn checks_depend_on_the_keys() {
+    let f = fixture("keys");
+    let entries = read_entries(&f.path).unwrap();
+    let wrong = Keys {
+        participants: f.keys.participants.clone(),
+        group_key: Some(f.other_group_key),
+    };
+    let s = story(&entries, &f.id, &wrong).unwrap();
+    assert_eq!(s.certificate.as_ref().unwrap().verifies, Check::Invalid);
+    assert!(render::story(&s).contains("DOES NOT verify under the group key"));
+    let none = story(&entries, &f.id, &Keys::default()).unwrap();
+    assert!(none.commits.iter().all(|c| c.signature == Check::Unchecked));
+    assert_eq!(none.certificate.unwrap().verifies, Check::Unchecked);
+}
+
+#[test]
+fn unknown_id_bad_id_missing_file_and_broken_chain() {
+    let f = fixture("errors");
+    let mut entries = read_entries(&f.path).unwrap();
+    let unknown = story(&entries, &"ab".repeat(32), &f.keys).unwrap_err();
+    assert!(matches!(unknown, ShowError::Unknown { known: 1, .. }));
+    assert!(
+        unknown.to_string().contains("byzvote audit list"),
+        "{unknown}"
+    );
+    for bad in ["xyz", "abc", &"a".repeat(65)] {
+        let err = story(&entries, bad, &f.keys).unwrap_err();
+        assert!(matches!(err, ShowError::BadId(_)), "{bad}: {err}");
+    }
+    let missing = read_entries(&f.path.with_extension("missing")).unwrap_err();
+    assert!(missing.to_string().contains("missing"), "{missing}");
+    // Tampering with a logged block is shown, not hidden.
+    if let Body::Block { timestamp_ms, .. } = &mut entries[2].body {
+        *timestamp_ms += 1;
+    }
+    let s = story(&entries, &f.id, &f.keys).unwrap();
+    assert!(s.chain_broken.as_deref().unwrap().contains("entry 2"));
+    assert!(render::story(&s).contains("audit chain: BROKEN"));
+}
+
+#[test]
+fn utc_dates() {
+    assert_eq!(render::utc(0), "1970-01-01 00:00:00.000 UTC");
+    assert_eq!(render::utc(951_782_400_123), "2000-02-29 00:00:00.123 UTC");
+    assert_eq!(render::utc(T0 + 3_723_004), "2025-11-25 20:02:03.004 UTC");
+}
