@@ -105,7 +105,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(e, bytes))?;
     de.end().map_err(|e| {
         HttpError::bad_request(
             "invalid_json",
@@ -115,23 +115,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
     Ok(value)
 }
 
-fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> HttpError {
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> HttpError {
     use serde_json::error::Category;
     let path = e.path().to_string();
     let inner = e.into_inner();
     match inner.classify() {
-        Category::Data => {
-            let message = if path == "." || path.is_empty() {
-                format!("invalid request: {inner}")
-            } else {
-                format!("invalid field `{path}`: {inner}")
-            };
-            let err = HttpError::unprocessable("invalid_field", message);
-            if path == "." || path.is_empty() {
-                err
-            } else {
-                err.with_param(path)
-            }
+        Category::Data => field_error(path, inner.to_string()),
+        // serde_json reports a value of the wrong JSON type where an enum is expected (e.g.
+        // `"role": 1`) as a syntax error; when the body is valid JSON, name the field instead.
+        Category::Syntax if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() => {
+            field_error(path, format!("a value of the wrong type ({inner})"))
         }
         Category::Eof => HttpError::bad_request(
             "invalid_json",
@@ -142,4 +135,13 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> HttpError {
             format!("the request body is not valid JSON: {inner}"),
         ),
     }
+}
+
+/// 422 naming the field at `path` (`.` or empty: the whole body).
+fn field_error(path: String, what: String) -> HttpError {
+    if path == "." || path.is_empty() {
+        return HttpError::unprocessable("invalid_field", format!("invalid request: {what}"));
+    }
+    HttpError::unprocessable("invalid_field", format!("invalid field `{path}`: {what}"))
+        .with_param(path)
 }

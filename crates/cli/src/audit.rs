@@ -119,20 +119,27 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let story = audit_show::story(&entries, &args.request_id, &keys)
         .with_context(|| file.display().to_string())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&story)?);
+        emit(&(serde_json::to_string_pretty(&story)? + "\n"))
     } else {
-        print!("{}", render::story(&story));
+        emit(&render::story(&story))
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let (file, _) = locate(&args.data);
     let items = audit_show::list(&entries(&file)?);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        emit(&(serde_json::to_string_pretty(&items)? + "\n"))
     } else {
-        print!("{}", render::list(&items));
+        emit(&render::list(&items))
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes to stdout; a closed pipe (`byzvote audit list | head`) ends quietly, not in a panic.
+fn emit(text: &str) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
