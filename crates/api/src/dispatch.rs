@@ -84,9 +84,13 @@ pub async fn vote(
         response.cost_usd += earlier_cost;
         response.route = info;
         response.masked = masked;
+        let text: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
+        let text = text.join("\n");
+        if let Some(verifier) = &state.config.verifier {
+            response = verifier.apply(&text, response).await;
+        }
         if let Some(queue) = &state.config.review {
-            let text: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
-            let risks = byzvote_core::route::risks(&text.join("\n"), &state.config.router.rules);
+            let risks = byzvote_core::route::risks(&text, &state.config.router.rules);
             if let Some(reason) = queue.reason(&response, &risks) {
                 response = queue.hold(response, reason)?;
             }

@@ -26,6 +26,7 @@ pub mod review;
 pub mod review_routes;
 pub mod server;
 pub mod types;
+pub mod verifier;
 pub mod verify;
 
 #[cfg(test)]

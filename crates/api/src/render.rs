@@ -21,17 +21,26 @@ pub fn render_response(response: &VoteResponse) -> String {
                 response.id
             );
         }
-        (VoteStatus::Rejected, _, _) => {
-            let _ = writeln!(
-                out,
-                "Rejected by a human reviewer: {}",
-                response
-                    .review
-                    .as_ref()
-                    .and_then(|r| r.note.as_deref())
-                    .unwrap_or("")
-            );
-        }
+        (VoteStatus::Rejected, _, _) => match &response.verification {
+            Some(v) if !v.passed => {
+                let _ = writeln!(
+                    out,
+                    "Rejected by the verifier ({}): {}",
+                    v.verifier, v.detail
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "Rejected by a human reviewer: {}",
+                    response
+                        .review
+                        .as_ref()
+                        .and_then(|r| r.note.as_deref())
+                        .unwrap_or("")
+                );
+            }
+        },
         (VoteStatus::Pending, _, _) => {
             let _ = writeln!(
                 out,
@@ -293,6 +302,7 @@ mod tests {
             route: None,
             masked: Default::default(),
             review: None,
+            verification: None,
         }
     }
 

@@ -140,6 +140,8 @@ pub struct ServerConfig {
     pub privacy: Option<Arc<byzvote_core::privacy::Redactor>>,
     /// Answers held for a human reviewer; `None`: nothing is held.
     pub review: Option<Arc<crate::review::ReviewQueue>>,
+    /// The external check run on agreed answers before release.
+    pub verifier: Option<Arc<crate::verifier::Verifier>>,
 }
 
 /// The router's settings (DESIGN.md §3).
@@ -160,6 +162,7 @@ impl Default for ServerConfig {
             keys: None,
             privacy: None,
             review: None,
+            verifier: None,
         }
     }
 }

@@ -233,6 +233,7 @@ impl Gateway for InstantGateway {
             route: None,
             masked: Default::default(),
             review: None,
+            verification: None,
         })
     }
 

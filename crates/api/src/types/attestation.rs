@@ -216,6 +216,7 @@ mod tests {
             route: None,
             masked: Default::default(),
             review: None,
+            verification: None,
         };
         let e = crate::consistency::check_response(&response, None, None).unwrap_err();
         assert!(e.to_string().contains("threshold certificate"), "{e}");

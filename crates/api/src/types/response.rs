@@ -44,6 +44,10 @@ pub struct VoteResponse {
     /// Human review, when the node's policy held this answer: why, and the signed verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<crate::review::ReviewState>,
+    /// The external verifier's verdict on the agreed answer, when the node has one; a failing
+    /// verdict makes the status `rejected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::verifier::Verification>,
 }
 
 /// How the router handled an `auto` request.
@@ -189,6 +193,7 @@ impl VoteResponse {
             route: None,
             masked: Default::default(),
             review: None,
+            verification: None,
         }
     }
 
@@ -209,6 +214,7 @@ impl VoteResponse {
             route: None,
             masked: Default::default(),
             review: None,
+            verification: None,
         }
     }
 }

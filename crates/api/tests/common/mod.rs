@@ -61,6 +61,7 @@ fn response(id: String, answer: Option<String>, mode: String, tier: u8) -> VoteR
         route: None,
         masked: Default::default(),
         review: None,
+        verification: None,
     }
 }
 

@@ -22,6 +22,9 @@
 //! domains = ["irreversible"]            # hold requests matching these risk rules
 //! no_agreement = false                  # hold splits too
 //!
+//! [verifier]                           # optional: checks agreed answers before release
+//! command = ["/usr/local/bin/check"]    # or url = "https://…"; fails closed
+//!
 //! [timeouts]
 //! commit = "60s"                        # request → commitment set closes (if someone is silent)
 //! reveal = "20s"                        # close → reveal deadline
@@ -62,6 +65,9 @@ pub struct NodeFile {
     /// Human review: reviewer keys and what is held (see `byzvote_api::review`).
     #[serde(default, skip_serializing_if = "is_default")]
     pub review: byzvote_api::review::ReviewPolicy,
+    /// An external check of agreed answers before release (command or webhook).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub verifier: byzvote_api::verifier::VerifierConfig,
     pub peers: Vec<PeerFile>,
 }
 
@@ -142,6 +148,9 @@ impl NodeFile {
     pub fn validate(&self) -> Result<(), String> {
         byzvote_core::privacy::Redactor::new(&self.privacy)
             .map_err(|e| format!("[privacy]: {e}"))?;
+        self.verifier
+            .validate()
+            .map_err(|e| format!("[verifier]: {e}"))?;
         let n = self.peers.len();
         if n < 4 {
             return Err(format!(

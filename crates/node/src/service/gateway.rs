@@ -179,6 +179,7 @@ impl<S> NodeGateway<S> {
             route: None,
             masked: Default::default(),
             review: None,
+            verification: None,
         }
     }
 }

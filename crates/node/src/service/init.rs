@@ -106,6 +106,7 @@ pub fn init(
             api_keys: PathBuf::from(byzvote_api::keys::FILE),
             privacy: Default::default(),
             review: Default::default(),
+            verifier: Default::default(),
             peers: peers.clone(),
         };
         file.validate().map_err(InitError::Invalid)?;

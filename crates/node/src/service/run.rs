@@ -48,6 +48,14 @@ pub enum RunError {
     },
 }
 
+/// The HTTP API's node-local parts, opened before the runtime starts (so a bad file fails fast).
+struct Api {
+    keys: Arc<byzvote_api::keys::KeyStore>,
+    privacy: Option<Arc<byzvote_core::privacy::Redactor>>,
+    review: Arc<byzvote_api::review::ReviewQueue>,
+    verifier: Option<Arc<byzvote_api::verifier::Verifier>>,
+}
+
 /// Runs the node until Ctrl-C or SIGTERM.
 pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError> {
     let signer = read_key(&file.key_file)?;
@@ -59,6 +67,16 @@ pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError>
     let privacy = (!redactor.is_empty()).then(|| Arc::new(redactor));
     std::fs::create_dir_all(&file.data)
         .map_err(|e| RunError::Node(format!("{}: {e}", file.data.display())))?;
+    let verifier = if file.verifier.is_set() {
+        let v = byzvote_api::verifier::Verifier::open(
+            file.verifier.clone(),
+            &file.data.join("verification.jsonl"),
+        )
+        .map_err(|e| RunError::Node(format!("[verifier]: {e}")))?;
+        Some(Arc::new(v))
+    } else {
+        None
+    };
     let review = Arc::new(
         byzvote_api::review::ReviewQueue::open(
             &file.data.join("review.jsonl"),
@@ -76,7 +94,20 @@ pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError>
     let cfg = cw_tokio::Config::new().with_storage_directory(file.data.join("storage"));
     let runner = cw_tokio::Runner::new(cfg);
     runner.start(|context| async move {
-        let result = serve(context, file, signer, peers, model, keys, privacy, review).await;
+        let result = serve(
+            context,
+            file,
+            signer,
+            peers,
+            model,
+            Api {
+                keys,
+                privacy,
+                review,
+                verifier,
+            },
+        )
+        .await;
         if let Err(e) = &result {
             error!(error = %e, "node stopped");
         }
@@ -90,9 +121,7 @@ async fn serve(
     signer: crate::chain::types::PrivateKey,
     peers: Vec<(PublicKey, std::net::SocketAddr)>,
     model: Arc<dyn ModelBackend>,
-    keys: Arc<byzvote_api::keys::KeyStore>,
-    privacy: Option<Arc<byzvote_core::privacy::Redactor>>,
-    review: Arc<byzvote_api::review::ReviewQueue>,
+    api: Api,
 ) -> Result<(), RunError> {
     let namespace = file.namespace.as_bytes().to_vec();
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
@@ -225,6 +254,12 @@ async fn serve(
         &file.peers,
         deadline,
     ));
+    let Api {
+        keys,
+        privacy,
+        review,
+        verifier,
+    } = api;
     if keys.is_empty() {
         warn!(
             file = %file.api_keys.display(),
@@ -238,6 +273,7 @@ async fn serve(
             keys: Some(keys),
             privacy,
             review: Some(review),
+            verifier,
             ..Default::default()
         },
     );
