@@ -33,7 +33,8 @@
 //! # Known findings
 //!
 //! See `tests/regressions.rs` (a restarted member that decided a vote but crashed before
-//! certifying it never certifies it) and the `split` behaviour: a partition that leaves no
+//! certifying it never certifies it; a seed that replays with another digest because the
+//! executor resends partial signatures in `HashMap` order) and the `split` behaviour: a partition that leaves no
 //! side with a quorum and outlasts the reveal timeout during the reveal phase ends a vote
 //! `no_agreement` with honest members recorded as absent (reveals gossiped during the
 //! partition are not gossiped again; the first block after the heal already passes the
