@@ -155,10 +155,11 @@ pub struct Listed {
 pub fn list(entries: &[Entry]) -> Vec<Listed> {
     let decisions = decisions(entries);
     let mut out: Vec<Listed> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for (at, tx) in txs(entries) {
         if let Tx::Request(r) = tx {
             let id = r.id();
-            if out.iter().any(|l| l.id == hex::encode(id)) {
+            if !seen.insert(id) {
                 continue;
             }
             let record = decisions.get(&id);
