@@ -143,8 +143,10 @@ struct Collect {
     /// This node's own partial, to answer a peer that is still collecting (e.g. one that
     /// restarted and decided this vote from backfilled blocks after the others finished).
     mine: Option<PartialSignature>,
-    /// Peers already answered that way (once each, so a peer cannot make us loop).
-    answered: Vec<PublicKey>,
+    /// Peers answered that way, with the height of the last answer: a peer is answered again
+    /// only after half a resend period, so a peer cannot make us loop or amplify, yet one
+    /// that crashed before our first answer arrived is answered when it asks again.
+    answered: BTreeMap<PublicKey, u64>,
     /// Height at which this node last broadcast its partial (see [`Executor::resend_partials`]).
     sent_at: u64,
 }
@@ -159,7 +161,8 @@ pub struct Executor<E, S> {
     secrets_journal: Journal,
     secrets: HashMap<Digest, Secret>,
     mine: HashMap<Digest, Completion>,
-    collecting: HashMap<Digest, Collect>,
+    /// Ordered, so resends go out in the same order on every run (deterministic simulation).
+    collecting: BTreeMap<Digest, Collect>,
     mempool: Mempool,
     shared: Shared,
     results: Results,
@@ -222,7 +225,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             secrets_journal,
             secrets,
             mine: HashMap::new(),
-            collecting: HashMap::new(),
+            collecting: BTreeMap::new(),
             mempool,
             shared,
             results,
@@ -573,9 +576,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         let max_pending = 2 * self.cfg.participants.len();
+        let height = self.state.height();
         let collect = self.collecting.entry(id).or_default();
         if collect.done {
-            // The sender is still collecting: help it once with this node's partial.
+            // The sender is still collecting: help it with this node's partial.
             let share = self.cfg.dkg.share();
             let mine = collect.mine.clone().or_else(|| {
                 let record = collect.record.as_ref()?;
@@ -586,10 +590,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 ))
             });
             if let (Some(peer), Some(mine)) = (from, mine)
-                && !collect.answered.contains(&peer)
-                && collect.answered.len() < self.cfg.participants.len()
+                && collect
+                    .answered
+                    .get(&peer)
+                    .is_none_or(|&at| height >= at + RESEND_EVERY / 2)
+                && (collect.answered.contains_key(&peer)
+                    || collect.answered.len() < self.cfg.participants.len())
             {
-                collect.answered.push(peer.clone());
+                collect.answered.insert(peer.clone(), height);
                 let msg = partial_message(&id, &mine);
                 self.partials.send(Recipients::One(peer), msg, false);
             }
