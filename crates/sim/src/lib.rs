@@ -30,15 +30,17 @@
 //! [`evidence`] replays it through the node's own pure state to list the evidence it
 //! recorded; the directory is removed after the run.
 //!
-//! # Known findings
+//! # Findings
 //!
-//! See `tests/regressions.rs` (a restarted member that decided a vote but crashed before
-//! certifying it never certifies it; a seed that replays with another digest because the
-//! executor resends partial signatures in `HashMap` order) and the `split` behaviour: a partition that leaves no
-//! side with a quorum and outlasts the reveal timeout during the reveal phase ends a vote
-//! `no_agreement` with honest members recorded as absent (reveals gossiped during the
-//! partition are not gossiped again; the first block after the heal already passes the
-//! deadline). That is safe, and counted as an impaired-network outcome, not a violation.
+//! `tests/regressions.rs` keeps the seeds the sweeps broke (fixed since in the executor): a
+//! member that decided a vote but lost the peers' answers to its partial signature (it
+//! crashed, or was partitioned, right after deciding) never certified it; a seed replayed
+//! with another digest because partials were resent in `HashMap` order. And the `split`
+//! behaviour: a partition that leaves no side with a quorum and outlasts the reveal timeout
+//! during the reveal phase ends a vote `no_agreement` with honest members recorded as
+//! absent (reveals gossiped during the partition are not gossiped again; the first block
+//! after the heal already passes the deadline). That is safe, and counted as an
+//! impaired-network outcome, not a violation.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

@@ -32,3 +32,20 @@ fn same_seed_same_digest_when_partials_are_resent() {
         assert_eq!(invariants::determinism(&a, &b), vec![], "seed 40");
     }
 }
+
+/// Found by the sweep (seed 76, `partition`, n = 4, 3 votes): member 3 is cut off at 658 ms,
+/// still applies the block deciding vote 2 (it was in flight) and signs at 706 ms; its
+/// partial is lost in the partition and the other three certify without it. After the heal
+/// at 3.4 s its resent partial got no answer (the same once-per-peer rule as seed 1003), so
+/// it never certified vote 2. Passes since the executor answers a peer again.
+#[test]
+fn a_member_that_decided_inside_a_partition_certifies_after_the_heal() {
+    let s = catalog::scenario("partition", 76, 4, 1, 3).expect("scenario");
+    let r = run(&s).expect("run");
+    assert_eq!(invariants::check(&r), vec![], "seed 76");
+    assert!(
+        r.members.iter().all(|m| m.decisions.len() == 3),
+        "{:?}",
+        r.members
+    );
+}

@@ -2,12 +2,10 @@
 //! them in parallel; the long sweeps are `#[ignore]`d (run them with
 //! `cargo test -p byzvote-sim -- --ignored`, or `byzvote sim`).
 //!
-//! One failure is known and allowed here, so that any other stands out: a restarted member
-//! that decided a vote but crashed before certifying it never certifies it (see
-//! `regressions.rs`). Every other violation fails the test, with its seed.
+//! Every violation fails the test, with its seed and a reproduction command.
 
 use byzvote_sim::catalog::NAMES;
-use byzvote_sim::sweep::{Failure, SweepConfig, sweep};
+use byzvote_sim::sweep::{SweepConfig, sweep};
 
 fn config(first_seed: u64, seeds: u64, nodes: usize, behaviours: &[&str]) -> SweepConfig {
     SweepConfig {
@@ -22,27 +20,19 @@ fn config(first_seed: u64, seeds: u64, nodes: usize, behaviours: &[&str]) -> Swe
     }
 }
 
-/// The known bug of `regressions.rs`: only termination of a restarted member.
-fn known(f: &Failure) -> bool {
-    f.behaviour == "crash-restart"
-        && f.problems
-            .iter()
-            .all(|p| p.starts_with("Termination: member") && p.contains("(Crashed)"))
-}
-
 fn assert_clean(cfg: &SweepConfig) {
     let summary = sweep(cfg, |_, _, _| {});
     eprint!("{}", summary.table());
-    let mut unknown = 0;
     for f in &summary.failures {
-        let tag = if known(f) { "known bug" } else { "FAILED" };
         eprintln!(
-            "{tag}: seed {} {}: {:#?}\n  reproduce: byzvote sim --seeds 1 --first-seed {} --nodes {} --behaviours {} --votes {}",
+            "FAILED: seed {} {}: {:#?}\n  reproduce: byzvote sim --seeds 1 --first-seed {} --nodes {} --behaviours {} --votes {}",
             f.seed, f.behaviour, f.problems, f.seed, cfg.nodes, f.behaviour, cfg.votes
         );
-        unknown += usize::from(!known(f));
     }
-    assert_eq!(unknown, 0, "failing runs (seeds printed above)");
+    assert!(
+        summary.failures.is_empty(),
+        "failing runs (seeds printed above)"
+    );
 }
 
 /// The `k`-th of four slices of [`NAMES`] (together: every behaviour once).
