@@ -11,7 +11,7 @@ use byzvote_node::protocol::{
 use commonware_cryptography::{Hasher as _, Sha256};
 
 #[test]
-#[ignore = "fails until the executor cuts model names to 256 bytes (see fuzz/README.md, Findings)"]
+
 fn a_meta_with_a_long_non_ascii_model_name_passes_check() {
     let (participants, keys) = byzvote_fuzz::participants();
     // 200 characters, 400 bytes: what `chars().take(256)` lets through.

@@ -427,7 +427,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                             prompt_tokens: c.usage.prompt_tokens,
                             completion_tokens: c.usage.completion_tokens,
                             cost_micro_usd: (cost * 1e6).round() as u64,
-                            model: c.model.chars().take(256).collect(),
+                            model: c.model.clone(),
                         };
                         self.submit(Tx::Meta(meta.sign(&self.cfg.signer)));
                     }
@@ -527,9 +527,15 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
-    /// Puts a transaction in the local pool and gossips it to every peer.
+    /// Puts a transaction in the local pool and gossips it to every peer. A transaction the
+    /// peers' `check` would refuse is dropped here (else every block this node proposes with
+    /// it would be refused).
     fn submit(&mut self, tx: Tx) {
         let bytes = tx.encode();
+        if !super::tx::check(&bytes, &self.cfg.participants) {
+            warn!("dropping an own transaction that peers would refuse (a bug)");
+            return;
+        }
         self.mempool.insert(bytes.clone());
         self.txs.send(Recipients::All, bytes, false);
     }

@@ -18,6 +18,17 @@ const NAMESPACE: &[u8] = b"_BYZVOTE_META";
 /// Longest model name accepted from a peer.
 const MAX_MODEL: usize = 256;
 
+/// The longest prefix of `name` of at most [`MAX_MODEL`] bytes that ends on a character
+/// boundary: what the wire carries of a model name (a longer name was once encoded with its
+/// full length and no bytes, a transaction every peer refused — found by fuzzing).
+pub fn clip_model(name: &str) -> &str {
+    let mut end = name.len().min(MAX_MODEL);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Meta {
     pub request: Digest,
@@ -37,7 +48,7 @@ pub struct SignedMeta {
 
 impl Meta {
     pub(crate) fn body(&self) -> Vec<u8> {
-        let model = self.model.as_bytes();
+        let model = clip_model(&self.model).as_bytes();
         let mut out = Vec::with_capacity(64 + model.len());
         out.extend_from_slice(self.request.as_ref());
         out.put_u32(self.member);
@@ -45,8 +56,8 @@ impl Meta {
         out.put_u32(self.prompt_tokens);
         out.put_u32(self.completion_tokens);
         out.put_u64(self.cost_micro_usd);
-        out.put_u16(u16::try_from(model.len()).unwrap_or(0));
-        out.extend_from_slice(if model.len() <= MAX_MODEL { model } else { &[] });
+        out.put_u16(model.len() as u16); // at most MAX_MODEL
+        out.extend_from_slice(model);
         out
     }
 
@@ -107,6 +118,26 @@ impl SignedMeta {
 mod tests {
     use super::*;
     use commonware_cryptography::{Hasher as _, Sha256};
+
+    #[test]
+    fn long_and_non_ascii_model_names_are_clipped_on_a_character_boundary() {
+        let key = ed25519::PrivateKey::from_seed(1);
+        for name in ["é".repeat(200), "x".repeat(300), "ab€".repeat(100)] {
+            let meta = Meta {
+                request: Sha256::hash(&[b"r"]),
+                member: 0,
+                latency_ms: 1,
+                prompt_tokens: 1,
+                completion_tokens: 1,
+                cost_micro_usd: 0,
+                model: name.clone(),
+            };
+            let decoded = SignedMeta::decode(&meta.sign(&key).encode()).expect("decodes");
+            assert!(decoded.verify(&key.public_key()), "{name}");
+            assert!(decoded.meta.model.len() <= MAX_MODEL);
+            assert!(name.starts_with(&decoded.meta.model));
+        }
+    }
 
     #[test]
     fn roundtrip_and_forgery() {

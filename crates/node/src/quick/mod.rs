@@ -245,7 +245,7 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
                         prompt_tokens: c.usage.prompt_tokens,
                         completion_tokens: c.usage.completion_tokens,
                         cost_micro_usd: (model.info().cost(c.usage) * 1e6).round() as u64,
-                        model: c.model.chars().take(256).collect(),
+                        model: c.model.clone(),
                     },
                 ),
                 Err(_) => (
@@ -257,7 +257,7 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
                         prompt_tokens: 0,
                         completion_tokens: 0,
                         cost_micro_usd: 0,
-                        model: model.info().name.chars().take(256).collect(),
+                        model: model.info().name.clone(),
                     },
                 ),
             };
