@@ -435,6 +435,10 @@ async fn unknown_and_duplicate_fields() {
         (r#"{"prompt": "x", "Mode": "json"}"#, "Mode"),
         (r#"{"prompt": "x", "model": "gpt"}"#, "model"),
         (r#"{"prompt": "x", "": 1}"#, "``"),
+        (
+            r#"{"messages": [{"role": "user", "contnet": "x"}]}"#,
+            "contnet",
+        ),
     ] {
         post_expect(
             &base,

@@ -46,7 +46,9 @@ pub enum Role {
 }
 
 /// One chat message; serialises like an OpenAI chat message (`{"role":"user","content":"…"}`).
+/// Unknown fields are refused, so a typo (`"contnet"`) is an error, not a silently empty field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Message {
     /// Author.
     pub role: Role,
