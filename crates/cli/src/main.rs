@@ -54,6 +54,8 @@ enum Command {
     /// Human review of held answers: keygen, list, show, approve, reject.
     #[command(subcommand)]
     Review(review::ReviewCommand),
+    /// Deterministic simulation sweep: Byzantine behaviours, invariants checked per seed.
+    Sim(byzvote_sim::cli::SimArgs),
     /// Reproducible benchmarks against a running cluster.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => audit::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Review(cmd) => review::run(cmd),
+        Command::Sim(args) => byzvote_sim::cli::run(args),
     };
     match result {
         Ok(code) => code,
