@@ -1,21 +1,21 @@
 //! The voting protocol end to end on Commonware's deterministic runtime and simulated
 //! network: the DKG ceremony, then votes with scripted models and deliberate faults.
 
+mod common;
+
 use byzvote_core::{Message, Mode, OutcomeKind, Request, Timeouts, namespace::BYZVOTE_DECISION};
 use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput, threshold};
 use byzvote_models::{ModelBackend, Scripted};
 use byzvote_node::chain::engine::{Channels as ChainChannels, Timeouts as ChainTimeouts};
-use byzvote_node::chain::types::PublicKey;
 use byzvote_node::node::{self, Channels, DEFAULT_PACING, channel};
 use byzvote_node::protocol::executor::Fault;
 use byzvote_node::protocol::results::{Decided, Wait};
 use commonware_codec::Encode as _;
-use commonware_cryptography::{Signer as _, ed25519};
-use commonware_p2p::simulated::{self, Link, Network};
+use commonware_cryptography::Signer as _;
 use commonware_runtime::{
     Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
 };
-use commonware_utils::{NZU32, NZUsize, probability};
+use commonware_utils::NZU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,38 +40,7 @@ fn run(seed: u64, nodes: Vec<Node>, mode: Mode) -> Outcome {
             .with_timeout(Some(Duration::from_secs(300))),
     );
     executor.start(|context| async move {
-        let n = nodes.len();
-        let mut keys: Vec<ed25519::PrivateKey> =
-            (0..n as u64).map(ed25519::PrivateKey::from_seed).collect();
-        keys.sort_by_key(|k| k.public_key());
-        let participants: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
-        let (network, oracle) = Network::new_with_peers(
-            context.child("network"),
-            simulated::Config {
-                max_size: 1 << 20,
-                max_peers_per_set: NZUsize!(n),
-                disconnect_on_block: true,
-                tracked_peer_sets: NZUsize!(1),
-            },
-            participants.clone(),
-        )
-        .await;
-        network.start();
-        let link = Link {
-            latency: Duration::from_millis(5),
-            jitter: Duration::from_millis(2),
-            success_rate: probability!(1.0),
-        };
-        for a in &participants {
-            for b in &participants {
-                if a != b {
-                    oracle
-                        .add_link(a.clone(), b.clone(), link.clone())
-                        .await
-                        .unwrap();
-                }
-            }
-        }
+        let (keys, participants, oracle) = common::network(&context, nodes.len()).await;
         let quota = Quota::per_second(NZU32!(10_000));
 
         // The DKG: every node, no dealer.

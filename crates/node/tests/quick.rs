@@ -2,6 +2,8 @@
 //! direct asks, member-signed answers, a majority of three, a liar outvoted, a silent member,
 //! and no consensus round anywhere.
 
+mod common;
+
 use byzvote_core::{
     Canonical, Message, Mode, OutcomeKind, Request, namespace::BYZVOTE_QUICK_DECISION,
 };
@@ -10,10 +12,9 @@ use byzvote_node::chain::types::PublicKey;
 use byzvote_node::node::channel;
 use byzvote_node::quick::{self, QuickDecision};
 use commonware_codec::Encode as _;
-use commonware_cryptography::{Signer as _, Verifier as _, ed25519};
-use commonware_p2p::simulated::{self, Link, Network};
+use commonware_cryptography::{Signer as _, Verifier as _};
 use commonware_runtime::{Quota, Runner as _, Supervisor as _, deterministic};
-use commonware_utils::{NZU32, NZUsize, probability};
+use commonware_utils::NZU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,37 +31,7 @@ fn run(
             .with_timeout(Some(Duration::from_secs(60))),
     );
     executor.start(|context| async move {
-        let mut keys: Vec<ed25519::PrivateKey> =
-            (0..4u64).map(ed25519::PrivateKey::from_seed).collect();
-        keys.sort_by_key(|k| k.public_key());
-        let participants: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
-        let (network, oracle) = Network::new_with_peers(
-            context.child("network"),
-            simulated::Config {
-                max_size: 1 << 20,
-                max_peers_per_set: NZUsize!(4),
-                disconnect_on_block: true,
-                tracked_peer_sets: NZUsize!(1),
-            },
-            participants.clone(),
-        )
-        .await;
-        network.start();
-        let link = Link {
-            latency: Duration::from_millis(5),
-            jitter: Duration::from_millis(2),
-            success_rate: probability!(1.0),
-        };
-        for a in &participants {
-            for b in &participants {
-                if a != b {
-                    oracle
-                        .add_link(a.clone(), b.clone(), link.clone())
-                        .await
-                        .unwrap();
-                }
-            }
-        }
+        let (keys, participants, oracle) = common::network(&context, 4).await;
         let mut handles = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             let model: Arc<dyn ModelBackend> = match answers[i] {
