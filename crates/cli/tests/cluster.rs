@@ -83,6 +83,15 @@ fn http_get(endpoint: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// `byzvote audit list --json` of a node's data directory.
+fn listed(data: &Path) -> Vec<serde_json::Value> {
+    let o = byzvote(&["audit", "list", "--json", "--data", data.to_str().unwrap()]);
+    if !o.status.success() {
+        return Vec::new(); // the log may not exist yet
+    }
+    serde_json::from_slice(&o.stdout).unwrap_or_default()
+}
+
 fn ask(endpoint: &str, prompt: &str, out: &Path) -> serde_json::Value {
     let o = byzvote(&[
         "ask",
@@ -377,6 +386,66 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         caught_up["certificate"]["signature"],
         second["certificate"]["signature"]
     );
+    // SIGKILL during a burst: node 2 dies while votes are in flight (once the burst's first
+    // request is in node 0's log); restarted, it certifies every vote node 0 certified.
+    let burst = {
+        let e = endpoints[0].clone();
+        std::thread::spawn(move || {
+            byzvote(&[
+                "bench",
+                "vote",
+                "--endpoint",
+                &e,
+                "--requests",
+                "12",
+                "--concurrency",
+                "4",
+                "--mode",
+                "number:0",
+            ])
+        })
+    };
+    let node0 = dir.join("node-0");
+    let started = (0..600).any(|_| {
+        let found = listed(&node0).iter().any(|l| {
+            l["prompt"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("benchmark question"))
+        });
+        if !found {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        found
+    });
+    assert!(started, "the burst never reached node 0's log");
+    let mut victim = nodes.0[2].take().unwrap();
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let out = burst.join().unwrap();
+    assert!(
+        out.status.success(),
+        "the burst with a node killed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (child, http2) = start(&dir, 2);
+    nodes.0[2] = Some(child);
+    for item in listed(&node0).iter().filter(|l| !l["outcome"].is_null()) {
+        let id = item["id"].as_str().unwrap();
+        let mut seen = None;
+        for _ in 0..300 {
+            let (status, body) = http_get(&http2, &format!("/v1/votes/{id}"));
+            if status == 200 {
+                seen = Some(body);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let body = seen.unwrap_or_else(|| panic!("node 2 never certified {id} after its restart"));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["answer"], item["answer"], "{id}");
+    }
+
     // Client API keys: created while the cluster runs, required from the next request on.
     let keys = dir.join("api-keys.json");
     let o = byzvote(&[
@@ -430,6 +499,31 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
             a.status.success(),
             "audit verify node-{i}: {}",
             String::from_utf8_lossy(&a.stderr)
+        );
+    }
+    // Every node's log holds the same certified decisions, the killed ones' included.
+    let decided = |i: usize| -> Vec<(String, String, String)> {
+        let mut v: Vec<_> = listed(&dir.join(format!("node-{i}")))
+            .iter()
+            .filter(|l| !l["outcome"].is_null())
+            .map(|l| {
+                (
+                    l["id"].to_string(),
+                    l["outcome"].to_string(),
+                    l["answer"].to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let reference = decided(0);
+    assert!(reference.len() >= 15, "{} decisions", reference.len());
+    for i in 1..4 {
+        assert_eq!(
+            decided(i),
+            reference,
+            "node-{i}'s audit log differs from node-0's"
         );
     }
     let other_key = "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb";
