@@ -25,17 +25,17 @@ pub async fn vote(
     mut body: VoteRequest,
 ) -> Result<VoteResponse, HttpError> {
     let (messages, _) = body.validate()?;
-    let masked = mask(state, &mut body, &messages);
-    let (messages, _) = body.validate()?;
+    let (messages, masked) = mask(state, &mut body, messages);
+    // What the router, the review policy and the verifier read: the (masked) conversation.
+    let text = messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     let cluster = state.gateway.info().members.len() as u32;
     let (mut tier, mut info) = match body.tier {
         TierChoice::Fixed(t) => (t, None),
         TierChoice::Auto => {
-            let text = messages
-                .iter()
-                .map(|m| m.content.as_str())
-                .collect::<Vec<_>>()
-                .join("\n");
             let r = route(
                 &RouteInput {
                     text: &text,
@@ -84,8 +84,6 @@ pub async fn vote(
         response.cost_usd += earlier_cost;
         response.route = info;
         response.masked = masked;
-        let text: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
-        let text = text.join("\n");
         if let Some(verifier) = &state.config.verifier {
             response = verifier.apply(&text, response).await;
         }
@@ -102,33 +100,37 @@ pub async fn vote(
     }
 }
 
-/// Applies the node's privacy rules to the request's texts (as `messages`, whatever form the
-/// client used); returns placeholder → original for the client's reply.
+/// Applies the node's privacy rules to the request's messages (and puts the masked ones in
+/// `body`, whatever form the client used); returns them with placeholder → original for the
+/// client's reply.
 fn mask(
     state: &AppState,
     body: &mut VoteRequest,
-    messages: &[crate::types::Message],
-) -> std::collections::BTreeMap<String, String> {
+    messages: Vec<crate::types::Message>,
+) -> (
+    Vec<crate::types::Message>,
+    std::collections::BTreeMap<String, String>,
+) {
     let Some(redactor) = state.config.privacy.as_ref().filter(|r| !r.is_empty()) else {
-        return Default::default();
+        return (messages, Default::default());
     };
     let texts: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
-    let (masked, redactions) = redactor.redact_all(&texts);
+    let (contents, redactions) = redactor.redact_all(&texts);
+    let masked: Vec<crate::types::Message> = messages
+        .iter()
+        .zip(contents)
+        .map(|(m, content)| crate::types::Message {
+            role: m.role,
+            content,
+        })
+        .collect();
     body.prompt = None;
-    body.messages = Some(
-        messages
-            .iter()
-            .zip(masked)
-            .map(|(m, content)| crate::types::Message {
-                role: m.role,
-                content,
-            })
-            .collect(),
-    );
-    redactions
+    body.messages = Some(masked.clone());
+    let map = redactions
         .into_iter()
         .map(|r| (r.placeholder, r.original))
-        .collect()
+        .collect();
+    (masked, map)
 }
 
 fn timeout(id: &str, deadline: Duration) -> HttpError {
