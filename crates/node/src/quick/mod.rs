@@ -5,7 +5,10 @@
 //! (and the members' signatures on their own answers); a client who needs more asks tier 3+.
 //!
 //! Tier 1 is the serving node's own model. Tier 2 is the serving node plus two others chosen from
-//! the request id (so load spreads over the cluster and no client picks the members).
+//! the request id, so load spreads over the cluster. (A client could grind `client_nonce` to
+//! pick the two; tier 2 promises nothing against that, or against a lying serving node. A peer
+//! can make this node run its model at most `max_peer_calls` at a time, but not less often:
+//! a per-peer rate limit for paid backends is still to do.)
 //! The serving node waits for every member or the deadline; a member that does not answer in
 //! time is silent, a model failure or an answer that fits no mode is an abstention (which never
 //! forms a class), exactly as in the full protocol.
