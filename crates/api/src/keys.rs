@@ -7,9 +7,11 @@
 //! runs take effect at the next request. With no file (or no keys in it) the API is open, which
 //! is right for a loopback development cluster; the node says so when it starts.
 //!
-//! Limits are per node and in memory: the rate limit is a token bucket refilled each minute, the
-//! budget counts the `cost_usd` of the votes answered through this node since it started. (A
-//! cluster-wide budget would need the spend in the chain; not done.)
+//! Limits are per node: the rate limit is an in-memory token bucket refilled each minute; the
+//! budget counts the `cost_usd` of the votes answered through this node, kept in
+//! `api-keys.spent.json` beside the keys (rewritten atomically whenever a vote cost money), so a
+//! restart does not refill a spent budget. (A cluster-wide budget would need the spend in the
+//! chain; not done.)
 
 use crate::error::HttpError;
 use axum::{
@@ -102,6 +104,7 @@ struct Loaded {
 /// The node's view of its keys file, with the limits' state.
 pub struct KeyStore {
     path: PathBuf,
+    spent_path: PathBuf,
     loaded: Mutex<Loaded>,
     usage: Mutex<HashMap<String, Usage>>,
 }
@@ -122,13 +125,32 @@ impl std::fmt::Debug for KeyStore {
 impl KeyStore {
     /// A store over `path` (read now, and again whenever it changes).
     pub fn open(path: PathBuf) -> Result<Arc<Self>, String> {
+        let spent_path = path.with_extension("spent.json");
+        let spent: HashMap<String, f64> = match std::fs::read(&spent_path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| format!("{} is corrupt: {e}", spent_path.display()))?,
+            Err(_) => HashMap::new(),
+        };
+        let usage = spent
+            .into_iter()
+            .map(|(k, spent_usd)| {
+                let u = Usage {
+                    // Full bucket: clamped to the key's rate at its first request.
+                    tokens: f64::INFINITY,
+                    refilled: Instant::now(),
+                    spent_usd,
+                };
+                (k, u)
+            })
+            .collect();
         let store = Self {
             path,
+            spent_path,
             loaded: Mutex::new(Loaded {
                 modified: None,
                 by_hash: HashMap::new(),
             }),
-            usage: Mutex::new(HashMap::new()),
+            usage: Mutex::new(usage),
         };
         store.refresh()?;
         Ok(Arc::new(store))
@@ -262,8 +284,24 @@ impl KeyStore {
                     spent_usd: 0.0,
                 })
                 .spent_usd += cost;
+            if cost > 0.0 {
+                let spent: HashMap<&String, f64> =
+                    usage.iter().map(|(k, u)| (k, u.spent_usd)).collect();
+                if let Err(e) = write_atomic(&self.spent_path, &spent) {
+                    tracing::error!(error = %e, "cannot persist API key spend");
+                }
+            }
         }
     }
+}
+
+fn write_atomic<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(&serde_json::to_vec(value).map_err(std::io::Error::other)?)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 fn unauthorized(message: &str) -> HttpError {

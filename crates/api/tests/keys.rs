@@ -126,6 +126,9 @@ fn spending_the_budget_closes_the_key() {
     assert!(!store.is_exhausted(&caller));
     store.charge(&caller, 0.006);
     assert!(store.is_exhausted(&caller));
+    // A restarted node remembers what the key spent.
+    let again = KeyStore::open(dir.path().join("api-keys.json")).unwrap();
+    assert!(again.is_exhausted(&caller));
 }
 
 #[test]
