@@ -11,13 +11,10 @@ use std::time::Duration;
 pub struct AskArgs {
     /// The question.
     pub prompt: String,
-    /// The node's HTTP endpoint (printed by `byzvote up`).
-    #[arg(
-        long,
-        env = "BYZVOTE_ENDPOINT",
-        default_value = "http://127.0.0.1:7400"
-    )]
-    pub endpoint: String,
+    /// The node's HTTP endpoint. Default: the cluster `byzvote up` last started with its
+    /// default data dir, else http://127.0.0.1:7400.
+    #[arg(long, env = "BYZVOTE_ENDPOINT")]
+    pub endpoint: Option<String>,
     /// How answers are compared: exact | class:a,b,c | number:P | json.
     #[arg(long, default_value = "exact")]
     pub mode: String,
@@ -59,7 +56,10 @@ pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
         ..VoteRequest::prompt(args.prompt)
     };
     let options = AskOptions {
-        endpoint: args.endpoint,
+        endpoint: args
+            .endpoint
+            .or_else(crate::cluster::default_endpoint)
+            .unwrap_or_else(|| "http://127.0.0.1:7400".to_string()),
         json: args.json,
         timeout: Some(Duration::from_secs(args.timeout)),
         group_key: args.group_key,

@@ -269,6 +269,20 @@ impl Drop for Children {
     }
 }
 
+/// The file in `<data>/cluster` where `up` writes its endpoint for `ask`.
+pub const ENDPOINT_FILE: &str = "endpoint";
+
+/// The endpoint of the default `byzvote up` cluster, if it wrote one.
+pub fn default_endpoint() -> Option<String> {
+    let file = dirs::data_dir()?
+        .join("byzvote/cluster")
+        .join(ENDPOINT_FILE);
+    std::fs::read_to_string(file)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
     let data = match args.data {
         Some(d) => d,
@@ -382,6 +396,8 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or("?")
         );
     }
+    // So that `byzvote ask` finds this cluster without --endpoint (ports are chosen by the OS).
+    let _ = std::fs::write(dir.join(ENDPOINT_FILE), field(&ready[0], "http="));
     println!("endpoint:  {}", field(&ready[0], "http="));
     println!("group key: {}", field(&ready[0], "group_key="));
     println!("data:      {}", data.display());
