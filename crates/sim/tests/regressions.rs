@@ -49,3 +49,24 @@ fn a_member_that_decided_inside_a_partition_certifies_after_the_heal() {
         r.members
     );
 }
+
+/// Open finding of the n = 4 sweep (seed 1151, `lossy`: one member's links drop and delay):
+/// every node records an honest member with sound links as never having committed or
+/// revealed, so absence evidence names an honest member. Safety holds and the votes agree;
+/// the likely cause is that transactions are gossiped once and a missed commit is never sent
+/// again before the deadline. This asserts the finding is still there, so a fix (re-gossiping
+/// the pending transactions of undecided votes) makes it fail and prompts flipping it.
+#[test]
+fn known_finding_a_lossy_member_gets_an_honest_peer_blamed_for_absence() {
+    let s = catalog::scenario("lossy", 1151, 4, 1, 3).expect("scenario");
+    let r = run(&s).expect("run");
+    let v = invariants::check(&r);
+    assert!(
+        !v.is_empty()
+            && v.iter()
+                .all(|v| v.invariant == byzvote_sim::Invariant::Blame),
+        "{v:?}"
+    );
+    assert!(invariants::agreement(&r).is_empty());
+    assert!(invariants::validity(&r).is_empty());
+}
