@@ -173,8 +173,30 @@ impl VoteResponse {
     /// The response for a certified decision: id, outcome, answer, mode and tier come from the
     /// certificate's record, the total cost is the sum of the members' costs.
     pub fn decided(certificate: Certificate, votes: Vec<MemberVote>, latency_ms: u64) -> Self {
+        let mut r = Self::from_record(&certificate.record, votes, latency_ms);
+        r.certificate = Some(certificate);
+        r
+    }
+
+    /// The response for a quick-tier (1-2) decision: like [`VoteResponse::decided`], signed by
+    /// the serving node's attestation instead of a threshold certificate.
+    pub fn attested(
+        attestation: super::Attestation,
+        votes: Vec<MemberVote>,
+        latency_ms: u64,
+    ) -> Self {
+        let mut r = Self::from_record(&attestation.record, votes, latency_ms);
+        r.attestation = Some(attestation);
+        r
+    }
+
+    /// A decided response whose fields all come from `record` (no signature attached yet).
+    fn from_record(
+        record: &crate::core_types::DecisionRecord,
+        votes: Vec<MemberVote>,
+        latency_ms: u64,
+    ) -> Self {
         use crate::core_types::OutcomeKind;
-        let record = &certificate.record;
         Self {
             id: hex::encode(record.request),
             status: VoteStatus::Decided,
@@ -188,7 +210,7 @@ impl VoteResponse {
             cost_usd: votes.iter().map(|v| v.cost_usd).sum(),
             votes,
             latency_ms,
-            certificate: Some(certificate),
+            certificate: None,
             attestation: None,
             route: None,
             masked: Default::default(),

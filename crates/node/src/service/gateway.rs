@@ -10,8 +10,7 @@ use byzvote_api::{
     Certificate, ClusterInfo, Gateway, GatewayError, MemberInfo, MemberStatus, MemberVote,
     VoteResponse,
 };
-use byzvote_api::{Outcome, VoteStatus};
-use byzvote_core::{Bounds, Digest, OutcomeKind, Request};
+use byzvote_core::{Bounds, Digest, Request};
 use commonware_codec::DecodeExt as _;
 use commonware_codec::Encode as _;
 use commonware_p2p::Sender;
@@ -161,26 +160,7 @@ impl<S> NodeGateway<S> {
                 })
                 .collect(),
         };
-        VoteResponse {
-            id: hex::encode(record.request),
-            status: VoteStatus::Decided,
-            outcome: Some(match record.outcome {
-                OutcomeKind::Agreed => Outcome::Agreed,
-                OutcomeKind::NoAgreement => Outcome::NoAgreement,
-            }),
-            answer: record.answer.clone(),
-            mode: record.mode.to_string(),
-            tier: record.tier,
-            cost_usd: votes.iter().map(|v| v.cost_usd).sum(),
-            votes,
-            latency_ms: latency.as_millis() as u64,
-            certificate: None,
-            attestation: Some(attestation),
-            route: None,
-            masked: Default::default(),
-            review: None,
-            verification: None,
-        }
+        VoteResponse::attested(attestation, votes, latency.as_millis() as u64)
     }
 }
 
