@@ -83,6 +83,19 @@ fn http_get(endpoint: &str, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// The vote `id` once `endpoint` has certified it, polled every 100 ms at most `tries` times (a
+/// bound on a failure: the 200 answer is the signal).
+fn certified(endpoint: &str, id: &str, tries: usize) -> Option<serde_json::Value> {
+    for _ in 0..tries {
+        let (status, body) = http_get(endpoint, &format!("/v1/votes/{id}"));
+        if status == 200 {
+            return serde_json::from_str(&body).ok();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
 /// `byzvote audit list --json` of a node's data directory.
 fn listed(data: &Path) -> Vec<serde_json::Value> {
     let o = byzvote(&["audit", "list", "--json", "--data", data.to_str().unwrap()]);
@@ -370,17 +383,8 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
     // partials again). The third vote came after it, so the second is already replayed;
     // its certificate needs one more partial exchange: poll with a bound.
     let id = second["id"].as_str().unwrap();
-    let mut seen = None;
-    for _ in 0..100 {
-        let (status, body) = http_get(&http, &format!("/v1/votes/{id}"));
-        if status == 200 {
-            seen = Some(body);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let body = seen.expect("the restarted node never certified the vote it missed");
-    let caught_up: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let caught_up =
+        certified(&http, id, 100).expect("the restarted node never certified the vote it missed");
     assert_eq!(caught_up["answer"], "4");
     assert_eq!(
         caught_up["certificate"]["signature"],
@@ -432,17 +436,8 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
     nodes.0[2] = Some(child);
     for item in listed(&node0).iter().filter(|l| !l["outcome"].is_null()) {
         let id = item["id"].as_str().unwrap();
-        let mut seen = None;
-        for _ in 0..300 {
-            let (status, body) = http_get(&http2, &format!("/v1/votes/{id}"));
-            if status == 200 {
-                seen = Some(body);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let body = seen.unwrap_or_else(|| panic!("node 2 never certified {id} after its restart"));
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let v = certified(&http2, id, 300)
+            .unwrap_or_else(|| panic!("node 2 never certified {id} after its restart"));
         assert_eq!(v["answer"], item["answer"], "{id}");
     }
 
