@@ -44,6 +44,10 @@ pub struct Timeouts {
     pub leader: Duration,
     pub certification: Duration,
     pub retry: Duration,
+    /// How long to wait for one peer's answer before asking another, both for consensus's
+    /// missing certificates and for marshal's backfill of missing blocks. It must stay well
+    /// below the vote deadlines: a member that missed a block (its leader's broadcast was
+    /// lost) learns of a vote only once it has backfilled it (sim seeds 1151, 1163).
     pub fetch: Duration,
 }
 
@@ -156,7 +160,7 @@ where
             peer_provider: cfg.provider.clone(),
             blocker: cfg.blocker.clone(),
             mailbox_size: NZUsize!(1024),
-            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_timeout: NZDuration!(cfg.timeouts.fetch),
             fetch_retry_delay: Duration::from_millis(100),
             priority_requests: false,
             priority_responses: false,
