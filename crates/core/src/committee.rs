@@ -1,10 +1,11 @@
 //! Committee selection: which participants answer a request.
 //!
 //! DESIGN §2: the committee is drawn with randomness nobody could bias or predict when the request
-//! was ordered (the threshold-VRF seed of an *earlier* view, or a unique threshold signature of an
-//! earlier decision), so every honest node computes the same committee and a coalition cannot
-//! place itself on it. This module is the deterministic part: given that seed and the request id,
-//! sample `m` distinct participants uniformly.
+//! was ordered, so every honest node computes the same committee and a coalition cannot place
+//! itself on it. The node's seed is the hash of the cluster's unique threshold signature over
+//! the request id, made only after the request is ordered (`byzvote-node`'s `protocol::beacon`).
+//! This module is the deterministic part: given that seed and the request id, sample `m`
+//! distinct participants uniformly.
 //!
 //! **Algorithm** (exact, so other implementations can reproduce it): a partial Fisher-Yates
 //! shuffle of `[0, n)`. For step `i` in `0..m`, draw `r = u64_be(first 8 bytes of

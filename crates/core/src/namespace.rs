@@ -41,6 +41,11 @@ pub const BYZVOTE_QUICK_ANSWER: &[u8] = b"_BYZVOTE_QUICK_ANSWER";
 /// quick tier (the only signature such a decision has: DESIGN.md §3).
 pub const BYZVOTE_QUICK_DECISION: &[u8] = b"_BYZVOTE_QUICK_DECISION";
 
+/// Namespace of the committee beacon: the cluster's threshold signature over a request id,
+/// made only once the request is ordered, whose hash seeds that request's committee draw
+/// (unique, so nobody can choose it; unknown until `2f+1` nodes sign, so nobody can predict it).
+pub const BYZVOTE_BEACON: &[u8] = b"_BYZVOTE_BEACON";
+
 /// Namespace of a human reviewer's identity (ed25519) signature over a review verdict.
 pub const BYZVOTE_REVIEW: &[u8] = b"_BYZVOTE_REVIEW";
 
@@ -58,6 +63,7 @@ mod tests {
             BYZVOTE_DECISION,
             BYZVOTE_TX,
             BYZVOTE_PARTIAL,
+            BYZVOTE_BEACON,
             BYZVOTE_COMMITTEE,
             BYZVOTE_QUICK_ANSWER,
             BYZVOTE_QUICK_DECISION,

@@ -31,9 +31,16 @@ enum Node {
 struct Outcome {
     decided: Vec<Option<Decided>>,
     digest: String,
+    /// The request's id, and every node's DKG output (the same group key).
+    id: byzvote_core::Digest,
+    dkg: Vec<Arc<DkgOutput>>,
 }
 
 fn run(seed: u64, nodes: Vec<Node>, mode: Mode) -> Outcome {
+    run_tier(seed, nodes, mode, 3)
+}
+
+fn run_tier(seed: u64, nodes: Vec<Node>, mode: Mode, tier: u8) -> Outcome {
     let executor = deterministic::Runner::new(
         deterministic::Config::new()
             .with_seed(seed)
@@ -139,7 +146,8 @@ fn run(seed: u64, nodes: Vec<Node>, mode: Mode) -> Outcome {
             handles.push(Some(handle));
         }
 
-        let request = Request::new(vec![Message::user("What is 2+2?")], mode, 3, 32, seed).unwrap();
+        let request =
+            Request::new(vec![Message::user("What is 2+2?")], mode, tier, 32, seed).unwrap();
         let id = request.id();
         let gateway = handles.iter().flatten().next().unwrap().clone();
         let wait = gateway.clone().submit(request);
@@ -176,6 +184,8 @@ fn run(seed: u64, nodes: Vec<Node>, mode: Mode) -> Outcome {
         Outcome {
             decided,
             digest: context.auditor().state(),
+            id,
+            dkg: outputs,
         }
     })
 }
@@ -283,4 +293,38 @@ fn same_seed_same_digest() {
     let a = run(6, vec![Node::Honest("4"); 4], Mode::Exact);
     let b = run(6, vec![Node::Honest("4"); 4], Mode::Exact);
     assert_eq!(a.digest, b.digest);
+}
+
+/// Tier 3 on a 7-node cluster: a committee of 4, drawn from the request's beacon (the
+/// cluster's threshold signature over the request id, made once it is ordered). Every node
+/// draws the same committee; it is exactly the draw that the unique beacon gives, whichever
+/// shares made it; and a crashed node outside or inside the committee does not stop it.
+#[test]
+fn seven_nodes_draw_a_committee_of_four_from_the_beacon() {
+    use byzvote_core::namespace::BYZVOTE_BEACON;
+    use byzvote_node::protocol::beacon;
+    let mut nodes = vec![Node::Honest("4"); 7];
+    nodes[5] = Node::Crashed;
+    let o = run_tier(7, nodes, Mode::Number { decimals: 0 }, 3);
+    let d = agreed(&o);
+    assert_eq!(d.record.committee.len(), 4, "{:?}", d.record);
+    // The beacon anyone can recompute from any threshold (5 of 7) of shares.
+    let partials: Vec<_> = o.dkg[2..7]
+        .iter()
+        .map(|out| threshold::partial_sign(out.share(), BYZVOTE_BEACON, o.id.as_ref()))
+        .collect();
+    let signature = threshold::recover(&o.dkg[0], partials.iter()).unwrap();
+    assert!(beacon::verify(
+        o.dkg[0].group_public_key(),
+        &o.id,
+        &signature
+    ));
+    let expected = byzvote_core::select_committee(&beacon::seed(&signature), &o.id, 7, 4).unwrap();
+    assert_eq!(d.record.committee, expected);
+    if d.record.committee.contains(&5) {
+        assert_eq!(d.record.silent, vec![5]);
+    } else {
+        assert_eq!(d.record.outcome, OutcomeKind::Agreed);
+        assert_eq!(d.record.supporters, expected);
+    }
 }

@@ -305,9 +305,13 @@ fn assemble(
     for (i, (running, decisions)) in raw.members.into_iter().enumerate() {
         let member = i as u32;
         let path = dir.join(format!("node-{member}")).join("audit.jsonl");
-        let evidence =
-            crate::evidence::from_audit_log(&path, scenario.nodes as u32, scenario.timing.vote)
-                .map_err(|reason| RunError::Audit { member, reason })?;
+        let evidence = crate::evidence::from_audit_log(
+            &path,
+            scenario.nodes as u32,
+            scenario.timing.vote,
+            keys.shares[0].group_public_key(),
+        )
+        .map_err(|reason| RunError::Audit { member, reason })?;
         let behaviour = scenario.behaviour(member);
         let class = match behaviour.class() {
             Class::Honest if cut_off.contains(&member) => Class::Impaired,

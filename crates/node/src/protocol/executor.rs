@@ -15,6 +15,7 @@
 //! node resumes what it still owes: commits, reveals and partial signatures.
 
 use super::audit::{AuditLog, Body, Entry, HexBytes};
+use super::beacon::Beacons;
 use super::journal::Journal;
 use super::results::{Decided, Results};
 use super::state::{Event, State};
@@ -91,8 +92,10 @@ pub enum Message {
         id: Digest,
         result: Result<Completion, String>,
     },
-    /// A peer's partial signature (`None` for this node's own).
+    /// A peer's partial signature over a decision (`None` for this node's own).
     Partial(Option<PublicKey>, Digest, PartialSignature),
+    /// A peer's partial signature over a request's committee beacon.
+    BeaconPartial(Digest, PartialSignature),
     /// A transaction to submit now (used by [`Fault::LateReveal`] only).
     Submit(Tx),
 }
@@ -163,6 +166,8 @@ pub struct Executor<E, S> {
     mine: HashMap<Digest, Completion>,
     /// Ordered, so resends go out in the same order on every run (deterministic simulation).
     collecting: BTreeMap<Digest, Collect>,
+    /// Committee beacons being gathered (requests whose committee is smaller than the cluster).
+    beacons: Beacons,
     mempool: Mempool,
     shared: Shared,
     results: Results,
@@ -219,13 +224,19 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         let mut executor = Self {
             context,
             me,
-            state: State::new(n, cfg.timeouts, cfg.dkg.round()),
+            state: State::new(
+                n,
+                cfg.timeouts,
+                cfg.dkg.round(),
+                *cfg.dkg.group_public_key(),
+            ),
             cfg,
             audit,
             secrets_journal,
             secrets,
             mine: HashMap::new(),
             collecting: BTreeMap::new(),
+            beacons: Beacons::default(),
             mempool,
             shared,
             results,
@@ -245,13 +256,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 Body::Block {
                     height,
                     timestamp_ms,
-                    parent,
+                    parent: _,
                     txs,
                 } => {
                     let txs: Vec<Bytes> = txs.into_iter().map(|t| Bytes::from(t.0)).collect();
-                    let events =
-                        self.state
-                            .apply(height, timestamp_ms, &Digest::from(parent), &txs);
+                    let events = self.state.apply(height, timestamp_ms, &txs);
                     for event in events {
                         self.act(event);
                     }
@@ -289,6 +298,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 )
             })
             .collect();
+        let awaiting: Vec<Digest> = self.state.awaiting().copied().collect();
+        for id in awaiting {
+            self.act(Event::NeedBeacon { id });
+        }
         for (id, committee, closed) in open {
             match closed {
                 None => self.act(Event::Started { id, committee }),
@@ -319,6 +332,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }
                 Message::Inferred { id, result } => self.on_inferred(id, result),
                 Message::Partial(from, id, partial) => self.on_partial(from, id, partial),
+                Message::BeaconPartial(id, partial) => {
+                    if let Some(signature) = self.beacons.add(&self.cfg.dkg, id, partial) {
+                        self.submit(Tx::Beacon {
+                            request: id,
+                            signature,
+                        });
+                    }
+                }
                 Message::Submit(tx) => self.submit(tx),
             }
         }
@@ -329,15 +350,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         if height <= self.state.height() {
             return; // redelivered after a restart
         }
-        let events = self
-            .state
-            .apply(height, block.timestamp_ms, &block.parent, &block.txs);
+        let events = self.state.apply(height, block.timestamp_ms, &block.txs);
         // A block that carries nothing and changes nothing (no deadline passed) is not
         // logged: replaying the log without it gives the same state, and the log does not
         // grow with heartbeat blocks.
         if block.txs.is_empty() && events.is_empty() {
             self.shared.finalized.store(height, Ordering::Release);
             self.resend_partials(height);
+            self.resend_beacons(height);
             return;
         }
         let body = Body::Block {
@@ -354,18 +374,18 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
         self.mempool.remove(&block.txs);
         self.shared.finalized.store(height, Ordering::Release);
-        self.shared
-            .busy
-            .store(self.state.next_deadline_ms().is_some(), Ordering::Relaxed);
+        self.shared.busy.store(self.state.busy(), Ordering::Relaxed);
         for event in events {
             self.act(event);
         }
         self.resend_partials(height);
+        self.resend_beacons(height);
     }
 
     fn act(&mut self, event: Event) {
         match event {
             Event::Started { id, committee } => {
+                self.beacons.finish(&id);
                 if self.replaying {
                     return;
                 }
@@ -376,6 +396,24 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     self.send_commit(id, me, &secret);
                 } else {
                     self.infer(id);
+                }
+            }
+            Event::NeedBeacon { id } => {
+                if self.replaying {
+                    return; // signed once the replay is over, if still needed
+                }
+                let (partial, signature) =
+                    self.beacons.start(&self.cfg.dkg, id, self.state.height());
+                self.partials.send(
+                    Recipients::All,
+                    partial_message(BEACON_PARTIAL, &id, &partial),
+                    false,
+                );
+                if let Some(signature) = signature {
+                    self.submit(Tx::Beacon {
+                        request: id,
+                        signature,
+                    });
                 }
             }
             Event::Refused { id, reason } => {
@@ -540,6 +578,24 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         self.txs.send(Recipients::All, bytes, false);
     }
 
+    /// Gossips again this node's beacon partials (and recovered beacons) that are not ordered
+    /// after a resend period: a peer or a leader may have missed them.
+    fn resend_beacons(&mut self, height: u64) {
+        for (id, partial, signature) in self.beacons.due(height, RESEND_EVERY) {
+            self.partials.send(
+                Recipients::All,
+                partial_message(BEACON_PARTIAL, &id, &partial),
+                false,
+            );
+            if let Some(signature) = signature {
+                self.submit(Tx::Beacon {
+                    request: id,
+                    signature,
+                });
+            }
+        }
+    }
+
     /// Broadcasts again this node's partial for votes it decided but could not certify yet.
     fn resend_partials(&mut self, height: u64) {
         let mut sent = 0;
@@ -552,8 +608,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 continue;
             }
             collect.sent_at = height;
-            self.partials
-                .send(Recipients::All, partial_message(id, mine), false);
+            self.partials.send(
+                Recipients::All,
+                partial_message(DECISION_PARTIAL, id, mine),
+                false,
+            );
             sent += 1;
         }
     }
@@ -566,8 +625,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         };
         let partial =
             threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &signed.encode());
-        self.partials
-            .send(Recipients::All, partial_message(&id, &partial), false);
+        self.partials.send(
+            Recipients::All,
+            partial_message(DECISION_PARTIAL, &id, &partial),
+            false,
+        );
         let collect = self.collecting.entry(id).or_default();
         collect.record = Some(record);
         collect.mine = Some(partial.clone());
@@ -604,7 +666,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     || collect.answered.len() < self.cfg.participants.len())
             {
                 collect.answered.insert(peer.clone(), height);
-                let msg = partial_message(&id, &mine);
+                let msg = partial_message(DECISION_PARTIAL, &id, &mine);
                 self.partials.send(Recipients::One(peer), msg, false);
             }
             return;
@@ -700,9 +762,14 @@ fn forged(record: &DecisionRecord) -> DecisionRecord {
     }
 }
 
-/// The gossip message of a partial signature: request id, then the partial.
-fn partial_message(id: &Digest, partial: &PartialSignature) -> Bytes {
-    let mut msg = Vec::new();
+/// Kinds of partial signature on the partials channel.
+const DECISION_PARTIAL: u8 = 0;
+const BEACON_PARTIAL: u8 = 1;
+
+/// The gossip message of a partial signature: its kind (1 byte), the request id, then the
+/// partial.
+fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
+    let mut msg = vec![kind];
     msg.extend_from_slice(id.as_ref());
     msg.extend_from_slice(&partial.encode());
     Bytes::from(msg)
@@ -730,13 +797,16 @@ pub async fn receive_partials<R: Receiver<PublicKey = PublicKey>>(
     outbox: mpsc::UnboundedSender<Message>,
 ) {
     while let Ok((from, msg)) = receiver.recv().await {
-        let parsed = <(Digest, PartialSignature)>::decode(Bytes::copy_from_slice(msg.as_ref()));
-        match parsed {
-            Ok((id, partial)) => {
-                let _ = outbox.unbounded_send(Message::Partial(Some(from.clone()), id, partial));
+        let parsed = <(u8, Digest, PartialSignature)>::decode(Bytes::copy_from_slice(msg.as_ref()));
+        let message = match parsed {
+            Ok((DECISION_PARTIAL, id, partial)) => Message::Partial(Some(from), id, partial),
+            Ok((BEACON_PARTIAL, id, partial)) => Message::BeaconPartial(id, partial),
+            _ => {
+                debug!(?from, "dropping a malformed partial signature");
+                continue;
             }
-            _ => debug!(?from, "dropping a malformed partial signature"),
-        }
+        };
+        let _ = outbox.unbounded_send(message);
     }
 }
 

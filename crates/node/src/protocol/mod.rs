@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod audit_show;
+pub mod beacon;
 pub mod executor;
 pub mod journal;
 pub mod meta;

@@ -4,15 +4,18 @@
 //! node holds the same votes and emits the same [`Event`]s. Side effects (running the model,
 //! sending commits and reveals, signing decisions) are the executor's, never this module's.
 //!
-//! Upon a finalized `Request`: its committee is fixed (tier → size; all members when the
-//! cluster is exactly that size, otherwise drawn from the parent block's digest) and a
-//! [`Vote`] starts at the block's timestamp. Upon a finalized commit or reveal: it goes to its
+//! Upon a finalized `Request`: when the cluster is exactly the tier's committee size, the
+//! committee is everyone and a [`Vote`] starts at the block's timestamp. When the committee
+//! is smaller, the request waits for its beacon (see [`super::beacon`]): the first valid
+//! `Beacon` transaction finalized for it draws the committee, and the vote starts at that
+//! block's timestamp. Upon a finalized commit or reveal: it goes to its
 //! vote. At the end of every block, every open vote sees the block's height and timestamp,
 //! which is how deadlines pass.
 
 use super::tx::Tx;
 use bytes::Bytes;
 use byzvote_core::{Action, Bounds, Digest, MemberId, Request, Timeouts, Vote, select_committee};
+use byzvote_dkg::GroupPublicKey;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the finalized state asks the node to act on.
@@ -24,6 +27,8 @@ pub enum Event {
         id: Digest,
         committee: Vec<MemberId>,
     },
+    /// A request waits for its committee beacon; every node must partial-sign it.
+    NeedBeacon { id: Digest },
     /// A request the cluster cannot serve (tier larger than the cluster); it is dropped.
     Refused { id: Digest, reason: String },
     /// An action of a vote's state machine.
@@ -35,7 +40,11 @@ pub struct State {
     n: u32,
     timeouts: Timeouts,
     epoch: u64,
+    /// The cluster's group key, which beacons are checked against.
+    group: GroupPublicKey,
     votes: BTreeMap<Digest, Vote>,
+    /// Ordered requests waiting for their beacon, with their committee size.
+    awaiting: BTreeMap<Digest, (Request, Bounds)>,
     open: BTreeSet<Digest>,
     /// Every reveal's canonical answer, for the vote breakdown (validity is the vote's call).
     revealed: BTreeMap<Digest, BTreeMap<MemberId, String>>,
@@ -45,12 +54,14 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(n: u32, timeouts: Timeouts, epoch: u64) -> Self {
+    pub fn new(n: u32, timeouts: Timeouts, epoch: u64, group: GroupPublicKey) -> Self {
         Self {
             n,
             timeouts,
             epoch,
+            group,
             votes: BTreeMap::new(),
+            awaiting: BTreeMap::new(),
             open: BTreeSet::new(),
             revealed: BTreeMap::new(),
             meta: BTreeMap::new(),
@@ -80,42 +91,60 @@ impl State {
         self.open.iter().filter_map(|id| self.votes.get(id))
     }
 
+    /// Requests waiting for their beacon, in id order.
+    pub fn awaiting(&self) -> impl Iterator<Item = &Digest> {
+        self.awaiting.keys()
+    }
+
+    /// Whether anything waits on the chain: an open vote or a request without its beacon.
+    pub fn busy(&self) -> bool {
+        !self.open.is_empty() || !self.awaiting.is_empty()
+    }
+
     /// The earliest deadline of an open vote, in block time.
     pub fn next_deadline_ms(&self) -> Option<u64> {
         self.open().filter_map(Vote::next_deadline_ms).min()
     }
 
-    fn committee(
-        &self,
-        request: &Request,
-        id: &Digest,
-        seed: &Digest,
-    ) -> Result<(Vec<MemberId>, Bounds), String> {
+    /// The committee size `request` needs, or why this cluster cannot serve it.
+    fn bounds(&self, request: &Request) -> Result<Bounds, String> {
         let bounds = Bounds::for_tier(request.tier).map_err(|e| e.to_string())?;
-        let m = bounds.n();
-        if m > self.n {
+        if bounds.n() > self.n {
             return Err(format!(
-                "tier {} needs {m} coordinators; this cluster has {}",
-                request.tier, self.n
+                "tier {} needs {} coordinators; this cluster has {}",
+                request.tier,
+                bounds.n(),
+                self.n
             ));
         }
-        let committee = if m == self.n {
-            (0..self.n).collect()
-        } else {
-            select_committee(seed, id, self.n, m).map_err(|e| e.to_string())?
-        };
-        Ok((committee, bounds))
+        Ok(bounds)
+    }
+
+    fn start(
+        &mut self,
+        request: Request,
+        id: Digest,
+        committee: Vec<MemberId>,
+        bounds: Bounds,
+        timestamp_ms: u64,
+    ) -> Event {
+        let vote = Vote::new(
+            request,
+            id,
+            committee.clone(),
+            bounds,
+            timestamp_ms,
+            self.timeouts,
+        )
+        .with_epoch(self.epoch);
+        self.votes.insert(id, vote);
+        self.open.insert(id);
+        Event::Started { id, committee }
     }
 
     /// Applies one finalized block. Blocks at or below the applied height are ignored
     /// (marshal delivers at least once).
-    pub fn apply(
-        &mut self,
-        height: u64,
-        timestamp_ms: u64,
-        parent: &Digest,
-        txs: &[Bytes],
-    ) -> Vec<Event> {
+    pub fn apply(&mut self, height: u64, timestamp_ms: u64, txs: &[Bytes]) -> Vec<Event> {
         if height <= self.height {
             return Vec::new();
         }
@@ -125,25 +154,39 @@ impl State {
             match Tx::decode(tx) {
                 Some(Tx::Request(request)) => {
                     let id = request.id();
-                    if self.votes.contains_key(&id) {
+                    if self.votes.contains_key(&id) || self.awaiting.contains_key(&id) {
                         continue;
                     }
-                    match self.committee(&request, &id, parent) {
-                        Ok((committee, bounds)) => {
-                            let vote = Vote::new(
-                                request,
-                                id,
-                                committee.clone(),
-                                bounds,
-                                timestamp_ms,
-                                self.timeouts,
-                            )
-                            .with_epoch(self.epoch);
-                            self.votes.insert(id, vote);
-                            self.open.insert(id);
-                            events.push(Event::Started { id, committee });
+                    match self.bounds(&request) {
+                        Ok(bounds) if bounds.n() == self.n => {
+                            let everyone = (0..self.n).collect();
+                            events.push(self.start(request, id, everyone, bounds, timestamp_ms));
+                        }
+                        Ok(bounds) => {
+                            self.awaiting.insert(id, (request, bounds));
+                            events.push(Event::NeedBeacon { id });
                         }
                         Err(reason) => events.push(Event::Refused { id, reason }),
+                    }
+                }
+                Some(Tx::Beacon { request, signature }) => {
+                    if !self.awaiting.contains_key(&request)
+                        || !super::beacon::verify(&self.group, &request, &signature)
+                    {
+                        continue;
+                    }
+                    let Some((req, bounds)) = self.awaiting.remove(&request) else {
+                        continue;
+                    };
+                    let seed = super::beacon::seed(&signature);
+                    match select_committee(&seed, &request, self.n, bounds.n()) {
+                        Ok(committee) => {
+                            events.push(self.start(req, request, committee, bounds, timestamp_ms));
+                        }
+                        Err(e) => events.push(Event::Refused {
+                            id: request,
+                            reason: e.to_string(),
+                        }),
                     }
                 }
                 Some(Tx::Commit(signed)) => {

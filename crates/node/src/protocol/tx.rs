@@ -6,22 +6,27 @@
 //!   1 = Commit        (SignedCommit encoding)
 //!   2 = Reveal        (SignedReveal encoding)
 //!   3 = Meta          (a member's signed report on its model call, see [`super::meta`])
+//!   4 = Beacon        (request id (32) | the cluster's threshold signature over it (96),
+//!                      see [`super::beacon`])
 //! ```
 //!
 //! [`check`] is the stateless validity every validator applies before voting for a block:
 //! the body decodes under bounds, and a commit or reveal is signed by the identity key of
-//! the member it names. Stateful rules (member of the committee, phase, equivocation) are
+//! the member it names. A beacon's threshold signature is checked by the state, against the
+//! group key, when it matters (a request waiting for its committee). Stateful rules (member of the committee, phase, equivocation) are
 //! the vote state machine's, applied to finalized blocks only.
 
 use crate::chain::types::PublicKey;
 use bytes::{BufMut, Bytes};
-use byzvote_core::{Request, SignedCommit, SignedReveal};
+use byzvote_core::{Digest, Request, SignedCommit, SignedReveal};
+use byzvote_dkg::GroupSignature;
 use commonware_codec::{DecodeExt as _, Encode as _};
 
 const REQUEST: u8 = 0;
 const COMMIT: u8 = 1;
 const REVEAL: u8 = 2;
 const META: u8 = 3;
+const BEACON: u8 = 4;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +35,10 @@ pub enum Tx {
     Commit(SignedCommit),
     Reveal(SignedReveal),
     Meta(super::meta::SignedMeta),
+    Beacon {
+        request: Digest,
+        signature: GroupSignature,
+    },
 }
 
 impl Tx {
@@ -39,6 +48,7 @@ impl Tx {
             Tx::Commit(c) => (COMMIT, c.encode()),
             Tx::Reveal(r) => (REVEAL, r.encode()),
             Tx::Meta(m) => (META, Bytes::from(m.encode())),
+            Tx::Beacon { request, signature } => (BEACON, (*request, *signature).encode()),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.put_u8(tag);
@@ -60,6 +70,9 @@ impl Tx {
             REVEAL => SignedReveal::decode(Bytes::copy_from_slice(body))
                 .ok()
                 .map(Tx::Reveal),
+            BEACON => <(Digest, GroupSignature)>::decode(Bytes::copy_from_slice(body))
+                .ok()
+                .map(|(request, signature)| Tx::Beacon { request, signature }),
             _ => None,
         }
     }
@@ -73,6 +86,7 @@ pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
         Some(Tx::Commit(c)) => key(participants, c.commit.member).is_some_and(|k| c.verify(k)),
         Some(Tx::Reveal(r)) => key(participants, r.reveal.member).is_some_and(|k| r.verify(k)),
         Some(Tx::Meta(m)) => key(participants, m.meta.member).is_some_and(|k| m.verify(k)),
+        Some(Tx::Beacon { .. }) => true,
         None => false,
     }
 }
