@@ -289,4 +289,4 @@ impl Read for DecisionRecord {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -55,6 +55,9 @@ pub struct Config {
     pub vote_timeouts: byzvote_core::Timeouts,
     pub chain_timeouts: Timeouts,
     pub pacing: Pacing,
+    /// Each participant's declared vendor (a drawn committee seats at most `f` per vendor);
+    /// a participant missing here is a vendor of its own. Every node must hold the same map.
+    pub vendors: std::collections::BTreeMap<PublicKey, String>,
     /// A deliberate fault, for simulations only.
     pub fault: Option<executor::Fault>,
 }
@@ -138,6 +141,10 @@ where
     let exec_cfg = executor::Config {
         signer: cfg.signer.clone(),
         participants: participants.to_vec(),
+        vendors: participants
+            .iter()
+            .map(|p| cfg.vendors.get(p).cloned().unwrap_or_default())
+            .collect(),
         model: cfg.model,
         dkg: cfg.dkg,
         timeouts: cfg.vote_timeouts,

@@ -37,10 +37,17 @@ struct Outcome {
 }
 
 fn run(seed: u64, nodes: Vec<Node>, mode: Mode) -> Outcome {
-    run_tier(seed, nodes, mode, 3)
+    run_tier(seed, nodes, mode, 3, &[])
 }
 
-fn run_tier(seed: u64, nodes: Vec<Node>, mode: Mode, tier: u8) -> Outcome {
+/// `vendors[i]` is member `i`'s declared vendor (none declared when empty).
+fn run_tier(
+    seed: u64,
+    nodes: Vec<Node>,
+    mode: Mode,
+    tier: u8,
+    vendors: &'static [&'static str],
+) -> Outcome {
     let executor = deterministic::Runner::new(
         deterministic::Config::new()
             .with_seed(seed)
@@ -132,6 +139,11 @@ fn run_tier(seed: u64, nodes: Vec<Node>, mode: Mode, tier: u8) -> Outcome {
                 },
                 chain_timeouts: ChainTimeouts::default(),
                 pacing: DEFAULT_PACING,
+                vendors: participants
+                    .iter()
+                    .zip(vendors)
+                    .map(|(p, v)| (p.clone(), v.to_string()))
+                    .collect(),
                 fault,
             };
             let handle = node::start(
@@ -305,7 +317,7 @@ fn seven_nodes_draw_a_committee_of_four_from_the_beacon() {
     use byzvote_node::protocol::beacon;
     let mut nodes = vec![Node::Honest("4"); 7];
     nodes[5] = Node::Crashed;
-    let o = run_tier(7, nodes, Mode::Number { decimals: 0 }, 3);
+    let o = run_tier(7, nodes, Mode::Number { decimals: 0 }, 3, &[]);
     let d = agreed(&o);
     assert_eq!(d.record.committee.len(), 4, "{:?}", d.record);
     // The beacon anyone can recompute from any threshold (5 of 7) of shares.
@@ -319,7 +331,15 @@ fn seven_nodes_draw_a_committee_of_four_from_the_beacon() {
         &o.id,
         &signature
     ));
-    let expected = byzvote_core::select_committee(&beacon::seed(&signature), &o.id, 7, 4).unwrap();
+    // Undeclared vendors (each its own) and clean records: equal weights.
+    let seats: Vec<byzvote_core::Seat> = (0..7)
+        .map(|vendor| byzvote_core::Seat {
+            vendor,
+            weight: byzvote_core::reputation::FULL,
+        })
+        .collect();
+    let expected =
+        byzvote_core::select_diverse(&beacon::seed(&signature), &o.id, &seats, 4, 1).unwrap();
     assert_eq!(d.record.committee, expected);
     if d.record.committee.contains(&5) {
         assert_eq!(d.record.silent, vec![5]);
@@ -327,4 +347,29 @@ fn seven_nodes_draw_a_committee_of_four_from_the_beacon() {
         assert_eq!(d.record.outcome, OutcomeKind::Agreed);
         assert_eq!(d.record.supporters, expected);
     }
+}
+
+/// Declared vendors cap the draw: with members 0–2 from vendor a, 3–4 from b, 5 from c and 6
+/// from d, a tier-3 committee (f = 1) seats exactly one member of each vendor, so no vendor's
+/// shared fault can fill more than f seats.
+#[test]
+fn a_drawn_committee_seats_at_most_f_members_per_vendor() {
+    const VENDORS: &[&str] = &["a", "a", "a", "b", "b", "c", "d"];
+    let o = run_tier(
+        8,
+        vec![Node::Honest("4"); 7],
+        Mode::Number { decimals: 0 },
+        3,
+        VENDORS,
+    );
+    let d = agreed(&o);
+    let mut seated: Vec<&str> = d
+        .record
+        .committee
+        .iter()
+        .map(|&m| VENDORS[m as usize])
+        .collect();
+    seated.sort();
+    assert_eq!(seated, ["a", "b", "c", "d"], "{:?}", d.record.committee);
+    assert_eq!(d.record.outcome, OutcomeKind::Agreed);
 }

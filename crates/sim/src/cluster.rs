@@ -207,6 +207,7 @@ impl Cluster {
             vote_timeouts: timing.vote,
             chain_timeouts: timing.chain,
             pacing: timing.pacing,
+            vendors: Default::default(),
             fault: behaviour.fault(),
         };
         let manager = self.oracle.manager();

@@ -138,7 +138,7 @@ impl Beacons {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use byzvote_dkg::{FaultModel, GroupVariant, Identity, IdentityKey};
     use commonware_cryptography::Signer as _;
@@ -146,7 +146,7 @@ mod tests {
     use commonware_utils::{TestRng, ordered::Set};
 
     /// Shares of an `n`-member cluster from Commonware's trusted dealer (tests only).
-    fn trusted_dealer_outputs(n: u64, seed: u64) -> Vec<DkgOutput> {
+    pub(crate) fn trusted_dealer_outputs(n: u64, seed: u64) -> Vec<DkgOutput> {
         let mut keys: Vec<Identity> = (0..n)
             .map(|i| IdentityKey::from_seed(i).public_key())
             .collect();
@@ -163,6 +163,15 @@ mod tests {
                 DkgOutput::new(0, output.clone(), shares.get_value(k).unwrap().clone()).unwrap()
             })
             .collect()
+    }
+
+    /// The cluster's beacon for `id`, from a threshold of the dealt shares.
+    pub(crate) fn sign(outputs: &[DkgOutput], id: &Digest) -> GroupSignature {
+        let partials: Vec<PartialSignature> = outputs
+            .iter()
+            .map(|o| threshold::partial_sign(o.share(), BYZVOTE_BEACON, id.as_ref()))
+            .collect();
+        threshold::recover(&outputs[0], partials.iter()).unwrap()
     }
 
     #[test]

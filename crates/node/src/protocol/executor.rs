@@ -55,6 +55,8 @@ pub struct Config {
     pub signer: PrivateKey,
     /// The cluster's identity keys, sorted; a member id indexes this list.
     pub participants: Vec<PublicKey>,
+    /// Each participant's vendor, in `participants` order ("" for undeclared).
+    pub vendors: Vec<String>,
     pub model: Arc<dyn ModelBackend>,
     pub dkg: Arc<DkgOutput>,
     pub timeouts: Timeouts,
@@ -229,7 +231,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 cfg.timeouts,
                 cfg.dkg.round(),
                 *cfg.dkg.group_public_key(),
-            ),
+            )
+            .with_vendors(&cfg.vendors),
             cfg,
             audit,
             secrets_journal,

@@ -7,14 +7,18 @@
 //! Upon a finalized `Request`: when the cluster is exactly the tier's committee size, the
 //! committee is everyone and a [`Vote`] starts at the block's timestamp. When the committee
 //! is smaller, the request waits for its beacon (see [`super::beacon`]): the first valid
-//! `Beacon` transaction finalized for it draws the committee, and the vote starts at that
-//! block's timestamp. Upon a finalized commit or reveal: it goes to its
+//! `Beacon` transaction finalized for it draws the committee (weighted by reputation, at most
+//! `f` members per vendor: [`byzvote_core::select_diverse`]), and the vote starts at that
+//! block's timestamp. Reputation ([`Reputation`]) follows the finalized evidence and
+//! decisions, so every node draws with the same weights. Upon a finalized commit or reveal: it goes to its
 //! vote. At the end of every block, every open vote sees the block's height and timestamp,
 //! which is how deadlines pass.
 
 use super::tx::Tx;
 use bytes::Bytes;
-use byzvote_core::{Action, Bounds, Digest, MemberId, Request, Timeouts, Vote, select_committee};
+use byzvote_core::{
+    Action, Bounds, Digest, MemberId, Reputation, Request, Seat, Timeouts, Vote, select_diverse,
+};
 use byzvote_dkg::GroupPublicKey;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,6 +49,9 @@ pub struct State {
     votes: BTreeMap<Digest, Vote>,
     /// Ordered requests waiting for their beacon, with their committee size.
     awaiting: BTreeMap<Digest, (Request, Bounds)>,
+    /// Each member's vendor, as an index (equal index, same vendor).
+    vendors: Vec<u32>,
+    reputation: Reputation,
     open: BTreeSet<Digest>,
     /// Every reveal's canonical answer, for the vote breakdown (validity is the vote's call).
     revealed: BTreeMap<Digest, BTreeMap<MemberId, String>>,
@@ -62,6 +69,8 @@ impl State {
             group,
             votes: BTreeMap::new(),
             awaiting: BTreeMap::new(),
+            vendors: (0..n).collect(),
+            reputation: Reputation::new(n),
             open: BTreeSet::new(),
             revealed: BTreeMap::new(),
             meta: BTreeMap::new(),
@@ -91,6 +100,28 @@ impl State {
         self.open.iter().filter_map(|id| self.votes.get(id))
     }
 
+    /// Declares each member's vendor (member `i` runs `vendors[i]`'s model), so that a drawn
+    /// committee seats at most `f` members per vendor. An empty name is a vendor of its own
+    /// (undeclared: nothing to cap). By default every member is its own vendor.
+    pub fn with_vendors(mut self, vendors: &[String]) -> Self {
+        let mut index: BTreeMap<&str, u32> = BTreeMap::new();
+        for (i, v) in self.vendors.iter_mut().enumerate() {
+            match vendors.get(i).map(String::as_str) {
+                Some(name) if !name.is_empty() => {
+                    let next = index.len() as u32;
+                    *v = *index.entry(name).or_insert(next);
+                }
+                _ => *v = u32::MAX - i as u32,
+            }
+        }
+        self
+    }
+
+    /// The members' current draw weights.
+    pub fn reputation(&self) -> &Reputation {
+        &self.reputation
+    }
+
     /// Requests waiting for their beacon, in id order.
     pub fn awaiting(&self) -> impl Iterator<Item = &Digest> {
         self.awaiting.keys()
@@ -116,6 +147,14 @@ impl State {
                 bounds.n(),
                 self.n
             ));
+        }
+        if bounds.n() < self.n {
+            byzvote_core::committee::check_diverse(
+                self.vendors.iter().copied(),
+                bounds.n(),
+                bounds.f(),
+            )
+            .map_err(|e| e.to_string())?;
         }
         Ok(bounds)
     }
@@ -179,7 +218,13 @@ impl State {
                         continue;
                     };
                     let seed = super::beacon::seed(&signature);
-                    match select_committee(&seed, &request, self.n, bounds.n()) {
+                    let seats: Vec<Seat> = (0..self.n)
+                        .map(|m| Seat {
+                            vendor: self.vendors[m as usize],
+                            weight: self.reputation.weight(m),
+                        })
+                        .collect();
+                    match select_diverse(&seed, &request, &seats, bounds.n(), bounds.f()) {
                         Ok(committee) => {
                             events.push(self.start(req, request, committee, bounds, timestamp_ms));
                         }
@@ -237,6 +282,94 @@ impl State {
                 }
             }
         }
+        for event in &events {
+            match event {
+                Event::Vote {
+                    action: Action::Evidence(e),
+                    ..
+                } => self.reputation.on_evidence(e),
+                Event::Vote {
+                    action: Action::Decide(record),
+                    ..
+                } => self.reputation.on_decision(record),
+                _ => {}
+            }
+        }
         events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use byzvote_core::{Message, Mode};
+    use std::time::Duration;
+
+    const TIMEOUTS: Timeouts = Timeouts {
+        commit: Duration::from_secs(2),
+        reveal: Duration::from_secs(1),
+    };
+
+    fn request_tx(tier: u8, nonce: u64) -> (Digest, Bytes) {
+        let r = Request::new(vec![Message::user("2+2?")], Mode::Exact, tier, 16, nonce).unwrap();
+        (r.id(), Tx::Request(r).encode())
+    }
+
+    #[test]
+    fn a_committee_the_vendors_cannot_fill_is_refused_before_any_beacon() {
+        let dkg = super::super::beacon::tests::trusted_dealer_outputs(4, 1);
+        let group = *dkg[0].group_public_key();
+        let vendors: Vec<String> = ["a", "a", "a", "a", "b", "b", "c"]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        let mut state = State::new(7, TIMEOUTS, 0, group).with_vendors(&vendors);
+        let (id, tx) = request_tx(3, 1);
+        let events = state.apply(1, 1000, &[tx]);
+        match events.as_slice() {
+            [
+                Event::Refused {
+                    id: refused,
+                    reason,
+                },
+            ] => {
+                assert_eq!(*refused, id);
+                assert!(reason.contains("per vendor"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Four vendors can seat it: the request waits for its beacon.
+        let vendors: Vec<String> = ["a", "a", "a", "d", "b", "b", "c"]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        let mut state = State::new(7, TIMEOUTS, 0, group).with_vendors(&vendors);
+        let (id, tx) = request_tx(3, 2);
+        assert_eq!(state.apply(1, 1000, &[tx]), vec![Event::NeedBeacon { id }]);
+        assert!(state.busy());
+        // A beacon that is not the cluster's signature over this id starts nothing.
+        let (other, _) = request_tx(3, 3);
+        let wrong = super::super::beacon::tests::sign(&dkg, &other);
+        let bad = Tx::Beacon {
+            request: id,
+            signature: wrong,
+        };
+        assert_eq!(state.apply(2, 1100, &[bad.encode()]), vec![]);
+        let good = Tx::Beacon {
+            request: id,
+            signature: super::super::beacon::tests::sign(&dkg, &id),
+        };
+        match state.apply(3, 1200, &[good.encode()]).as_slice() {
+            [
+                Event::Started {
+                    id: started,
+                    committee,
+                },
+            ] => {
+                assert_eq!(*started, id);
+                assert_eq!(committee.len(), 4);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

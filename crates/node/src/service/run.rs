@@ -205,6 +205,12 @@ async fn serve(
         commit: file.timeouts.commit,
         reveal: file.timeouts.reveal,
     };
+    let vendors = file
+        .peers
+        .iter()
+        .zip(&peers)
+        .map(|(p, (pk, _))| (pk.clone(), p.vendor.clone()))
+        .collect();
     let quick_signer = signer.clone();
     let quick_participants = participants.clone();
     let quick_model = model.clone();
@@ -219,6 +225,7 @@ async fn serve(
         vote_timeouts: timeouts,
         chain_timeouts: ChainTimeouts::default(),
         pacing: DEFAULT_PACING,
+        vendors,
         fault: None,
     };
     let handle = node::start(
