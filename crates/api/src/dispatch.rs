@@ -72,10 +72,22 @@ pub async fn vote(
             .map_err(|_| timeout(&id, deadline))??;
         let split = response.status == VoteStatus::Decided
             && response.outcome == Some(Outcome::NoAgreement);
+        let unsure = match (state.config.router.confidence_floor, response.confidence) {
+            (Some(floor), Some(c))
+                if response.outcome == Some(Outcome::Agreed) && c.min < floor =>
+            {
+                Some(format!(
+                    "tier {tier}: the agreeing models' lowest confidence {:.2} is below the floor {floor:.2}",
+                    c.min
+                ))
+            }
+            _ => None,
+        };
         if let Some(i) = info.as_mut()
-            && split
+            && (split || unsure.is_some())
             && let Some(next) = escalate(tier, cluster)
         {
+            i.reasons.extend(unsure);
             i.escalated_from.push(tier);
             earlier_cost += response.cost_usd;
             tier = next;

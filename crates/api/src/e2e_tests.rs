@@ -48,6 +48,7 @@ impl Gateway for SigningGateway {
                 prompt_tokens: None,
                 completion_tokens: None,
                 cost_usd: 0.0,
+                confidence: None,
             })
             .collect();
         let mut response = VoteResponse::decided(cert, votes, 3);

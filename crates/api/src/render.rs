@@ -132,10 +132,10 @@ pub fn render_checked_response(
     out
 }
 
-/// The per-member table: member, model, status, class, latency.
+/// The per-member table: member, model, status, class, latency, confidence.
 fn votes_table(votes: &[MemberVote]) -> String {
-    let header = ["member", "model", "status", "class", "latency"];
-    let rows: Vec<[String; 5]> = votes
+    let header = ["member", "model", "status", "class", "latency", "conf"];
+    let rows: Vec<[String; 6]> = votes
         .iter()
         .map(|v| {
             [
@@ -147,6 +147,8 @@ fn votes_table(votes: &[MemberVote]) -> String {
                     .map_or_else(|| "-".to_string(), |c| one_line(c, 40)),
                 v.latency_ms
                     .map_or_else(|| "-".to_string(), |ms| format!("{ms} ms")),
+                v.confidence
+                    .map_or_else(|| "-".to_string(), |c| format!("{c:.2}")),
             ]
         })
         .collect();
@@ -274,6 +276,7 @@ mod tests {
             prompt_tokens: None,
             completion_tokens: None,
             cost_usd: 0.0,
+            confidence: None,
         }
     }
 
@@ -298,6 +301,7 @@ mod tests {
             cost_usd: 0.0012,
             latency_ms: 15,
             certificate: Some(certificate(1, record("paris"))),
+            confidence: None,
             attestation: None,
             route: None,
             masked: Default::default(),

@@ -151,6 +151,9 @@ pub struct RouterConfig {
     pub rules: byzvote_core::route::RiskRules,
     /// The expected cost of one coordinator's model call in US dollars, for budgets.
     pub cost_per_member_usd: f64,
+    /// An `auto` request whose agreed answer came with a confidence below this (the lowest
+    /// among the agreeing members that report one) is asked again one tier up. `None`: off.
+    pub confidence_floor: Option<f64>,
 }
 
 impl Default for ServerConfig {

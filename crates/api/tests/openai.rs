@@ -124,6 +124,31 @@ async fn auto_routes_by_risk_and_escalates_a_split() {
     assert_eq!((c.byzvote.tier, c.byzvote.route), (2, None));
 }
 
+/// An agreed answer whose models were unsure (below the router's confidence floor) goes one
+/// tier up, and the route says why; with no floor configured it is answered as is.
+#[tokio::test]
+async fn auto_escalates_an_agreed_answer_below_the_confidence_floor() {
+    let mut config = ServerConfig::default();
+    config.router.confidence_floor = Some(0.5);
+    let base = common::start(config).await;
+    let (_, text) = post(&base, chat("byzvote-auto", "unsure")).await;
+    let c: ChatCompletion = serde_json::from_str(&text).unwrap();
+    let route = c.byzvote.route.clone().unwrap();
+    assert_eq!(route.escalated_from, vec![2], "{route:?}");
+    assert!(
+        route.reasons.iter().any(|r| r.contains("below the floor")),
+        "{route:?}"
+    );
+    assert_eq!(c.byzvote.tier, 3);
+    assert_eq!(c.byzvote.confidence.unwrap().min, 0.9);
+
+    let base = common::start(ServerConfig::default()).await;
+    let (_, text) = post(&base, chat("byzvote-auto", "unsure")).await;
+    let c: ChatCompletion = serde_json::from_str(&text).unwrap();
+    assert_eq!(c.byzvote.tier, 2, "no floor, no escalation");
+    assert_eq!(c.byzvote.confidence.unwrap().min, 0.3);
+}
+
 #[tokio::test]
 async fn streaming_sends_the_answer_then_the_certificate_then_done() {
     let base = common::start(ServerConfig::default()).await;

@@ -147,7 +147,7 @@ impl ModelBackend for BuiltinBackend {
             },
             model: self.info.name.clone(),
             latency: started.elapsed(),
-            confidence: None,
+            confidence: generated.confidence,
         })
     }
 }

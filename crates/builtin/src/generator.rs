@@ -43,11 +43,15 @@ impl Net {
 }
 
 /// What one generation produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Generated {
     pub text: String,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
+    /// The geometric mean of the chosen tokens' probabilities (under the logits the token was
+    /// picked from), in [0, 1]: how sure the model was of its own answer, token by token.
+    /// `None` when it generated nothing.
+    pub confidence: Option<f32>,
 }
 
 /// A loaded generative model.
@@ -172,6 +176,7 @@ impl Generator {
         let mut input = prompt.clone();
         let mut pos = 0;
         let mut answer = String::new();
+        let mut log_prob_sum = 0f64;
         while out.len() < max_new {
             let x = Tensor::new(input.as_slice(), &Device::Cpu)
                 .and_then(|t| t.unsqueeze(0))
@@ -195,6 +200,7 @@ impl Generator {
             if self.stop_ids.contains(&next) {
                 break;
             }
+            log_prob_sum += f64::from(log_prob(&logits, next).map_err(merr)?);
             out.push(next);
             input = vec![next];
             answer = self.tokenizer.decode(&out).map_err(terr)?;
@@ -203,10 +209,13 @@ impl Generator {
                 break;
             }
         }
+        let confidence = (!out.is_empty())
+            .then(|| (log_prob_sum / out.len() as f64).exp().clamp(0.0, 1.0) as f32);
         Ok(Generated {
             text: answer.trim().to_string(),
             prompt_tokens: u32::try_from(prompt.len()).unwrap_or(u32::MAX),
             completion_tokens: u32::try_from(out.len()).unwrap_or(u32::MAX),
+            confidence,
         })
     }
 
@@ -223,5 +232,33 @@ impl Generator {
                     .map(|i| i + start)
             })
             .min()
+    }
+}
+
+/// `log softmax(logits)[token]`, computed stably (max-shifted log-sum-exp).
+fn log_prob(logits: &Tensor, token: u32) -> candle_core::Result<f32> {
+    let v: Vec<f32> = logits.to_dtype(candle_core::DType::F32)?.to_vec1()?;
+    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = v.iter().map(|x| (x - max).exp()).sum();
+    let chosen = v.get(token as usize).copied().unwrap_or(f32::NEG_INFINITY);
+    Ok(chosen - max - sum.ln())
+}
+
+#[cfg(test)]
+mod log_prob_tests {
+    use super::*;
+
+    #[test]
+    fn log_prob_is_the_log_softmax() {
+        let logits = Tensor::new(&[1.0f32, 2.0, 3.0], &Device::Cpu).unwrap();
+        let z: f32 = [1.0f32, 2.0, 3.0].iter().map(|x| x.exp()).sum();
+        for t in 0..3u32 {
+            let want = ((t + 1) as f32).exp() / z;
+            let got = log_prob(&logits, t).unwrap().exp();
+            assert!((got - want).abs() < 1e-6, "{t}: {got} vs {want}");
+        }
+        // Large logits do not overflow.
+        let big = Tensor::new(&[1000.0f32, 1000.0], &Device::Cpu).unwrap();
+        assert!((log_prob(&big, 0).unwrap().exp() - 0.5).abs() < 1e-6);
     }
 }

@@ -56,8 +56,13 @@ async fn qwen_answers_simple_arithmetic_and_reports_usage() {
     let mut prompt = Prompt::user("What is 2+2? Answer with a number only.");
     prompt.max_tokens = 16;
     let c = qwen.complete(&prompt).await.unwrap();
-    eprintln!("qwen: {:?} {:?}", c.text, c.usage);
+    eprintln!("qwen: {:?} {:?} {:?}", c.text, c.usage, c.confidence);
     assert!(c.text.contains('4'), "{:?}", c.text);
+    // A one-token arithmetic answer: the model is sure of it.
+    let confidence = c
+        .confidence
+        .expect("the built-in models report a confidence");
+    assert!((0.5..=1.0).contains(&confidence), "{confidence}");
     assert!(c.usage.prompt_tokens > 10, "{:?}", c.usage);
     assert!(
         (1..=16).contains(&c.usage.completion_tokens),
@@ -75,8 +80,10 @@ async fn greedy_decoding_is_deterministic_and_respects_the_token_limit() {
     prompt.max_tokens = 24;
     let a = smol.complete(&prompt).await.unwrap();
     let b = smol.complete(&prompt).await.unwrap();
-    eprintln!("smollm2: {:?}", a.text);
+    eprintln!("smollm2: {:?} {:?}", a.text, a.confidence);
     assert_eq!(a.text, b.text);
+    assert_eq!(a.confidence, b.confidence);
+    assert!(a.confidence.is_some_and(|c| c > 0.0 && c <= 1.0));
     assert!(!a.text.is_empty());
     prompt.max_tokens = 3;
     let short = smol.complete(&prompt).await.unwrap();

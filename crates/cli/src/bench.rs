@@ -216,6 +216,7 @@ impl Gateway for InstantGateway {
                 prompt_tokens: Some(10),
                 completion_tokens: Some(1),
                 cost_usd: 0.0,
+                confidence: None,
             })
             .collect();
         Ok(VoteResponse {
@@ -229,6 +230,7 @@ impl Gateway for InstantGateway {
             cost_usd: 0.0,
             latency_ms: 0,
             certificate: None,
+            confidence: None,
             attestation: None,
             route: None,
             masked: Default::default(),

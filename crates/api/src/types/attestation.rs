@@ -212,6 +212,7 @@ mod tests {
             cost_usd: 0.0,
             latency_ms: 1,
             certificate: None,
+            confidence: None,
             attestation: Some(att),
             route: None,
             masked: Default::default(),

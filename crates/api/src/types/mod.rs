@@ -10,6 +10,7 @@ pub use attestation::{Attestation, AttestationError};
 pub use certificate::Certificate;
 pub use request::{Message, RequestError, Role, VoteRequest};
 pub use response::{
-    ClusterInfo, MemberInfo, MemberStatus, MemberVote, Outcome, RouteInfo, VoteResponse, VoteStatus,
+    ClusterInfo, Confidence, MemberInfo, MemberStatus, MemberVote, Outcome, RouteInfo,
+    VoteResponse, VoteStatus,
 };
 pub use tier::TierChoice;

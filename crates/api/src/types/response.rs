@@ -26,6 +26,11 @@ pub struct VoteResponse {
     pub cost_usd: f64,
     /// Time from the node receiving the request to the decision, in milliseconds.
     pub latency_ms: u64,
+    /// How sure the agreeing members' models were, when they report a confidence: the
+    /// lowest, the highest and the spread between them. A low `min` on an agreed answer is a
+    /// reason to look twice (the router escalates `auto` requests below its floor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
     /// The threshold certificate over the decision record; `null` while pending (a
     /// `no_agreement` decision is certified too, with no answer in the record).
     pub certificate: Option<Certificate>,
@@ -48,6 +53,38 @@ pub struct VoteResponse {
     /// verdict makes the status `rejected`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::verifier::Verification>,
+}
+
+/// The agreeing members' self-reported confidence (see [`VoteResponse::confidence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Confidence {
+    /// The lowest confidence among the agreeing members that reported one, in [0, 1].
+    pub min: f64,
+    /// The highest.
+    pub max: f64,
+    /// `max - min`: how far the agreeing models were from each other.
+    pub spread: f64,
+    /// How many agreeing members reported one.
+    pub reported: u32,
+}
+
+impl Confidence {
+    /// The summary of the agreeing members' confidences; `None` when none reported one.
+    pub fn of(votes: &[MemberVote]) -> Option<Self> {
+        let reported: Vec<f64> = votes
+            .iter()
+            .filter(|v| v.status == MemberStatus::Agreed)
+            .filter_map(|v| v.confidence)
+            .collect();
+        let min = reported.iter().copied().reduce(f64::min)?;
+        let max = reported.iter().copied().reduce(f64::max)?;
+        Some(Self {
+            min,
+            max,
+            spread: max - min,
+            reported: reported.len() as u32,
+        })
+    }
 }
 
 /// How the router handled an `auto` request.
@@ -111,6 +148,9 @@ pub struct MemberVote {
     pub completion_tokens: Option<u64>,
     /// Cost of this member's model call in US dollars (0 for local models).
     pub cost_usd: f64,
+    /// The model's confidence in its answer, in [0, 1], when its backend reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 /// How a member voted.
@@ -208,6 +248,7 @@ impl VoteResponse {
             mode: record.mode.to_string(),
             tier: record.tier,
             cost_usd: votes.iter().map(|v| v.cost_usd).sum(),
+            confidence: Confidence::of(&votes),
             votes,
             latency_ms,
             certificate: None,
@@ -231,6 +272,7 @@ impl VoteResponse {
             votes: Vec::new(),
             cost_usd: 0.0,
             latency_ms,
+            confidence: None,
             certificate: None,
             attestation: None,
             route: None,
@@ -261,6 +303,7 @@ mod tests {
                 prompt_tokens: None,
                 completion_tokens: None,
                 cost_usd: 0.25,
+                confidence: Some(0.5 + f64::from(m) / 10.0),
             })
             .collect();
         let response = VoteResponse::decided(cert.clone(), votes, 9);
@@ -269,6 +312,10 @@ mod tests {
         assert_eq!(response.outcome, Some(Outcome::Agreed));
         assert_eq!(response.mode, "exact");
         assert_eq!(response.cost_usd, 1.0);
+        // Members 0-2 agreed, with 0.5, 0.6 and 0.7; member 3 is silent and does not count.
+        let c = response.confidence.unwrap();
+        assert_eq!((c.min, c.max, c.reported), (0.5, 0.7, 3));
+        assert!((c.spread - 0.2).abs() < 1e-12);
         assert_eq!(response.votes[0].status, MemberStatus::Agreed);
         assert_eq!(response.votes[3].status, MemberStatus::Silent);
         let json = serde_json::to_value(&response).unwrap();

@@ -40,6 +40,7 @@ fn response(id: String, answer: Option<String>, mode: String, tier: u8) -> VoteR
             prompt_tokens: Some(5),
             completion_tokens: Some(2),
             cost_usd: 0.0,
+            confidence: None,
         })
         .collect();
     VoteResponse {
@@ -57,6 +58,7 @@ fn response(id: String, answer: Option<String>, mode: String, tier: u8) -> VoteR
         cost_usd: 0.0,
         latency_ms: 12,
         certificate: None,
+        confidence: None,
         attestation: None,
         route: None,
         masked: Default::default(),
@@ -86,6 +88,14 @@ impl Gateway for FakeGateway {
             "split" => response(id.clone(), None, mode, request.tier),
             other => response(id.clone(), Some(other.to_uppercase()), mode, request.tier),
         };
+        if prompt == "unsure" {
+            // The models are unsure below tier 3 (0.3), sure at tier 3 (0.9).
+            let c = if request.tier < 3 { 0.3 } else { 0.9 };
+            for v in vote.votes.iter_mut().filter(|v| v.class.is_some()) {
+                v.confidence = Some(c);
+            }
+            vote.confidence = byzvote_api::types::Confidence::of(&vote.votes);
+        }
         if prompt == "pending" {
             vote.status = VoteStatus::Pending;
             vote.outcome = None;

@@ -112,6 +112,7 @@ fn fixture(name: &str) -> Fixture {
                 prompt_tokens: 12,
                 completion_tokens: 1,
                 cost_micro_usd: 42,
+                confidence_bp: Some(9_000),
                 model: format!("model-{member}"),
             }
             .sign(key),

@@ -461,15 +461,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     }
                     if let Some(c) = self.mine.get(&id) {
                         let cost = self.cfg.model.info().cost(c.usage);
-                        let meta = super::meta::Meta {
-                            request: id,
-                            member: me,
-                            latency_ms: u64::try_from(c.latency.as_millis()).unwrap_or(u64::MAX),
-                            prompt_tokens: c.usage.prompt_tokens,
-                            completion_tokens: c.usage.completion_tokens,
-                            cost_micro_usd: (cost * 1e6).round() as u64,
-                            model: c.model.clone(),
-                        };
+                        let meta = super::meta::Meta::of(id, me, c, cost);
                         self.submit(Tx::Meta(meta.sign(&self.cfg.signer)));
                     }
                 }

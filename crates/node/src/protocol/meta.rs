@@ -4,13 +4,18 @@
 //!
 //! ```text
 //! request (32) | member (4, BE) | latency_ms (8, BE) | prompt_tokens (4, BE)
-//! | completion_tokens (4, BE) | cost in micro-dollars (8, BE) | model len (varint) | model
+//! | completion_tokens (4, BE) | cost in micro-dollars (8, BE)
+//! | confidence in basis points (2, BE; 0..=10000, 0xFFFF = none) | model len (2, BE) | model
 //! | signature (64, ed25519 over BYZVOTE_META)
 //! ```
+//!
+//! The confidence is the model's own, when its backend gives one (the built-in models: the
+//! geometric mean of their chosen tokens' probabilities); it is a claim like the rest.
 
 use crate::chain::types::{PrivateKey, PublicKey};
 use bytes::{Buf as _, BufMut as _, Bytes};
 use byzvote_core::{Digest, MemberId};
+use byzvote_models::Completion;
 use commonware_codec::{DecodeExt as _, Encode as _, FixedSize as _};
 use commonware_cryptography::{Signer as _, Verifier as _, ed25519};
 
@@ -37,8 +42,13 @@ pub struct Meta {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
     pub cost_micro_usd: u64,
+    /// The model's confidence in basis points (0..=10000), when it reported one.
+    pub confidence_bp: Option<u16>,
     pub model: String,
 }
+
+/// Wire value of "no confidence".
+const NO_CONFIDENCE: u16 = u16::MAX;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SignedMeta {
@@ -47,6 +57,42 @@ pub struct SignedMeta {
 }
 
 impl Meta {
+    /// A member's report on a completed model call costing `cost_usd`.
+    pub fn of(request: Digest, member: MemberId, c: &Completion, cost_usd: f64) -> Self {
+        Self {
+            request,
+            member,
+            latency_ms: u64::try_from(c.latency.as_millis()).unwrap_or(u64::MAX),
+            prompt_tokens: c.usage.prompt_tokens,
+            completion_tokens: c.usage.completion_tokens,
+            cost_micro_usd: (cost_usd * 1e6).round() as u64,
+            confidence_bp: c
+                .confidence
+                .filter(|x| x.is_finite())
+                .map(|x| (x.clamp(0.0, 1.0) * 10_000.0).round() as u16),
+            model: c.model.clone(),
+        }
+    }
+
+    /// A member's report when its model call failed: only the model's name.
+    pub fn failed(request: Digest, member: MemberId, model: String) -> Self {
+        Self {
+            request,
+            member,
+            latency_ms: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cost_micro_usd: 0,
+            confidence_bp: None,
+            model,
+        }
+    }
+
+    /// The confidence in [0, 1], when reported.
+    pub fn confidence(&self) -> Option<f64> {
+        self.confidence_bp.map(|bp| f64::from(bp) / 10_000.0)
+    }
+
     pub(crate) fn body(&self) -> Vec<u8> {
         let model = clip_model(&self.model).as_bytes();
         let mut out = Vec::with_capacity(64 + model.len());
@@ -56,6 +102,7 @@ impl Meta {
         out.put_u32(self.prompt_tokens);
         out.put_u32(self.completion_tokens);
         out.put_u64(self.cost_micro_usd);
+        out.put_u16(self.confidence_bp.unwrap_or(NO_CONFIDENCE));
         out.put_u16(model.len() as u16); // at most MAX_MODEL
         out.extend_from_slice(model);
         out
@@ -80,7 +127,7 @@ impl SignedMeta {
     /// Decodes; `None` for anything malformed.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
         let mut buf = bytes;
-        if buf.len() < 32 + 4 + 8 + 4 + 4 + 8 + 2 {
+        if buf.len() < 32 + 4 + 8 + 4 + 4 + 8 + 2 + 2 {
             return None;
         }
         let request = Digest::decode(Bytes::copy_from_slice(&buf[..32])).ok()?;
@@ -90,6 +137,11 @@ impl SignedMeta {
         let prompt_tokens = buf.get_u32();
         let completion_tokens = buf.get_u32();
         let cost_micro_usd = buf.get_u64();
+        let confidence_bp = match buf.get_u16() {
+            NO_CONFIDENCE => None,
+            bp if bp <= 10_000 => Some(bp),
+            _ => return None,
+        };
         let len = usize::from(buf.get_u16());
         if len > MAX_MODEL || buf.len() != len + ed25519::Signature::SIZE {
             return None;
@@ -104,6 +156,7 @@ impl SignedMeta {
             prompt_tokens,
             completion_tokens,
             cost_micro_usd,
+            confidence_bp,
             model,
         };
         Some(Self { meta, signature })
@@ -130,6 +183,7 @@ mod tests {
                 prompt_tokens: 1,
                 completion_tokens: 1,
                 cost_micro_usd: 0,
+                confidence_bp: None,
                 model: name.clone(),
             };
             let decoded = SignedMeta::decode(&meta.sign(&key).encode()).expect("decodes");
@@ -150,6 +204,7 @@ mod tests {
             prompt_tokens: 10,
             completion_tokens: 3,
             cost_micro_usd: 42,
+            confidence_bp: Some(8_765),
             model: "qwen".into(),
         };
         let signed = meta.clone().sign(&key);

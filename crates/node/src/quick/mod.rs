@@ -241,27 +241,11 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
                 Ok(c) => (
                     canonicalize(&request.mode, &c.text)
                         .unwrap_or_else(|_| Canonical::abstention(me)),
-                    Meta {
-                        request: request.id(),
-                        member: me,
-                        latency_ms: u64::try_from(c.latency.as_millis()).unwrap_or(u64::MAX),
-                        prompt_tokens: c.usage.prompt_tokens,
-                        completion_tokens: c.usage.completion_tokens,
-                        cost_micro_usd: (model.info().cost(c.usage) * 1e6).round() as u64,
-                        model: c.model.clone(),
-                    },
+                    Meta::of(request.id(), me, c, model.info().cost(c.usage)),
                 ),
                 Err(_) => (
                     Canonical::abstention(me),
-                    Meta {
-                        request: request.id(),
-                        member: me,
-                        latency_ms: 0,
-                        prompt_tokens: 0,
-                        completion_tokens: 0,
-                        cost_micro_usd: 0,
-                        model: model.info().name.clone(),
-                    },
+                    Meta::failed(request.id(), me, model.info().name.clone()),
                 ),
             };
             let signed = SignedAnswer::sign(meta, answer.as_str().to_string(), &key);

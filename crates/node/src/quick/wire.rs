@@ -149,6 +149,7 @@ mod tests {
             prompt_tokens: 3,
             completion_tokens: 1,
             cost_micro_usd: 0,
+            confidence_bp: None,
             model: "m".into(),
         };
         SignedAnswer::sign(meta, text.into(), &ed25519::PrivateKey::from_seed(1))

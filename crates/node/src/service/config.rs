@@ -25,6 +25,9 @@
 //! [verifier]                           # optional: checks agreed answers before release
 //! command = ["/usr/local/bin/check"]    # or url = "https://…"; fails closed
 //!
+//! [router]                             # optional: how `auto` requests are routed
+//! confidence_floor = 0.5                # escalate an agreed answer whose models were less sure
+//!
 //! [timeouts]
 //! commit = "60s"                        # request → commitment set closes (if someone is silent)
 //! reveal = "20s"                        # close → reveal deadline
@@ -68,7 +71,20 @@ pub struct NodeFile {
     /// An external check of agreed answers before release (command or webhook).
     #[serde(default, skip_serializing_if = "is_default")]
     pub verifier: byzvote_api::verifier::VerifierConfig,
+    /// How `tier: "auto"` requests are routed.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub router: RouterFile,
     pub peers: Vec<PeerFile>,
+}
+
+/// `[router]`: the router's settings a node operator may change.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterFile {
+    /// An agreed answer whose agreeing models report a lowest confidence below this, in
+    /// [0, 1], is asked again one tier up (for `auto` requests). Off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence_floor: Option<f64>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -151,6 +167,13 @@ impl NodeFile {
         self.verifier
             .validate()
             .map_err(|e| format!("[verifier]: {e}"))?;
+        if let Some(floor) = self.router.confidence_floor
+            && !(0.0..=1.0).contains(&floor)
+        {
+            return Err(format!(
+                "[router]: confidence_floor must be between 0 and 1 (a probability); got {floor}"
+            ));
+        }
         let n = self.peers.len();
         if n < 4 {
             return Err(format!(
@@ -188,5 +211,47 @@ impl NodeFile {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(extra: &str) -> String {
+        let mut text = String::from(
+            "name = \"node-0\"\nnamespace = \"ns\"\nkey_file = \"k\"\ndata = \"d\"\n\
+             p2p = \"127.0.0.1:1\"\nhttp = \"127.0.0.1:2\"\n\
+             model = { kind = \"command\", program = \"true\" }\n",
+        );
+        text.push_str(extra);
+        for i in 0..4 {
+            text.push_str(&format!(
+                "\n[[peers]]\nname = \"node-{i}\"\npublic_key = \"{}\"\naddress = \"127.0.0.1:{}\"\n",
+                format!("{i:02}").repeat(32),
+                10 + i
+            ));
+        }
+        text
+    }
+
+    fn load(text: &str) -> Result<NodeFile, String> {
+        let f: NodeFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        f.validate()?;
+        Ok(f)
+    }
+
+    #[test]
+    fn the_router_section_is_optional_validated_and_strict() {
+        assert_eq!(load(&file("")).unwrap().router.confidence_floor, None);
+        let f = load(&file("[router]\nconfidence_floor = 0.4\n")).unwrap();
+        assert_eq!(f.router.confidence_floor, Some(0.4));
+        let e = load(&file("[router]\nconfidence_floor = 1.5\n")).unwrap_err();
+        assert!(
+            e.contains("confidence_floor must be between 0 and 1"),
+            "{e}"
+        );
+        let e = load(&file("[router]\nconfidence_flor = 0.4\n")).unwrap_err();
+        assert!(e.contains("confidence_flor"), "{e}");
     }
 }

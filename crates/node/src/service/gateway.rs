@@ -99,6 +99,7 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
                     prompt_tokens: meta.map(|x| u64::from(x.prompt_tokens)),
                     completion_tokens: meta.map(|x| u64::from(x.completion_tokens)),
                     cost_usd: meta.map_or(0.0, |x| x.cost_micro_usd as f64 / 1e6),
+                    confidence: meta.and_then(|x| x.confidence()),
                 }
             })
             .collect();
@@ -139,6 +140,7 @@ impl<S> NodeGateway<S> {
                     prompt_tokens: a.map(|a| u64::from(a.meta.prompt_tokens)),
                     completion_tokens: a.map(|a| u64::from(a.meta.completion_tokens)),
                     cost_usd: a.map_or(0.0, |a| a.meta.cost_micro_usd as f64 / 1e6),
+                    confidence: a.and_then(|a| a.meta.confidence()),
                 }
             })
             .collect::<Vec<_>>();

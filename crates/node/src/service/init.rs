@@ -107,6 +107,7 @@ pub fn init(
             privacy: Default::default(),
             review: Default::default(),
             verifier: Default::default(),
+            router: Default::default(),
             peers: peers.clone(),
         };
         file.validate().map_err(InitError::Invalid)?;

@@ -281,6 +281,10 @@ async fn serve(
             privacy,
             review: Some(review),
             verifier,
+            router: byzvote_api::RouterConfig {
+                confidence_floor: file.router.confidence_floor,
+                ..Default::default()
+            },
             ..Default::default()
         },
     );
