@@ -5,8 +5,10 @@
 //! into a column-major scratch buffer (sequential reads, an L2-sized write), then runs a
 //! selection (`select_nth_unstable_by`, O(n), not a sort) per coordinate. The scratch buffer is
 //! allocated once per rayon split, never per element. For `n <= network::MAX_N` the median and
-//! trimmed mean use the SIMD sorting network of [`crate::network`] instead (measured faster).
+//! trimmed mean use the comparator networks of [`crate::by_network`] instead (measured faster).
 
+use crate::by_network;
+use crate::error::AggregateError;
 use crate::float::Float;
 use crate::matrix::Vectors;
 use crate::network;
@@ -139,21 +141,25 @@ pub(crate) fn trimmed_mean_of<T: Float>(v: &mut [T], f: usize) -> T {
     sum / T::from_usize(keep)
 }
 
-/// Coordinate-wise median. Requires `n >= 1` (robust when `n >= 2f + 1`). A sorting network
-/// across coordinates for `n <= network::MAX_N`, selection per coordinate above.
-pub fn median<T: Float>(x: Vectors<'_, T>) -> Vec<T> {
+/// Coordinate-wise median, refusing NaN/infinite input. Requires `n >= 1` (robust when
+/// `n >= 2f + 1`). A sorting network across coordinates for `n <= network::MAX_N` (with the
+/// finiteness check fused into it), selection per coordinate above.
+pub fn median<T: Float>(x: Vectors<'_, T>) -> Result<Vec<T>, AggregateError> {
     if x.n() <= network::MAX_N {
-        return network::median(x);
+        return by_network::median(x);
     }
+    x.check_finite()?;
     let rows: Vec<usize> = (0..x.n()).collect();
-    per_coordinate(x, &rows, median_of)
+    Ok(per_coordinate(x, &rows, median_of))
 }
 
-/// Coordinate-wise trimmed mean cutting `f` values from each side. Requires `n >= 2f + 1`.
-pub fn trimmed_mean<T: Float>(x: Vectors<'_, T>, f: usize) -> Vec<T> {
+/// Coordinate-wise trimmed mean cutting `f` values from each side, refusing NaN/infinite
+/// input. Requires `n >= 2f + 1`.
+pub fn trimmed_mean<T: Float>(x: Vectors<'_, T>, f: usize) -> Result<Vec<T>, AggregateError> {
     if x.n() <= network::MAX_N {
-        return network::trimmed_mean(x, f);
+        return by_network::trimmed_mean(x, f);
     }
+    x.check_finite()?;
     let rows: Vec<usize> = (0..x.n()).collect();
-    per_coordinate(x, &rows, |v| trimmed_mean_of(v, f))
+    Ok(per_coordinate(x, &rows, |v| trimmed_mean_of(v, f)))
 }
