@@ -142,53 +142,82 @@ pub(crate) const SORT8: [(usize, usize); 19] = [
 
 /// A network ready to run: `u8` wires, with its register blocks found.
 ///
-/// `blocks` lists first wires `b` such that `pairs[19 k..19 (k + 1)]` is [`SORT8`] on wires
-/// `b..b + 8` (k-th block). They were moved to the front of the list, which does not change
-/// what the network computes: in the original list they were the first 19 comparators to touch
-/// those wires, and they touch no other wire, so everything they were moved past acts on other
-/// wires and commutes with them. A kernel may run each block with its 8 wires held in
-/// registers (load 8 rows, 19 min/max pairs, store 8) instead of 19 compare-exchanges through
-/// memory; running `pairs` in order gives the same result.
+/// `blocks16` lists first wires `b` such that `pairs[63 k..63 (k + 1)]` is `batcher(16)` on
+/// wires `b..b + 16`; after those come the `blocks8`, each [`SORT8`] (19 comparators) on
+/// `b..b + 8`, then the rest. Moving a block's comparators to the front does not change what
+/// the network computes: in the original list they were the first comparators to touch those
+/// wires, and they touch no other wire, so everything they were moved past acts on other wires
+/// and commutes with them. A kernel may run a block with its wires held in registers (load the
+/// rows once, all comparators as register min/max, store once) instead of one load/store
+/// round trip per comparator; running `pairs` in order gives the same result. `batcher(16)`
+/// starts with [`SORT8`] on each half (its first 38 comparators, interleaved), so a kernel with
+/// too few registers for 16 rows may run a 16-block as two 8-blocks plus its last 25 pairs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Network {
     pub(crate) pairs: Vec<Pair>,
-    pub(crate) blocks: Vec<u8>,
+    pub(crate) blocks16: Vec<u8>,
+    pub(crate) blocks8: Vec<u8>,
+}
+
+/// Comparators of `batcher(16)`.
+pub(crate) const SORT16_LEN: usize = 63;
+
+/// Of those, the merge at the end (after the two [`SORT8`] halves).
+pub(crate) const SORT16_MERGE: usize = 25;
+
+/// Finds blocks of `size` consecutive wires (not yet `taken`) whose first comparators in
+/// `list` (ignoring those already `used`) are exactly `template` on them; marks them.
+fn find_blocks(
+    list: &[(usize, usize)],
+    n: usize,
+    template: &[(usize, usize)],
+    size: usize,
+    used: &mut [bool],
+    taken: &mut [bool],
+    front: &mut Vec<(usize, usize)>,
+) -> Vec<u8> {
+    let mut blocks = Vec::new();
+    let mut w = 0;
+    while w + size <= n {
+        let inside = |x: usize| (w..w + size).contains(&x);
+        let first: Vec<usize> = (0..list.len())
+            .filter(|&i| !used[i] && (inside(list[i].0) || inside(list[i].1)))
+            .take(template.len())
+            .collect();
+        let matches = !taken[w..w + size].iter().any(|&t| t)
+            && first.len() == template.len()
+            && first
+                .iter()
+                .zip(template)
+                .all(|(&i, &(a, b))| list[i] == (w + a, w + b));
+        if matches {
+            for &i in &first {
+                used[i] = true;
+                front.push(list[i]);
+            }
+            taken[w..w + size].fill(true);
+            blocks.push(w as u8);
+            w += size;
+        } else {
+            w += 1;
+        }
+    }
+    blocks
 }
 
 impl Network {
     /// Packs `list` (on wires `0..n`, `n <= MAX_N`) and finds its blocks.
     pub(crate) fn new(list: &[(usize, usize)], n: usize) -> Self {
-        let mut in_block = vec![false; list.len()];
-        let mut blocks = Vec::new();
+        let mut used = vec![false; list.len()];
+        let mut taken = vec![false; n];
         let mut front = Vec::new();
-        let mut w = 0;
-        while w + 8 <= n {
-            let touches =
-                |&(a, b): &(usize, usize)| (w..w + 8).contains(&a) || (w..w + 8).contains(&b);
-            let first: Vec<usize> = (0..list.len())
-                .filter(|&i| touches(&list[i]))
-                .take(SORT8.len())
-                .collect();
-            let is_sort8 = first.len() == SORT8.len()
-                && first
-                    .iter()
-                    .zip(SORT8)
-                    .all(|(&i, (a, b))| list[i] == (w + a, w + b));
-            if is_sort8 {
-                for &i in &first {
-                    in_block[i] = true;
-                    front.push(list[i]);
-                }
-                blocks.push(w as u8);
-                w += 8;
-            } else {
-                w += 1;
-            }
-        }
+        let sort16 = batcher(16);
+        let blocks16 = find_blocks(list, n, &sort16, 16, &mut used, &mut taken, &mut front);
+        let blocks8 = find_blocks(list, n, &SORT8, 8, &mut used, &mut taken, &mut front);
         let rest = list
             .iter()
-            .zip(&in_block)
-            .filter(|(_, b)| !**b)
+            .zip(&used)
+            .filter(|(_, u)| !**u)
             .map(|(p, _)| *p);
         let pairs = front
             .into_iter()
@@ -198,12 +227,21 @@ impl Network {
                 (a as u8, b as u8)
             })
             .collect();
-        Self { pairs, blocks }
+        Self {
+            pairs,
+            blocks16,
+            blocks8,
+        }
     }
 
-    /// Number of leading `pairs` that belong to the blocks.
+    /// Number of leading `pairs` that belong to the 16-blocks.
+    pub(crate) fn prefix16(&self) -> usize {
+        SORT16_LEN * self.blocks16.len()
+    }
+
+    /// Number of leading `pairs` that belong to the blocks (16 and 8).
     pub(crate) fn prefix(&self) -> usize {
-        SORT8.len() * self.blocks.len()
+        self.prefix16() + SORT8.len() * self.blocks8.len()
     }
 }
 
@@ -300,8 +338,18 @@ mod tests {
     }
 
     #[test]
-    fn sort8_is_batchers_network_for_8() {
+    fn sort8_is_batchers_network_for_8_and_starts_batchers_16() {
         assert_eq!(batcher(8), SORT8.to_vec());
+        let sort16 = batcher(16);
+        assert_eq!(sort16.len(), SORT16_LEN);
+        let head = &sort16[..SORT16_LEN - SORT16_MERGE];
+        let low: Vec<_> = head.iter().copied().filter(|&(_, b)| b < 8).collect();
+        let high: Vec<_> = head
+            .iter()
+            .filter(|&&(a, _)| a >= 8)
+            .map(|&(a, b)| (a - 8, b - 8))
+            .collect();
+        assert_eq!((low, high), (SORT8.to_vec(), SORT8.to_vec()));
     }
 
     /// Moving the blocks to the front computes the same thing (checked on values), and the
@@ -318,7 +366,10 @@ mod tests {
             (13, batcher(13)),
         ] {
             let net = Network::new(&list, n);
-            assert!(!net.blocks.is_empty(), "n = {n}");
+            assert!(
+                !net.blocks16.is_empty() || !net.blocks8.is_empty(),
+                "n = {n}"
+            );
             let reordered: Vec<(usize, usize)> = net
                 .pairs
                 .iter()
@@ -332,14 +383,13 @@ mod tests {
                 assert_eq!(p, q, "n = {n}");
             }
         }
-        assert_eq!(
-            Network::new(&batcher(100), 100).blocks,
-            vec![0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88]
-        );
-        assert_eq!(
-            Network::new(&trim(100, 20), 100).blocks,
-            vec![0, 8, 16, 24, 32, 40, 50, 58, 66, 74, 82, 90]
-        );
+        let full = Network::new(&batcher(100), 100);
+        assert_eq!(full.blocks16, vec![0, 16, 32, 48, 64, 80]);
+        assert!(full.blocks8.is_empty());
+        let trimmed = Network::new(&trim(100, 20), 100);
+        assert_eq!(trimmed.blocks16, vec![0, 16, 32, 50, 66, 82]);
+        assert!(trimmed.blocks8.is_empty());
+        assert_eq!(Network::new(&batcher(13), 13).blocks8, vec![0]);
     }
 
     #[test]
