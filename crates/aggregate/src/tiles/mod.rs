@@ -68,6 +68,18 @@ impl Simd {
         kinds
     }
 
+    /// Whether this is the AVX2 copy (so the CPU has AVX2).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn avx2(self) -> bool {
+        self.0 == Kind::Avx2
+    }
+
+    /// Whether this is the AVX-512F copy (so the CPU has AVX-512F).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn avx512(self) -> bool {
+        self.0 == Kind::Avx512
+    }
+
     /// Name for test messages and the benchmark ([`crate::network_simd`]).
     pub(crate) fn name(self) -> &'static str {
         match self.0 {
