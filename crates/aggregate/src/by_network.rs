@@ -61,8 +61,8 @@ impl<T: Float, const L: usize> Finish<T, L> for Middle {
 
 /// Coordinate-wise trimmed mean, checking finiteness: the network ([`network::trim`]) leaves
 /// the `n - 2f` middle values of each coordinate on wires `f..n-f` (in no particular order),
-/// which are summed in `f64` (exact for f32 inputs whose exponents span less than about 2^23,
-/// so the order does not matter for them) and scaled by `1 / (n - 2f)`. Requires `n >= 2f + 1`.
+/// which are summed in `f64` in wire order (exact, so independent of the order, for f32 inputs
+/// within about 20 binades of each other) and scaled by `1 / (n - 2f)`. Requires `n >= 2f + 1`.
 pub(crate) fn trimmed_mean<T: Float>(
     x: Vectors<'_, T>,
     f: usize,

@@ -4,14 +4,15 @@
 //! The input is row-major, so a tile of [`LANES`] coordinates is `n` short row runs copied into
 //! `n` rows of `LANES` values (25 KB at n = 100, f32: it stays in L1 together with the 2.2 KB
 //! pair list). A compare-exchange of wires `a < b` is then an element-wise min/max of tile rows
-//! `a` and `b`: fixed-size arrays, so the compiler unrolls it into `LANES / width` independent
-//! SIMD min/max pairs with no aliasing checks. After the network, row `k` of the tile holds
-//! wire `k` of every coordinate.
+//! `a` and `b` (fixed-size arrays, so each is `LANES / width` independent SIMD min/max pairs).
+//! After the network, row `k` of the tile holds wire `k` of every coordinate.
 //!
-//! Width: the crate is built for baseline x86-64 (SSE2, 4 f32 per instruction), so the hot
-//! loop is compiled three times (SSE2, AVX2, AVX-512F) and [`Simd::detect`] picks one at run
-//! time. All three compute the same min/max selections in the same order, so their outputs are
-//! bit-identical (tested).
+//! Width: the crate is built for baseline x86-64 (SSE2, 4 f32 per instruction), so the whole
+//! tile body (copy, finiteness check, network, finish) is compiled three times (portable,
+//! AVX2, AVX-512F) and [`Simd::detect`] picks one at run time; the x86 copies run the network
+//! with intrinsics and register blocks ([`x86`]). All compute the same min/max selections on
+//! the same wires in a valid order of the same network, so their outputs are bit-identical
+//! (tested). The next tile's input is prefetched into L2 while a tile is processed.
 //!
 //! Finiteness is checked on each tile after it is copied (the values are in L1 then), which
 //! saves the separate 40 MB pass over the input that the other rules pay.
