@@ -31,7 +31,7 @@ pub(crate) fn median_with<T: Float, const L: usize>(
     let n = x.n();
     let all: Vec<usize> = (0..n).collect();
     let middle = [n.saturating_sub(1) / 2, n / 2];
-    let net = Network::new(&prune_for(&batcher(n), &middle, n), n);
+    let net = Network::new(&prune_for(&batcher(n), &middle, n), n, simd.wide());
     checked(
         x,
         network_tiles::<T, _, L>(x, &all, &net, simd, Middle { n }),
@@ -77,7 +77,7 @@ pub(crate) fn trimmed_mean_with<T: Float, const L: usize>(
 ) -> Result<Vec<T>, AggregateError> {
     let n = x.n();
     let all: Vec<usize> = (0..n).collect();
-    let net = Network::new(&network::trim(n, f), n);
+    let net = Network::new(&network::trim(n, f), n, simd.wide());
     let finish = MiddleSum {
         rows: f..n - f,
         scale: 1.0 / (n - 2 * f) as f64,
@@ -128,9 +128,10 @@ pub(crate) fn closest_to_median_mean<T: Float>(
     beta: usize,
 ) -> Vec<T> {
     let k = rows.len();
-    let net = Network::new(&batcher(k), k);
+    let simd = Simd::detect();
+    let net = Network::new(&batcher(k), k, simd.wide());
     let finish = Window { k, beta };
-    network_tiles::<T, _, LANES>(x, rows, &net, Simd::detect(), finish).0
+    network_tiles::<T, _, LANES>(x, rows, &net, simd, finish).0
 }
 
 /// Bulyan's window mean from a sorted tile of `k` rows.

@@ -142,9 +142,10 @@ pub(crate) const SORT8: [(usize, usize); 19] = [
 
 /// A network ready to run: `u8` wires, with its register blocks found.
 ///
-/// `blocks16` lists first wires `b` such that `pairs[63 k..63 (k + 1)]` is `batcher(16)` on
-/// wires `b..b + 16`; after those come the `blocks8`, each [`SORT8`] (19 comparators) on
-/// `b..b + 8`, then the rest. Moving a block's comparators to the front does not change what
+/// `blocks32` lists first wires `b` such that `pairs[191 k..191 (k + 1)]` is `batcher(32)` on
+/// wires `b..b + 32` (only looked for when the kernel has 32 registers); after those come the
+/// `blocks16`, each `batcher(16)` (63 comparators) on `b..b + 16`, then the `blocks8`, each
+/// [`SORT8`] (19 comparators) on `b..b + 8`, then the rest. Moving a block's comparators to the front does not change what
 /// the network computes: in the original list they were the first comparators to touch those
 /// wires, and they touch no other wire, so everything they were moved past acts on other wires
 /// and commutes with them. A kernel may run a block with its wires held in registers (load the
@@ -155,9 +156,13 @@ pub(crate) const SORT8: [(usize, usize); 19] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Network {
     pub(crate) pairs: Vec<Pair>,
+    pub(crate) blocks32: Vec<u8>,
     pub(crate) blocks16: Vec<u8>,
     pub(crate) blocks8: Vec<u8>,
 }
+
+/// Comparators of `batcher(32)`.
+pub(crate) const SORT32_LEN: usize = 191;
 
 /// Comparators of `batcher(16)`.
 pub(crate) const SORT16_LEN: usize = 63;
@@ -206,11 +211,17 @@ fn find_blocks(
 }
 
 impl Network {
-    /// Packs `list` (on wires `0..n`, `n <= MAX_N`) and finds its blocks.
-    pub(crate) fn new(list: &[(usize, usize)], n: usize) -> Self {
+    /// Packs `list` (on wires `0..n`, `n <= MAX_N`) and finds its blocks (32-wire ones only
+    /// if `wide`: a kernel with 32 SIMD registers sorts them in registers, with a few spills).
+    pub(crate) fn new(list: &[(usize, usize)], n: usize, wide: bool) -> Self {
         let mut used = vec![false; list.len()];
         let mut taken = vec![false; n];
         let mut front = Vec::new();
+        let blocks32 = if wide {
+            find_blocks(list, n, &batcher(32), 32, &mut used, &mut taken, &mut front)
+        } else {
+            Vec::new()
+        };
         let sort16 = batcher(16);
         let blocks16 = find_blocks(list, n, &sort16, 16, &mut used, &mut taken, &mut front);
         let blocks8 = find_blocks(list, n, &SORT8, 8, &mut used, &mut taken, &mut front);
@@ -229,14 +240,20 @@ impl Network {
             .collect();
         Self {
             pairs,
+            blocks32,
             blocks16,
             blocks8,
         }
     }
 
-    /// Number of leading `pairs` that belong to the 16-blocks.
+    /// Number of leading `pairs` that belong to the 32-blocks.
+    pub(crate) fn prefix32(&self) -> usize {
+        SORT32_LEN * self.blocks32.len()
+    }
+
+    /// Number of leading `pairs` that belong to the 32- and 16-blocks.
     pub(crate) fn prefix16(&self) -> usize {
-        SORT16_LEN * self.blocks16.len()
+        self.prefix32() + SORT16_LEN * self.blocks16.len()
     }
 
     /// Number of leading `pairs` that belong to the blocks (16 and 8).
@@ -340,6 +357,7 @@ mod tests {
     #[test]
     fn sort8_is_batchers_network_for_8_and_starts_batchers_16() {
         assert_eq!(batcher(8), SORT8.to_vec());
+        assert_eq!(batcher(32).len(), SORT32_LEN);
         let sort16 = batcher(16);
         assert_eq!(sort16.len(), SORT16_LEN);
         let head = &sort16[..SORT16_LEN - SORT16_MERGE];
@@ -365,9 +383,9 @@ mod tests {
             (100, prune_for(&batcher(100), &[49, 50], 100)),
             (13, batcher(13)),
         ] {
-            let net = Network::new(&list, n);
+            let net = Network::new(&list, n, n % 2 == 0);
             assert!(
-                !net.blocks16.is_empty() || !net.blocks8.is_empty(),
+                !net.blocks32.is_empty() || !net.blocks16.is_empty() || !net.blocks8.is_empty(),
                 "n = {n}"
             );
             let reordered: Vec<(usize, usize)> = net
@@ -383,13 +401,15 @@ mod tests {
                 assert_eq!(p, q, "n = {n}");
             }
         }
-        let full = Network::new(&batcher(100), 100);
+        let full = Network::new(&batcher(100), 100, false);
         assert_eq!(full.blocks16, vec![0, 16, 32, 48, 64, 80]);
-        assert!(full.blocks8.is_empty());
-        let trimmed = Network::new(&trim(100, 20), 100);
+        assert!(full.blocks32.is_empty() && full.blocks8.is_empty());
+        let trimmed = Network::new(&trim(100, 20), 100, false);
         assert_eq!(trimmed.blocks16, vec![0, 16, 32, 50, 66, 82]);
         assert!(trimmed.blocks8.is_empty());
-        assert_eq!(Network::new(&batcher(13), 13).blocks8, vec![0]);
+        let wide = Network::new(&trim(100, 20), 100, true);
+        assert_eq!((wide.blocks32, wide.blocks16), (vec![0, 50], vec![32, 82]));
+        assert_eq!(Network::new(&batcher(13), 13, true).blocks8, vec![0]);
     }
 
     #[test]

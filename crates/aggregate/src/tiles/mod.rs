@@ -81,6 +81,16 @@ impl Simd {
         self.0 == Kind::Avx512
     }
 
+    /// Whether the kernel has 32 SIMD registers (AVX-512), enough to sort 32-wire blocks of
+    /// the network in registers ([`Network::new`]'s `wide`).
+    pub(crate) fn wide(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if self.0 == Kind::Avx512 {
+            return true;
+        }
+        false
+    }
+
     /// Name for test messages and the benchmark ([`crate::network_simd`]).
     pub(crate) fn name(self) -> &'static str {
         match self.0 {
