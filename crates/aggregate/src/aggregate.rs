@@ -60,14 +60,15 @@ pub fn aggregate<T: Float>(
         (_, Some(m)) => m,
         (_, None) => max_m,
     };
-    if rule == Rule::Mean {
-        return mean_checked(x).map(Aggregate::vector);
+    // These fuse the finiteness check into their own pass over the input (a separate check
+    // is a full extra read of it, 1-2 ms at n = 100, d = 100,000).
+    if !matches!(rule, Rule::Mean | Rule::Median | Rule::TrimmedMean) {
+        x.check_finite()?;
     }
-    x.check_finite()?;
     Ok(match rule {
-        Rule::Mean => Aggregate::vector(mean(x)),
-        Rule::Median => Aggregate::vector(median(x)),
-        Rule::TrimmedMean => Aggregate::vector(trimmed_mean(x, f)),
+        Rule::Mean => Aggregate::vector(mean_checked(x)?),
+        Rule::Median => Aggregate::vector(median(x)?),
+        Rule::TrimmedMean => Aggregate::vector(trimmed_mean(x, f)?),
         Rule::Krum | Rule::MultiKrum => {
             let m = if rule == Rule::Krum { 1 } else { m };
             let dist = pairwise_sq_distances(x);
@@ -105,7 +106,7 @@ pub fn aggregate<T: Float>(
             options.center.as_deref(),
             options.clip_radius,
             options.clip_iterations,
-        )),
+        )?),
         Rule::Cgc => Aggregate::vector(cgc(x, f)),
     })
 }

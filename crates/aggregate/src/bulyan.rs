@@ -3,8 +3,9 @@
 //! 1. Selection: apply Krum repeatedly, each time to the vectors not yet chosen, until
 //!    `theta = n - 2f` are chosen (distances are reused from one Gram matrix).
 //! 2. Aggregation: per coordinate, average the `beta = theta - 2f` chosen values closest to
-//!    their median (a window of the sorted values; see [`network::closest_to_median_mean`]).
+//!    their median (a window of the sorted values; see [`by_network::closest_to_median_mean`]).
 
+use crate::by_network;
 use crate::coordinate::per_coordinate;
 use crate::float::Float;
 use crate::krum::{ranked, scores};
@@ -26,7 +27,7 @@ pub(crate) fn bulyan_select<T: Float>(x: Vectors<'_, T>, dist: &[f64], f: usize)
 }
 
 /// Mean of the `beta` values of `v` closest to the median of `v` (same window rule as
-/// [`network::closest_to_median_mean`]). Sorts `v`; used only above the network's size limit.
+/// [`by_network::closest_to_median_mean`]). Sorts `v`; used only above the network's size limit.
 fn closest_to_median_mean<T: Float>(v: &mut [T], beta: usize) -> T {
     v.sort_unstable_by(T::total_cmp);
     let k = v.len();
@@ -58,7 +59,7 @@ pub(crate) fn bulyan_aggregate<T: Float>(
 ) -> Vec<T> {
     let beta = selected.len() - 2 * f;
     if selected.len() <= network::MAX_N {
-        return network::closest_to_median_mean(x, selected, beta);
+        return by_network::closest_to_median_mean(x, selected, beta);
     }
     per_coordinate(x, selected, |v| closest_to_median_mean(v, beta))
 }

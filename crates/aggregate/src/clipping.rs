@@ -12,6 +12,7 @@
 //! Requirement: `n >= 2f + 1`.
 
 use crate::coordinate::{median, stream_chunk};
+use crate::error::AggregateError;
 use crate::float::{Float, distance, norm};
 use crate::matrix::Vectors;
 use rayon::prelude::*;
@@ -28,11 +29,11 @@ pub(crate) fn centered_clipping<T: Float>(
     center: Option<&[f64]>,
     radius: Option<f64>,
     iterations: usize,
-) -> Vec<T> {
+) -> Result<Vec<T>, AggregateError> {
     let n = x.n();
     let mut v: Vec<f64> = match center {
         Some(c) => c.to_vec(),
-        None => median(x).into_iter().map(Float::to_f64).collect(),
+        None => median(x)?.into_iter().map(Float::to_f64).collect(),
     };
     let mut dist: Vec<f64> = (0..n)
         .into_par_iter()
@@ -61,7 +62,7 @@ pub(crate) fn centered_clipping<T: Float>(
             }
         });
     }
-    v.into_iter().map(T::from_f64).collect()
+    Ok(v.into_iter().map(T::from_f64).collect())
 }
 
 /// Comparative gradient clipping.

@@ -71,6 +71,7 @@ macro_rules! impl_float {
             fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
                 <$t>::total_cmp(self, other)
             }
+            #[inline(always)]
             fn all_finite(values: &[Self]) -> bool {
                 const EXP: $bits = <$t>::INFINITY.to_bits();
                 !values

@@ -18,6 +18,7 @@
 
 mod aggregate;
 mod bulyan;
+mod by_network;
 pub mod cli;
 mod clipping;
 mod coordinate;
@@ -30,6 +31,7 @@ pub mod matrix;
 mod network;
 pub mod parse;
 pub mod rule;
+mod tiles;
 
 pub use aggregate::{Aggregate, aggregate, aggregate_numbers, aggregate_rows};
 pub use cli::{CliError, Report, aggregate_input};
@@ -39,3 +41,10 @@ pub use geomed::Convergence;
 pub use matrix::{Matrix, Vectors};
 pub use parse::{Format, parse_vectors};
 pub use rule::{Options, Rule, UnknownRule};
+
+/// Which compiled copy of the comparator networks (median, trimmed mean, Bulyan) runs on this
+/// CPU: `"avx512f"`, `"avx2"` or `"portable"` (the crate's baseline target, SSE2 on x86-64).
+/// All give bit-identical results; this is for benchmark reports.
+pub fn network_simd() -> &'static str {
+    tiles::Simd::detect().name()
+}
