@@ -85,6 +85,7 @@ fn main() {
         prompt_tokens: 10,
         completion_tokens: 3,
         cost_micro_usd: 42,
+        confidence_bp: Some(9_500),
         model: "qwen2.5-coder-0.5b".into(),
     }
     .sign(&keys[1]);

@@ -23,6 +23,7 @@ fn a_meta_with_a_long_non_ascii_model_name_passes_check() {
         prompt_tokens: 1,
         completion_tokens: 1,
         cost_micro_usd: 0,
+        confidence_bp: None,
         model,
     };
     let bytes = Tx::Meta(meta.sign(&keys[0])).encode();
