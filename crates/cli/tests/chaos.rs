@@ -27,11 +27,19 @@
 
 mod common;
 
+// The crate root's modules would be looked up next to it (`tests/cluster.rs` is the other
+// test), hence the paths.
+#[path = "chaos/check.rs"]
 mod check;
+#[path = "chaos/client.rs"]
 mod client;
+#[path = "chaos/cluster.rs"]
 mod cluster;
+#[path = "chaos/proxy.rs"]
 mod proxy;
+#[path = "chaos/rng.rs"]
 mod rng;
+#[path = "chaos/schedule.rs"]
 mod schedule;
 
 use std::panic::AssertUnwindSafe;
@@ -139,8 +147,12 @@ fn chaos(n: usize, test: &str, default_requests: usize) {
     let mut bad: Vec<String> = anomalies.into_inner().unwrap();
     for s in sent.iter().filter(|s| s.accepted.is_none()) {
         bad.push(format!(
-            "request {} never accepted in {} attempts: {:?}",
-            s.index, stream.attempts, s.failures
+            "request {} (tier {}, id {}) never accepted in {} attempts: {:?}",
+            s.index,
+            s.tier,
+            s.timed_out_id.as_deref().unwrap_or("unknown"),
+            stream.attempts,
+            s.failures
         ));
     }
     let (v, decided) = check::converged(&cluster, &sent, Duration::from_secs(180));
