@@ -82,6 +82,75 @@ fn log_excerpt(dir: &std::path::Path, n: usize) -> String {
     out
 }
 
+/// Beyond the bound, to show the mesh really partitions: with f+1 nodes cut off no vote can be
+/// decided (a 504 after a short deadline), and once healed the same request is. Returns the
+/// violations and the request (then accepted) for the end-of-run checks.
+fn beyond_bound(
+    cluster: &cluster::Cluster,
+    index: usize,
+    label: &str,
+) -> (Vec<String>, client::Sent) {
+    let group: std::collections::BTreeSet<usize> = (0..=cluster.f).collect();
+    let outside = cluster.n - 1;
+    let body = |deadline_ms: u64| {
+        serde_json::json!({
+            "prompt": format!("chaos {label} beyond the bound: what is 2+2?"),
+            "mode": "number:0",
+            "tier": 3,
+            "client_nonce": index,
+            "deadline_ms": deadline_ms,
+        })
+        .to_string()
+    };
+    let mut bad = Vec::new();
+    let mut sent = client::Sent {
+        index,
+        tier: 3,
+        accepted: None,
+        timed_out_id: None,
+        failures: Vec::new(),
+    };
+    cluster.mesh.partition(&group, false);
+    let cut = common::http(
+        &cluster.endpoints[outside],
+        "POST",
+        "/v1/votes",
+        Some(&body(3_000)),
+        Duration::from_secs(30),
+    );
+    cluster.mesh.heal();
+    match cut {
+        Ok((504, _)) => {}
+        other => bad.push(format!(
+            "with {} of {} nodes cut off, node-{outside} answered {other:?} instead of a 504:              the proxy does not partition",
+            group.len(),
+            cluster.n
+        )),
+    }
+    for _ in 0..4 {
+        match common::http(
+            &cluster.endpoints[outside],
+            "POST",
+            "/v1/votes",
+            Some(&body(20_000)),
+            Duration::from_secs(40),
+        ) {
+            Ok((200, text)) => {
+                sent.accepted = serde_json::from_str(&text).ok().map(|v| (outside, v));
+                break;
+            }
+            other => sent.failures.push(format!("node-{outside}: {other:?}")),
+        }
+    }
+    if sent.accepted.is_none() {
+        bad.push(format!(
+            "after the heal, the request held during the partition was not decided: {:?}",
+            sent.failures
+        ));
+    }
+    (bad, sent)
+}
+
 fn chaos(n: usize, test: &str, default_requests: usize) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let seed = env_u64("BYZVOTE_CHAOS_SEED").unwrap_or(20_261_125 + n as u64);
@@ -145,6 +214,10 @@ fn chaos(n: usize, test: &str, default_requests: usize) {
     let stream_secs = t0.elapsed().as_secs_f64();
 
     let mut bad: Vec<String> = anomalies.into_inner().unwrap();
+    let mut sent = sent;
+    let (v, held) = beyond_bound(&cluster, requests, &label);
+    bad.extend(v);
+    sent.push(held);
     for s in sent.iter().filter(|s| s.accepted.is_none()) {
         bad.push(format!(
             "request {} (tier {}, id {}) never accepted in {} attempts: {:?}",
@@ -177,7 +250,7 @@ fn chaos(n: usize, test: &str, default_requests: usize) {
         .count();
     let (severed, refused) = cluster.mesh.counts();
     println!(
-        "chaos summary: {n} nodes, seed {seed}: {requests} requests, {accepted} accepted \
+        "chaos summary: {n} nodes, seed {seed}: {requests} requests (+1 held beyond the bound), {accepted} accepted \
          ({retried} needed a retry; {failed_attempts} failed attempts, {timeouts} of them 504), \
          {} certified decisions verified; {} kills, {} partitions ({} blackholed, {} with kills \
          inside), {severed} connections severed, {refused} refused or blackholed; \
