@@ -15,7 +15,7 @@
 //! ```text
 //! # default suite (30 requests on 4 nodes, 20 on 7)
 //! cargo test -p byzvote-cli --test chaos -- --nocapture
-//! # long mode: 1,000 requests each (4 nodes: 23 minutes on a loaded 2-core machine)
+//! # long mode: 1,000 requests each (4 nodes: 23 min, 7 nodes: 28 min on a loaded 2-core machine)
 //! cargo test -p byzvote-cli --test chaos -- --ignored --nocapture
 //! # any size, any seed
 //! BYZVOTE_CHAOS_REQUESTS=300 BYZVOTE_CHAOS_SEED=7 cargo test -p byzvote-cli --test chaos four -- --nocapture
