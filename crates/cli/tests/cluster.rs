@@ -1,109 +1,14 @@
 //! A real cluster: four `byzvote node` processes on loopback (real sockets, real DKG),
 //! command-backend models. Ask, verify, SIGKILL a node, ask again, restart it, ask it.
 
-use std::io::{BufRead as _, BufReader};
+mod common;
+
+use common::{Nodes, byzvote, certified, http_get, listed, start};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_byzvote");
-
-/// Kills every node at the end, even when an assertion fails.
-struct Nodes(Vec<Option<Child>>);
-
-impl Drop for Nodes {
-    fn drop(&mut self) {
-        for child in self.0.iter_mut().flatten() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn byzvote(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run byzvote")
-}
-
-/// Starts node `i` and returns it with its HTTP endpoint once it says it is ready.
-fn start(dir: &Path, i: usize) -> (Child, String) {
-    let log = std::fs::File::create(dir.join(format!("node-{i}.log"))).unwrap();
-    let mut child = Command::new(BIN)
-        .args(["node", "--config"])
-        .arg(dir.join(format!("node-{i}.toml")))
-        .env("BYZVOTE_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("byzvote-node ready") {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    // A bound on a failure, not a synchronisation: the ready line is the signal.
-    let line = rx
-        .recv_timeout(Duration::from_secs(120))
-        .unwrap_or_else(|_| {
-            panic!(
-                "node-{i} not ready; log: {}",
-                std::fs::read_to_string(dir.join(format!("node-{i}.log"))).unwrap_or_default()
-            )
-        });
-    let http = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http="))
-        .unwrap()
-        .to_string();
-    (child, http)
-}
-
-/// A plain HTTP GET (the test needs nothing more): returns the status code and the body.
-fn http_get(endpoint: &str, path: &str) -> (u16, String) {
-    use std::io::{Read as _, Write as _};
-    let addr = endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (status, body)
-}
-
-/// The vote `id` once `endpoint` has certified it, polled every 100 ms at most `tries` times (a
-/// bound on a failure: the 200 answer is the signal).
-fn certified(endpoint: &str, id: &str, tries: usize) -> Option<serde_json::Value> {
-    for _ in 0..tries {
-        let (status, body) = http_get(endpoint, &format!("/v1/votes/{id}"));
-        if status == 200 {
-            return serde_json::from_str(&body).ok();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
-
-/// `byzvote audit list --json` of a node's data directory.
-fn listed(data: &Path) -> Vec<serde_json::Value> {
-    let o = byzvote(&["audit", "list", "--json", "--data", data.to_str().unwrap()]);
-    if !o.status.success() {
-        return Vec::new(); // the log may not exist yet
-    }
-    serde_json::from_slice(&o.stdout).unwrap_or_default()
-}
+const BIN: &str = common::BIN;
 
 fn ask(endpoint: &str, prompt: &str, out: &Path) -> serde_json::Value {
     let o = byzvote(&[
