@@ -93,6 +93,45 @@ impl Meta {
         self.confidence_bp.map(|bp| f64::from(bp) / 10_000.0)
     }
 
+    /// Reads a body from the front of `bytes`: the meta and how many bytes it took; `None`
+    /// for anything malformed (the one parser of this layout: signed metas and quick answers
+    /// both embed it).
+    pub(crate) fn read_body(bytes: &[u8]) -> Option<(Self, usize)> {
+        let mut buf = bytes;
+        if buf.len() < 32 + 4 + 8 + 4 + 4 + 8 + 2 + 2 {
+            return None;
+        }
+        let request = Digest::decode(Bytes::copy_from_slice(&buf[..32])).ok()?;
+        buf.advance(32);
+        let member = buf.get_u32();
+        let latency_ms = buf.get_u64();
+        let prompt_tokens = buf.get_u32();
+        let completion_tokens = buf.get_u32();
+        let cost_micro_usd = buf.get_u64();
+        let confidence_bp = match buf.get_u16() {
+            NO_CONFIDENCE => None,
+            bp if bp <= 10_000 => Some(bp),
+            _ => return None,
+        };
+        let len = usize::from(buf.get_u16());
+        if len > MAX_MODEL || buf.len() < len {
+            return None;
+        }
+        let model = String::from_utf8(buf[..len].to_vec()).ok()?;
+        buf.advance(len);
+        let meta = Meta {
+            request,
+            member,
+            latency_ms,
+            prompt_tokens,
+            completion_tokens,
+            cost_micro_usd,
+            confidence_bp,
+            model,
+        };
+        Some((meta, bytes.len() - buf.len()))
+    }
+
     pub(crate) fn body(&self) -> Vec<u8> {
         let model = clip_model(&self.model).as_bytes();
         let mut out = Vec::with_capacity(64 + model.len());
@@ -126,39 +165,12 @@ impl SignedMeta {
 
     /// Decodes; `None` for anything malformed.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
-        let mut buf = bytes;
-        if buf.len() < 32 + 4 + 8 + 4 + 4 + 8 + 2 + 2 {
+        let (meta, used) = Meta::read_body(bytes)?;
+        let rest = &bytes[used..];
+        if rest.len() != ed25519::Signature::SIZE {
             return None;
         }
-        let request = Digest::decode(Bytes::copy_from_slice(&buf[..32])).ok()?;
-        buf.advance(32);
-        let member = buf.get_u32();
-        let latency_ms = buf.get_u64();
-        let prompt_tokens = buf.get_u32();
-        let completion_tokens = buf.get_u32();
-        let cost_micro_usd = buf.get_u64();
-        let confidence_bp = match buf.get_u16() {
-            NO_CONFIDENCE => None,
-            bp if bp <= 10_000 => Some(bp),
-            _ => return None,
-        };
-        let len = usize::from(buf.get_u16());
-        if len > MAX_MODEL || buf.len() != len + ed25519::Signature::SIZE {
-            return None;
-        }
-        let model = String::from_utf8(buf[..len].to_vec()).ok()?;
-        buf.advance(len);
-        let signature = ed25519::Signature::decode(Bytes::copy_from_slice(buf)).ok()?;
-        let meta = Meta {
-            request,
-            member,
-            latency_ms,
-            prompt_tokens,
-            completion_tokens,
-            cost_micro_usd,
-            confidence_bp,
-            model,
-        };
+        let signature = ed25519::Signature::decode(Bytes::copy_from_slice(rest)).ok()?;
         Some(Self { meta, signature })
     }
 

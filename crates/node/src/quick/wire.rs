@@ -102,25 +102,15 @@ impl QuickMsg {
 }
 
 fn decode_answer(bytes: &[u8]) -> Option<SignedAnswer> {
-    // The meta body's length is self-describing: parse it with a dummy signature appended.
     let sig = ed25519::Signature::SIZE;
     if bytes.len() < sig + 4 {
         return None;
     }
     let (signed, signature) = bytes.split_at(bytes.len() - sig);
-    // Find the answer length field: the meta body is fixed-size up to its model name.
-    const FIXED: usize = 32 + 4 + 8 + 4 + 4 + 8;
-    if signed.len() < FIXED + 2 {
-        return None;
-    }
-    let model_len = usize::from(u16::from_be_bytes([signed[FIXED], signed[FIXED + 1]]));
-    let meta_len = FIXED + 2 + model_len;
+    let (meta, meta_len) = Meta::read_body(signed)?;
     if signed.len() < meta_len + 4 {
         return None;
     }
-    let mut meta_bytes = signed[..meta_len].to_vec();
-    meta_bytes.extend_from_slice(signature);
-    let meta = crate::protocol::meta::SignedMeta::decode(&meta_bytes)?.meta;
     let mut rest = &signed[meta_len..];
     let len = rest.get_u32() as usize;
     if len > MAX_CANONICAL || rest.len() != len {
@@ -149,7 +139,7 @@ mod tests {
             prompt_tokens: 3,
             completion_tokens: 1,
             cost_micro_usd: 0,
-            confidence_bp: None,
+            confidence_bp: Some(7_777),
             model: "m".into(),
         };
         SignedAnswer::sign(meta, text.into(), &ed25519::PrivateKey::from_seed(1))
