@@ -1,0 +1,48 @@
+//! The `semantic` agreement mode: free-text answers that mean the same form one class.
+//!
+//! Embedding similarity alone is not agreement: under all-MiniLM-L6-v2, "17 is a prime
+//! number." and "17 is not a prime number." have cosine 0.96, a true paraphrase 0.97, and "Yes"
+//! against "No" 0.73. So two answers agree only when their embeddings are close **and** the
+//! claims that embeddings blur are identical ([`judge_features`]):
+//!
+//! 1. cosine ≥ threshold (default [`DEFAULT_THRESHOLD_MILLI`]/1000; `semantic:0.85` sets it);
+//! 2. the same leading verdict when both give one (`Yes, …` against `No, …`);
+//! 3. the same negation parity (`not`, `never`, `n't`, `unsafe`, …);
+//! 4. the same numbers (exact values; digits and number words; 1 is ignored);
+//! 5. the same names (each side's names are mentioned in the other).
+//!
+//! The features come from [`extract`], one linear pass over the text that accepts any UTF-8.
+//! A committee's answers are then grouped by complete linkage, largest clique first
+//! ([`group`]); a group's answer is its medoid ([`representative`]).
+//!
+//! Measured on the labelled pairs in `crates/core/testdata/semantic_pairs.json` (real MiniLM
+//! embeddings; `byzvote-builtin`'s test `semantic_pairs`): see that test's output and
+//! `notes/` for precision and recall. Known blind spots: antonyms that are not negations
+//! ("rises"/"falls", "before"/"after"), lower-case names ("ibuprofen"/"paracetamol") when the
+//! cosine stays above the threshold, and negation moved into a word the lexicon lacks
+//! ("ineffective" is listed, "useless" is not).
+//!
+//! Floating point differs across machines, so a decision's cosines travel with it as evidence
+//! and validators re-check them within a tolerance (DESIGN.md §2 step 5); [`judge_features`]
+//! takes the cosine as an argument for that.
+
+mod config;
+mod embed;
+mod features;
+mod group;
+mod judge;
+mod lexicon;
+mod number;
+mod tokens;
+
+#[cfg(test)]
+mod prop;
+#[cfg(test)]
+mod tests;
+
+pub use config::{DEFAULT_THRESHOLD_MILLI, SemanticConfig, SemanticConfigError};
+pub use embed::{EmbedError, Embedder, cosine};
+pub use features::{Features, Verdict, extract};
+pub use group::{SEARCH_BUDGET, group, group_by, representative};
+pub use judge::{Answer, Direction, Judgement, Reason, judge, judge_features};
+pub use number::Decimal;
