@@ -7,7 +7,8 @@
 //! * **verdict**: a leading yes/no word followed by punctuation (`Yes,` `No.` `False:`; see
 //!   [`lexicon::YES`], [`lexicon::NO`]).
 //! * **negation**: every other negating word ([`lexicon::is_negation`]): `not`, `never`,
-//!   `n't`, `no`, and words that mean "not X" by their form (`unsafe`, `illegal`). They are
+//!   `n't`, `no`, `without`, and words that mean "not X" by their form (`unsafe`, `illegal`,
+//!   `tax-free`). They are
 //!   counted per clause (clauses end at punctuation and at [`lexicon::CLAUSE_WORDS`] such as
 //!   `but`, `so`); a clause with an odd count is negated, so "not unsafe" reads like "safe"; the
 //!   answer is negated when any clause is ("it does not work, so it will not help" once).
@@ -91,7 +92,8 @@ pub fn extract(text: &str) -> Features {
         }
         let base = strip_possessive(&w.lower);
         f.words.push(base.to_string());
-        if (i > 0 || f.verdict.is_none()) && lexicon::is_negation(&w.lower) {
+        let negates = lexicon::is_negation(&w.lower) || (w.hyphenated && w.lower == "free");
+        if (i > 0 || f.verdict.is_none()) && negates {
             f.negations.push(w.lower.clone());
             clause_odd = !clause_odd;
         }

@@ -4,9 +4,10 @@
 //! states the polarity of a claim in nearly every context. Each list is sorted, so membership is
 //! a binary search.
 
-/// Words that negate the claim they are in (`not`, `never`, …) or that mean "not X" by their
-/// form (`unsafe` = not safe, `harmless` = not harmful, `illegal` = not legal). Words ending in
-/// `n't` are negations too (checked separately).
+/// Words that negate the claim they are in (`not`, `never`, `without`, …) or that mean "not X"
+/// by their form (`unsafe` = not safe, `harmless` = not harmful, `illegal` = not legal). Words
+/// ending in `n't`, and `free` hyphenated to a noun (`tax-free` = not taxed), are negations too
+/// (checked separately).
 pub const NEGATIONS: &[&str] = &[
     "aint",
     "arent",
@@ -53,6 +54,7 @@ pub const NEGATIONS: &[&str] = &[
     "untrue",
     "wasnt",
     "werent",
+    "without",
     "wouldnt",
     "wrong",
 ];

@@ -24,6 +24,21 @@ proptest! {
     }
 
     #[test]
+    fn the_rule_is_symmetric_and_reflexive(
+        a in "[A-Za-z0-9 ,.'-]{0,60}",
+        b in "[A-Za-z0-9 ,.'-]{0,60}",
+        cos in 0.0f32..=1.0,
+    ) {
+        let config = SemanticConfig::default();
+        let (fa, fb) = (extract(&a), extract(&b));
+        prop_assert_eq!(
+            judge_features(&config, &fa, &fb, cos).agree,
+            judge_features(&config, &fb, &fa, cos).agree
+        );
+        prop_assert!(judge_features(&config, &fa, &fa, 1.0).agree);
+    }
+
+    #[test]
     fn grouping_is_a_partition_independent_of_input_order(
         edges in proptest::collection::vec(any::<bool>(), 45),
         rot in 0usize..10,

@@ -77,6 +77,12 @@ fn negations_count_words_contractions_and_negative_forms() {
     assert!(!extract("It is not unsafe").negated, "double negation");
     assert!(!extract("17 is a prime number.").negated);
     assert!(!extract("Nothing is wrong with it").negated);
+    assert!(
+        extract("Withdrawals are tax-free.").negated,
+        "X-free is without X"
+    );
+    assert!(!extract("Feel free to ask.").negated);
+    assert!(extract("You can go without a lawyer.").negated);
 }
 
 #[test]
@@ -239,14 +245,14 @@ fn the_rule_keeps_paraphrases_and_splits_what_cosine_blurs() {
         0.9,
     );
     assert!(j.agree, "{}", j.reason);
-    let j = verdict("17 is a prime number.", "Seventeen is prime.", 0.79);
+    let j = verdict("17 is a prime number.", "Seventeen is prime.", 0.77);
     assert!(
         matches!(j.reason, Reason::Dissimilar { .. }),
         "{}",
         j.reason
     );
     assert!(
-        j.reason.to_string().contains("0.790 < 0.800"),
+        j.reason.to_string().contains("0.770 < 0.775"),
         "{}",
         j.reason
     );

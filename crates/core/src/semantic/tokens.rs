@@ -36,6 +36,8 @@ pub struct Word {
     pub clause_start: bool,
     /// The next non-space character is punctuation, or there is none.
     pub before_punct: bool,
+    /// Joined by a hyphen to the word before (`free` in `tax-free`).
+    pub hyphenated: bool,
 }
 
 /// A token of the answer.
@@ -95,6 +97,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 sentence_start,
                 clause_start,
                 before_punct: next.is_none_or(|c| !c.is_alphanumeric()),
+                hyphenated: begin >= 2
+                    && chars[begin - 1] == '-'
+                    && chars[begin - 2].is_alphanumeric(),
             }));
             sentence_start = false;
             clause_start = false;
