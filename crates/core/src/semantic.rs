@@ -15,12 +15,17 @@
 //! A committee's answers are then grouped by complete linkage, largest clique first
 //! ([`group`]); a group's answer is its medoid ([`representative`]).
 //!
-//! Measured on the labelled pairs in `crates/core/testdata/semantic_pairs.json` (real MiniLM
-//! embeddings; `byzvote-builtin`'s test `semantic_pairs`): see that test's output and
-//! `notes/` for precision and recall. Known blind spots: antonyms that are not negations
-//! ("rises"/"falls", "before"/"after"), lower-case names ("ibuprofen"/"paracetamol") when the
-//! cosine stays above the threshold, and negation moved into a word the lexicon lacks
-//! ("ineffective" is listed, "useless" is not).
+//! **Measured** on the 60 labelled pairs of `crates/core/testdata/semantic_pairs.json` with real
+//! MiniLM embeddings (`byzvote-builtin`'s test `semantic_pairs`, which prints the sweep):
+//! precision 0.96 and recall 0.88 for "agree" at the default threshold, against 0.49 / 0.92 for
+//! cosine alone at the same threshold (every contradiction there has cosine above 0.8). The
+//! threshold was chosen on that same table, so treat these numbers as optimistic.
+//!
+//! **Known blind spots**: names written in lower case ("ibuprofen"/"paracetamol" merge at cosine
+//! 0.91); antonyms outside the short direction list ("before"/"after", "cheap"/"expensive");
+//! negation carried by a word the lexicon lacks ("immutable", "useless"); units and rates
+//! ("4,000 mg in 24 hours" against "4 grams per day" split); paraphrases whose cosine falls below
+//! the threshold (0.67 for "verbal agreement … binding" / "oral contracts … enforceable").
 //!
 //! Floating point differs across machines, so a decision's cosines travel with it as evidence
 //! and validators re-check them within a tolerance (DESIGN.md §2 step 5); [`judge_features`]
