@@ -23,7 +23,8 @@ fn the_semantic_table_has_enough_balanced_distinct_pairs() {
                 "paraphrase",
                 "contradiction",
                 "different-number",
-                "different-entity"
+                "different-entity",
+                "different-claim"
             ]
             .contains(&c),
             "{c}"
