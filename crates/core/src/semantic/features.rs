@@ -167,11 +167,10 @@ impl Spelled {
             0 | 10..=19 => Last::Teen,
             _ => Last::Tens,
         };
-        let fits = match (self.last, kind) {
-            (None, _) | (Some(Last::Hundred | Last::Scale), _) => true,
-            (Some(Last::Tens), Last::Unit) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (self.last, kind),
+            (None | Some(Last::Hundred | Last::Scale), _) | (Some(Last::Tens), Last::Unit)
+        );
         if fits {
             self.current = self.current.saturating_add(v);
             self.last = Some(kind);
@@ -213,11 +212,11 @@ fn numbers(tokens: &[Token]) -> Vec<Decimal> {
             Token::Number(d) => {
                 out.extend(spelled.take());
                 let mut d = d.clone();
-                if let Some(Token::Word(w)) = tokens.get(i) {
-                    if let Some(p) = lexicon::lookup(SCALES, &w.lower) {
-                        d = d.shifted(i32::from(p));
-                        i += 1;
-                    }
+                if let Some(Token::Word(w)) = tokens.get(i)
+                    && let Some(p) = lexicon::lookup(SCALES, &w.lower)
+                {
+                    d = d.shifted(i32::from(p));
+                    i += 1;
                 }
                 out.push(d);
                 continue;

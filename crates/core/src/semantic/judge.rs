@@ -179,8 +179,10 @@ pub fn judge_features(config: &SemanticConfig, a: &Features, b: &Features, cos: 
             unmentioned(&b.entities, a),
             unmentioned(&b.possible_names, a),
         );
-        let substituted = (!names_a.is_empty() && !(names_b.is_empty() && maybe_b.is_empty()))
-            || (!names_b.is_empty() && !maybe_a.is_empty());
+        // A name only A has, against a name or possible name only B has; or the converse.
+        let b_has_other = !names_b.is_empty() || !maybe_b.is_empty();
+        let substituted =
+            (!names_a.is_empty() && b_has_other) || (!names_b.is_empty() && !maybe_a.is_empty());
         if substituted {
             Reason::DifferentNames {
                 only_a: [names_a, maybe_a].concat(),
