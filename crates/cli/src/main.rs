@@ -8,6 +8,7 @@ mod cluster;
 mod keys;
 mod models;
 mod review;
+mod similarity;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ enum Command {
     /// Reproducible benchmarks against a running cluster.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Cosine of two texts under the built-in embedder, and the semantic mode's verdict.
+    Similarity(similarity::SimilarityArgs),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Review(cmd) => review::run(cmd),
         Command::Sim(args) => byzvote_sim::cli::run(args),
+        Command::Similarity(args) => similarity::run(args),
     };
     match result {
         Ok(code) => code,
