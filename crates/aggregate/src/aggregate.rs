@@ -3,7 +3,7 @@
 use crate::bulyan::{bulyan_aggregate, bulyan_select};
 use crate::clipping::{centered_clipping, cgc};
 use crate::coordinate::{mean, median, trimmed_mean};
-use crate::distances::pairwise_sq_distances;
+use crate::distances::{direct_sq_distances, pairwise_sq_distances};
 use crate::error::AggregateError;
 use crate::float::Float;
 use crate::geomed::{Convergence, geometric_median};
@@ -71,7 +71,7 @@ pub fn aggregate<T: Float>(
         Rule::TrimmedMean => Aggregate::vector(trimmed_mean(x, f)?),
         Rule::Krum | Rule::MultiKrum => {
             let m = if rule == Rule::Krum { 1 } else { m };
-            let dist = pairwise_sq_distances(x);
+            let dist = distances(x, options.portable);
             let selected = multi_krum_select(x, &dist, f, m);
             let vector = if m == 1 {
                 x.row(selected[0]).to_vec()
@@ -85,7 +85,7 @@ pub fn aggregate<T: Float>(
             }
         }
         Rule::Bulyan => {
-            let dist = pairwise_sq_distances(x);
+            let dist = distances(x, options.portable);
             let selected = bulyan_select(x, &dist, f);
             Aggregate {
                 vector: bulyan_aggregate(x, &selected, f),
@@ -109,6 +109,15 @@ pub fn aggregate<T: Float>(
         )?),
         Rule::Cgc => Aggregate::vector(cgc(x, f)),
     })
+}
+
+/// All pairwise squared distances: direct when the result must be the same on every machine.
+fn distances<T: Float>(x: Vectors<'_, T>, portable: bool) -> Vec<f64> {
+    if portable {
+        direct_sq_distances(x)
+    } else {
+        pairwise_sq_distances(x)
+    }
 }
 
 /// The mean with the finiteness check fused in: a NaN or infinite input always makes its

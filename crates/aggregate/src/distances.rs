@@ -63,3 +63,23 @@ pub(crate) fn pairwise_sq_distances<T: Float>(x: Vectors<'_, T>) -> Vec<f64> {
     }
     dist
 }
+
+/// The same matrix as [`pairwise_sq_distances`], computed directly: `sum_k (x_ik - x_jk)^2`
+/// in `f64`, in coordinate order, for each pair `i < j`, then mirrored. No kernel dispatch and
+/// no parallel split of a sum, so every machine gets the same bits (see `Options::portable`).
+pub(crate) fn direct_sq_distances<T: Float>(x: Vectors<'_, T>) -> Vec<f64> {
+    let n = x.n();
+    let mut dist = vec![0.0f64; n * n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let mut s = 0.0f64;
+            for (a, b) in x.row(i).iter().zip(x.row(j)) {
+                let t = a.to_f64() - b.to_f64();
+                s += t * t;
+            }
+            dist[i * n + j] = s;
+            dist[j * n + i] = s;
+        }
+    }
+    dist
+}

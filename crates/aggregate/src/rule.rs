@@ -133,6 +133,14 @@ pub struct Options {
     /// Centered clipping: starting point (e.g. the previous round's aggregate, as in the paper's
     /// momentum form); default the coordinate-wise median.
     pub center: Option<Vec<f64>>,
+    /// Bit-identical results on every machine and thread count: Krum, Multi-Krum and Bulyan
+    /// then sum their pairwise distances directly, in coordinate order, in `f64`, instead of
+    /// through the blocked SIMD Gram kernel (`gemm` picks its kernel and blocking from the
+    /// CPU's features and cache sizes at run time, so its rounding differs between machines).
+    /// Every other step is already order-fixed (parallel loops only split independent
+    /// coordinates or vectors). Slower for large `n * d`; the voting protocol sets it, since
+    /// every node must compute the same decision. Default `false`.
+    pub portable: bool,
 }
 
 impl Default for Options {
@@ -144,6 +152,7 @@ impl Default for Options {
             clip_radius: None,
             clip_iterations: 3,
             center: None,
+            portable: false,
         }
     }
 }

@@ -29,6 +29,7 @@ pub fn record(answer: &str) -> DecisionRecord {
         silent: vec![3],
         height: 42,
         epoch: 0,
+        aggregation: None,
     }
 }
 

@@ -15,9 +15,16 @@ pub struct AskArgs {
     /// default data dir, else http://127.0.0.1:7400.
     #[arg(long, env = "BYZVOTE_ENDPOINT")]
     pub endpoint: Option<String>,
-    /// How answers are compared: exact | class:a,b,c | number:P | json.
+    /// How answers are compared: exact | class:a,b,c | number:P | json, or decided by a robust
+    /// aggregate: number:P:RULE | vector[:RULE] (see --aggregate).
     #[arg(long, default_value = "exact")]
     pub mode: String,
+    /// With `--mode number:P` or `--mode vector`: decide by this robust aggregate of the
+    /// members' values instead of a class vote: median | trimmed-mean | krum | multi-krum |
+    /// bulyan | geometric-median | centered-clipping | cgc (same as --mode number:P:RULE or
+    /// vector:RULE).
+    #[arg(long, value_name = "RULE")]
+    pub aggregate: Option<String>,
     /// Assurance tier: 1 (one model), 2 (majority of 3), 3 (committee of 4 tolerating 1 faulty
     /// coordinator), 4 (7, f=2), 5 (10, f=3), or `auto` (the router picks from --importance and
     /// the risk rules, and escalates one tier after a split).
@@ -46,9 +53,15 @@ pub struct AskArgs {
     pub nonce: Option<u64>,
 }
 
+/// The mode string sent to the node: `--mode` with `--aggregate`'s rule folded in.
+fn mode_string(args: &AskArgs) -> anyhow::Result<String> {
+    let mode = byzvote_core::Mode::parse_with_aggregate(&args.mode, args.aggregate.as_deref())?;
+    Ok(mode.to_string())
+}
+
 pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
     let request = VoteRequest {
-        mode: args.mode,
+        mode: mode_string(&args)?,
         tier: args.tier,
         importance: args.importance,
         max_tokens: Some(args.max_tokens),
@@ -102,4 +115,48 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 fn parse_importance(s: &str) -> Result<byzvote_core::route::Importance, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .map_err(|_| format!("importance is low, normal, high or critical, got {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        ask: AskArgs,
+    }
+
+    fn mode(args: &[&str]) -> anyhow::Result<String> {
+        let cli = Cli::try_parse_from([&["byzvote", "question"], args].concat())?;
+        mode_string(&cli.ask)
+    }
+
+    #[test]
+    fn aggregate_folds_into_the_mode() {
+        assert_eq!(
+            mode(&["--mode", "vector", "--aggregate", "krum"]).unwrap(),
+            "vector:krum"
+        );
+        assert_eq!(
+            mode(&["--mode", "number:2", "--aggregate", "median"]).unwrap(),
+            "number:2:median"
+        );
+        assert_eq!(
+            mode(&["--mode", "vector:trimmed-mean"]).unwrap(),
+            "vector:trimmed-mean"
+        );
+        assert_eq!(mode(&["--mode", "vector"]).unwrap(), "vector:median");
+        assert_eq!(mode(&[]).unwrap(), "exact");
+        for bad in [
+            &["--mode", "exact", "--aggregate", "median"][..],
+            &["--mode", "vector:krum", "--aggregate", "median"],
+            &["--mode", "vector", "--aggregate", "mean"],
+            &["--mode", "vector", "--aggregate", "kurm"],
+        ] {
+            let err = mode(bad).unwrap_err().to_string();
+            assert!(!err.is_empty(), "{bad:?}");
+        }
+    }
 }

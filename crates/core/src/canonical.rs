@@ -17,9 +17,13 @@
 //! * **number**: see [`crate::canonical::number`]: the first number in the text, rounded half away
 //!   from zero to the mode's decimals, printed with exactly that many decimals.
 //! * **json**: see [`crate::canonical::json`]: the first JSON value, re-encoded canonically.
+//! * **number:P:RULE**: exactly as `number:P` (the aggregate is computed at the decision).
+//! * **vector:RULE**: see [`crate::canonical::vector`]: the first flat array of numbers, each
+//!   coordinate written as its shortest round-trip decimal.
 
 pub mod json;
 pub mod number;
+pub mod vector;
 
 use crate::mode::Mode;
 use serde::{Deserialize, Serialize};
@@ -93,6 +97,12 @@ pub enum CanonError {
     /// Json mode: no JSON value in the text.
     #[error("the answer contains no JSON value")]
     NoJson,
+    /// Vector mode: no flat array of finite numbers in the text.
+    #[error(
+        "the answer contains no vector: the model must answer with a JSON array of 1 to {} finite numbers, e.g. [0.5, 2, -1]",
+        vector::MAX_DIM
+    )]
+    NoVector,
     /// The canonical form would exceed [`MAX_CANONICAL`] bytes.
     #[error("the canonical answer is longer than {MAX_CANONICAL} bytes")]
     TooLong,
@@ -107,8 +117,11 @@ pub fn canonicalize(mode: &Mode, raw: &str) -> Result<Canonical, CanonError> {
     let out = match mode {
         Mode::Exact => exact(raw)?,
         Mode::Class { labels } => class(labels, raw)?.to_string(),
-        Mode::Number { decimals } => number::canonical(raw, *decimals)?,
+        Mode::Number { decimals } | Mode::NumberAggregate { decimals, .. } => {
+            number::canonical(raw, *decimals)?
+        }
         Mode::Json => json::canonical(raw)?,
+        Mode::Vector { .. } => vector::canonical(raw)?,
     };
     if out.len() > MAX_CANONICAL {
         return Err(CanonError::TooLong);

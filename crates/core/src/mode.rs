@@ -5,6 +5,7 @@
 //! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json; 4 and 5 are
 //! reserved for `semantic` and `pick-best`) followed by the variant's fields.
 
+use crate::robust::{AggregateRule, parse_rule, rule_code, rule_from_code};
 use crate::wire::{read_str, str_size, write_str};
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, RangeCfg, Read, ReadExt, Write};
@@ -35,13 +36,29 @@ pub enum Mode {
     },
     /// A JSON value, canonically re-encoded.
     Json,
+    /// A number rounded to `decimals` places; the decision is the `rule`'s robust aggregate of
+    /// the members' numbers (rounded the same way), not a class vote.
+    NumberAggregate {
+        /// Decimal places, 0..=12.
+        decimals: u8,
+        /// The robust aggregation rule (never `mean`).
+        rule: AggregateRule,
+    },
+    /// A vector of numbers (canonical form in [`crate::canonical::vector`]); the decision is
+    /// the `rule`'s robust aggregate of the members' vectors.
+    Vector {
+        /// The robust aggregation rule (never `mean`).
+        rule: AggregateRule,
+    },
 }
 
 /// Why a mode string was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ModeError {
     /// Not one of the known kinds.
-    #[error("unknown mode {0:?}; use exact, class:a,b,c, number:P or json")]
+    #[error(
+        "unknown mode {0:?}; use exact, class:a,b,c, number:P, json, number:P:RULE or vector:RULE"
+    )]
     Unknown(String),
     /// `class:` without labels, or with an empty label.
     #[error("class mode needs non-empty labels separated by commas, e.g. class:yes,no")]
@@ -57,6 +74,37 @@ pub enum ModeError {
         "number mode needs the decimal places as an integer from 0 to {MAX_DECIMALS}, e.g. number:2; got {0:?}"
     )]
     BadDecimals(String),
+    /// An aggregation rule that does not exist.
+    #[error(
+        "unknown aggregation rule {0:?}; use median, trimmed-mean, krum, multi-krum, bulyan, geometric-median, centered-clipping or cgc, e.g. vector:median or number:2:median"
+    )]
+    UnknownRule(String),
+    /// `mean` as the aggregation rule of a vote.
+    #[error(
+        "the mean is not Byzantine-robust (one faulty member moves it arbitrarily); use median or trimmed-mean"
+    )]
+    MeanNotRobust,
+    /// `--aggregate RULE` with a mode that takes no rule, or that already names one.
+    #[error(
+        "--aggregate applies to `number:P` or `vector` without a rule (got mode {0:?}); give the rule once, e.g. --mode vector --aggregate krum or --mode vector:krum"
+    )]
+    AggregateNotApplicable(String),
+    /// The rule's requirement on `n` cannot hold with the tier's committee.
+    #[error(
+        "{rule} requires {requirement} with f = {f}, but a tier-{tier} committee has only {members} members; use a higher tier, or median / trimmed-mean (n >= 2f + 1)"
+    )]
+    CommitteeTooSmall {
+        /// The rule's name.
+        rule: &'static str,
+        /// Its requirement, as text.
+        requirement: &'static str,
+        /// The committee's `f`.
+        f: u32,
+        /// The request's tier.
+        tier: u8,
+        /// The committee size of that tier.
+        members: u32,
+    },
 }
 
 impl Mode {
@@ -84,10 +132,46 @@ impl Mode {
     pub fn validate(&self) -> Result<(), ModeError> {
         match self {
             Mode::Class { labels } => check_labels(labels),
-            Mode::Number { decimals } if *decimals > MAX_DECIMALS => {
+            Mode::Number { decimals } | Mode::NumberAggregate { decimals, .. }
+                if *decimals > MAX_DECIMALS =>
+            {
                 Err(ModeError::BadDecimals(decimals.to_string()))
             }
+            Mode::NumberAggregate { rule, .. } | Mode::Vector { rule }
+                if *rule == AggregateRule::Mean =>
+            {
+                Err(ModeError::MeanNotRobust)
+            }
             _ => Ok(()),
+        }
+    }
+
+    /// Parses a mode string with an optional separate rule (the CLI's `--mode number:2
+    /// --aggregate median`): `number:P` + `RULE` is `number:P:RULE`, `vector` + `RULE` is
+    /// `vector:RULE`. A rule given for any other mode, or twice, is an error.
+    pub fn parse_with_aggregate(mode: &str, aggregate: Option<&str>) -> Result<Self, ModeError> {
+        let Some(rule) = aggregate else {
+            return mode.parse();
+        };
+        let parsed: Mode = mode.parse()?;
+        let plain = mode.trim().to_ascii_lowercase();
+        match parsed {
+            Mode::Number { decimals } => Ok(Mode::NumberAggregate {
+                decimals,
+                rule: parse_rule(rule)?,
+            }),
+            Mode::Vector { .. } if plain == "vector" => Ok(Mode::Vector {
+                rule: parse_rule(rule)?,
+            }),
+            _ => Err(ModeError::AggregateNotApplicable(mode.trim().to_string())),
+        }
+    }
+
+    /// The aggregation rule, for the modes decided by a robust aggregate.
+    pub fn aggregate_rule(&self) -> Option<AggregateRule> {
+        match self {
+            Mode::NumberAggregate { rule, .. } | Mode::Vector { rule } => Some(*rule),
+            _ => None,
         }
     }
 
@@ -97,6 +181,8 @@ impl Mode {
             Mode::Class { .. } => 1,
             Mode::Number { .. } => 2,
             Mode::Json => 3,
+            Mode::NumberAggregate { .. } => 6,
+            Mode::Vector { .. } => 7,
         }
     }
 }
@@ -138,13 +224,30 @@ impl FromStr for Mode {
             ("class", Some(arg)) => Mode::class(&arg.split(',').collect::<Vec<_>>()),
             ("class", None) => Err(ModeError::EmptyLabel),
             ("number", Some(arg)) => {
-                let d: u8 = arg
+                let (decimals, rule) = match arg.split_once(':') {
+                    Some((d, r)) => (d, Some(r)),
+                    None => (arg, None),
+                };
+                let d: u8 = decimals
                     .trim()
                     .parse()
-                    .map_err(|_| ModeError::BadDecimals(arg.to_string()))?;
-                Mode::number(d)
+                    .map_err(|_| ModeError::BadDecimals(decimals.to_string()))?;
+                let number = Mode::number(d)?;
+                match rule {
+                    None => Ok(number),
+                    Some(r) => Ok(Mode::NumberAggregate {
+                        decimals: d,
+                        rule: parse_rule(r)?,
+                    }),
+                }
             }
             ("number", None) => Err(ModeError::BadDecimals(String::new())),
+            ("vector", None) => Ok(Mode::Vector {
+                rule: AggregateRule::Median,
+            }),
+            ("vector", Some(r)) => Ok(Mode::Vector {
+                rule: parse_rule(r)?,
+            }),
             _ => Err(ModeError::Unknown(s.to_string())),
         }
     }
@@ -157,6 +260,8 @@ impl fmt::Display for Mode {
             Mode::Class { labels } => write!(f, "class:{}", labels.join(",")),
             Mode::Number { decimals } => write!(f, "number:{decimals}"),
             Mode::Json => f.write_str("json"),
+            Mode::NumberAggregate { decimals, rule } => write!(f, "number:{decimals}:{rule}"),
+            Mode::Vector { rule } => write!(f, "vector:{rule}"),
         }
     }
 }
@@ -185,6 +290,11 @@ impl Write for Mode {
                 }
             }
             Mode::Number { decimals } => decimals.write(buf),
+            Mode::NumberAggregate { decimals, rule } => {
+                decimals.write(buf);
+                rule_code(*rule).write(buf);
+            }
+            Mode::Vector { rule } => rule_code(*rule).write(buf),
             Mode::Exact | Mode::Json => {}
         }
     }
@@ -196,7 +306,8 @@ impl EncodeSize for Mode {
             Mode::Class { labels } => {
                 labels.len().encode_size() + labels.iter().map(|l| str_size(l)).sum::<usize>()
             }
-            Mode::Number { .. } => 1,
+            Mode::Number { .. } | Mode::Vector { .. } => 1,
+            Mode::NumberAggregate { .. } => 2,
             Mode::Exact | Mode::Json => 0,
         }
     }
@@ -219,6 +330,13 @@ impl Read for Mode {
                 decimals: u8::read(buf)?,
             },
             3 => Mode::Json,
+            6 => Mode::NumberAggregate {
+                decimals: u8::read(buf)?,
+                rule: read_rule(buf)?,
+            },
+            7 => Mode::Vector {
+                rule: read_rule(buf)?,
+            },
             other => return Err(Error::InvalidEnum(other)),
         };
         mode.validate()
@@ -227,103 +345,10 @@ impl Read for Mode {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use commonware_codec::{DecodeExt, Encode};
-
-    #[test]
-    fn parse_table() {
-        let ok = [
-            ("exact", Mode::Exact),
-            (" EXACT ", Mode::Exact),
-            ("json", Mode::Json),
-            ("number:0", Mode::Number { decimals: 0 }),
-            ("number:2", Mode::Number { decimals: 2 }),
-            ("number: 12", Mode::Number { decimals: 12 }),
-            ("class:yes,no", Mode::class(&["yes", "no"]).unwrap()),
-            ("class: a , b ,c", Mode::class(&["a", "b", "c"]).unwrap()),
-            (
-                "class:very good,bad",
-                Mode::class(&["very good", "bad"]).unwrap(),
-            ),
-        ];
-        for (s, want) in ok {
-            assert_eq!(s.parse::<Mode>(), Ok(want), "{s:?}");
-        }
-        let bad = [
-            ("", ModeError::Unknown(String::new())),
-            ("semantic:0.9", ModeError::Unknown("semantic:0.9".into())),
-            ("exact:1", ModeError::Unknown("exact:1".into())),
-            ("class", ModeError::EmptyLabel),
-            ("class:", ModeError::EmptyLabel),
-            ("class:a,,b", ModeError::EmptyLabel),
-            ("class:a,", ModeError::EmptyLabel),
-            ("class:yes,Yes", ModeError::DuplicateLabel("Yes".into())),
-            ("number:13", ModeError::BadDecimals("13".into())),
-            ("number:-1", ModeError::BadDecimals("-1".into())),
-            ("number:two", ModeError::BadDecimals("two".into())),
-            ("number", ModeError::BadDecimals(String::new())),
-        ];
-        for (s, want) in bad {
-            assert_eq!(s.parse::<Mode>(), Err(want), "{s:?}");
-        }
-    }
-
-    #[test]
-    fn display_round_trips() {
-        for s in [
-            "exact",
-            "json",
-            "number:3",
-            "class:yes,no,maybe",
-            "class:very good,bad",
-        ] {
-            let m: Mode = s.parse().unwrap();
-            assert_eq!(m.to_string(), s);
-            assert_eq!(m.to_string().parse::<Mode>().unwrap(), m);
-        }
-    }
-
-    #[test]
-    fn serde_is_the_string() {
-        let m = Mode::class(&["yes", "no"]).unwrap();
-        let j = serde_json::to_string(&m).unwrap();
-        assert_eq!(j, "\"class:yes,no\"");
-        assert_eq!(serde_json::from_str::<Mode>(&j).unwrap(), m);
-        assert!(serde_json::from_str::<Mode>("\"number:99\"").is_err());
-    }
-
-    #[test]
-    fn codec_round_trips_and_is_pinned() {
-        let cases = [
-            (Mode::Exact, "00"),
-            (Mode::Json, "03"),
-            (Mode::Number { decimals: 2 }, "0202"),
-            (Mode::class(&["yes", "no"]).unwrap(), "01020379657302 6e6f"),
-        ];
-        for (m, hex_want) in cases {
-            let enc = m.encode();
-            assert_eq!(hex::encode(&enc), hex_want.replace(' ', ""), "{m}");
-            assert_eq!(enc.len(), m.encode_size());
-            assert_eq!(Mode::decode(enc).unwrap(), m);
-        }
-    }
-
-    #[test]
-    fn codec_rejects_bad_input() {
-        let bad = [
-            "04",            // reserved tag (semantic)
-            "ff",            // unknown tag
-            "020d",          // 13 decimals
-            "0100",          // zero labels
-            "01020161 0141", // duplicate labels a, A
-            "010101ff",      // invalid utf-8
-            "01",            // truncated
-        ];
-        for h in bad {
-            let bytes = hex::decode(h.replace(' ', "")).unwrap();
-            assert!(Mode::decode(bytes).is_err(), "{h}");
-        }
-    }
+fn read_rule(buf: &mut impl Buf) -> Result<AggregateRule, Error> {
+    let code = u8::read(buf)?;
+    rule_from_code(code).ok_or(Error::InvalidEnum(code))
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,8 @@
 //! u8      tier               1..=5
 //! mode                        u8 tag: 0 exact | 1 class ‖ varint count ‖ count × (varint len ‖ UTF-8)
 //!                                     | 2 number ‖ u8 decimals | 3 json
+//!                                     | 6 number aggregate ‖ u8 decimals ‖ u8 rule
+//!                                     | 7 vector ‖ u8 rule
 //! list    committee          ascending, distinct, at most 1024
 //! u8      outcome            0 agreed | 1 no_agreement
 //! u8      has_answer         0 | 1, then varint len ‖ UTF-8 answer (at most 65536 bytes)
@@ -25,14 +27,28 @@
 //! list    silent             ascending
 //! u64     height             finalized block height of the decision
 //! u64     epoch
+//! -- only when the mode tag is 6 or 7 (a robust aggregate, see crate::robust):
+//! u32     values             n: valid values given to the rule
+//! u32     f                  faults the rule tolerates (the committee's f)
+//! u8      reason             0 aggregated (agreed) | 1 too_few_values | 2 failed
 //! ```
+//!
+//! Rule codes: 1 median, 2 trimmed-mean, 3 krum, 4 multi-krum, 5 bulyan, 6 geometric-median,
+//! 7 centered-clipping, 8 cgc. Records of modes 0-3 have no trailer, so their bytes are exactly
+//! what they were before numeric modes existed (the version stays 1; a verifier that does not
+//! know tags 6 and 7 refuses such a record rather than misreading it). For a robust mode the
+//! answer is the aggregate in the mode's canonical form, `supporters` are the members whose
+//! values the rule used, and `dissenters` the other members that revealed.
 //!
 //! `testdata/rebuild_records.py` rebuilds the golden vectors from this description alone (Python
 //! standard library only), as an independent verifier would.
 //!
 //! Decoding enforces the invariants: `agreed` ⇔ an answer and its digest are present, the digest
 //! matches the answer, `supporters` is non-empty exactly when agreed, and every committee member
-//! is in exactly one of `supporters`, `dissenters`, `silent`.
+//! is in exactly one of `supporters`, `dissenters`, `silent`; for a robust mode also: the
+//! trailer is present exactly for tags 6 and 7, `reason` is 0 exactly when agreed, the answer is
+//! a canonical value of the mode, the rule's requirement holds for (`values`, `f`) exactly when
+//! `reason` is not 1, and an agreed record names as many supporters as the rule uses.
 //!
 //! # What is signed
 //!
@@ -42,10 +58,13 @@
 //! `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`).
 
 use crate::{
+    canonical::Canonical,
     commit::MemberId,
     mode::Mode,
     namespace::BYZVOTE_DECISION,
-    tally::{Outcome, Tally},
+    quorum::Bounds,
+    robust::{Aggregation, RobustDecision},
+    tally::{Outcome, Tally, tally},
     wire::{hex_digest, hex_digest_opt, read_members, read_str, str_size, write_str},
 };
 use bytes::BufMut;
@@ -98,6 +117,10 @@ pub struct DecisionRecord {
     pub height: u64,
     /// Epoch (committee/key generation) of the decision.
     pub epoch: u64,
+    /// For a robust mode (`number:P:RULE`, `vector:RULE`): `n`, `f` and the reason; absent
+    /// (and not in the JSON) for every other mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<Aggregation>,
 }
 
 /// `sha256` of the answer's UTF-8 bytes (no namespace, so clients can recompute it trivially).
@@ -106,6 +129,61 @@ pub fn answer_digest(answer: &str) -> Digest {
 }
 
 impl DecisionRecord {
+    /// Decides a vote and builds its record: a robust aggregate for the numeric modes
+    /// ([`crate::robust`]), the tally ([`crate::tally()`]) for the others. `counted` holds the
+    /// valid reveals of the closed set.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        request: Digest,
+        tier: u8,
+        mode: Mode,
+        committee: &[MemberId],
+        bounds: Bounds,
+        counted: &std::collections::BTreeMap<MemberId, Canonical>,
+        height: u64,
+        epoch: u64,
+    ) -> Self {
+        match crate::robust::decide(&mode, bounds, committee, counted) {
+            Some(d) => Self::from_robust(request, tier, mode, committee, d, height, epoch),
+            None => {
+                let t = tally(bounds, committee, counted);
+                Self::from_tally(request, tier, mode, committee, &t, height, epoch)
+            }
+        }
+    }
+
+    /// The record of a robust decision. `committee` is sorted and deduplicated here.
+    pub fn from_robust(
+        request: Digest,
+        tier: u8,
+        mode: Mode,
+        committee: &[MemberId],
+        decision: RobustDecision,
+        height: u64,
+        epoch: u64,
+    ) -> Self {
+        let answer = decision.answer.map(|a| a.0);
+        Self {
+            request,
+            tier,
+            mode,
+            committee: sorted(committee),
+            outcome: if answer.is_some() {
+                OutcomeKind::Agreed
+            } else {
+                OutcomeKind::NoAgreement
+            },
+            answer_digest: answer.as_deref().map(answer_digest),
+            answer,
+            supporters: decision.supporters,
+            dissenters: decision.dissenters,
+            silent: decision.silent,
+            height,
+            epoch,
+            aggregation: Some(decision.aggregation),
+        }
+    }
+
     /// The record of a tally. `committee` is sorted and deduplicated here.
     pub fn from_tally(
         request: Digest,
@@ -116,12 +194,7 @@ impl DecisionRecord {
         height: u64,
         epoch: u64,
     ) -> Self {
-        let committee: Vec<MemberId> = committee
-            .iter()
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let committee = sorted(committee);
         let (outcome, answer, supporters) = match &tally.outcome {
             Outcome::Agreed { answer, supporters } => (
                 OutcomeKind::Agreed,
@@ -143,6 +216,7 @@ impl DecisionRecord {
             silent: tally.silent.clone(),
             height,
             epoch,
+            aggregation: None,
         }
     }
 
@@ -186,8 +260,17 @@ impl DecisionRecord {
                 "every committee member must be in exactly one of supporters, dissenters, silent",
             );
         }
-        Ok(())
+        aggregation::check(self)
     }
+}
+
+fn sorted(committee: &[MemberId]) -> Vec<MemberId> {
+    committee
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 fn strictly_ascending(list: &[MemberId]) -> bool {
@@ -220,6 +303,9 @@ impl Write for DecisionRecord {
         self.silent.write(buf);
         self.height.write(buf);
         self.epoch.write(buf);
+        if let Some(a) = &self.aggregation {
+            aggregation::write(a, buf);
+        }
     }
 }
 
@@ -238,6 +324,7 @@ impl EncodeSize for DecisionRecord {
             + members_size(&self.silent)
             + 8
             + 8
+            + self.aggregation.map_or(0, |_| aggregation::SIZE)
     }
 }
 
@@ -252,6 +339,7 @@ impl Read for DecisionRecord {
         let request = Digest::read(buf)?;
         let tier = u8::read(buf)?;
         let mode = Mode::read(buf)?;
+        let mode_is_robust = mode.aggregate_rule().is_some();
         let committee = read_members(buf, MAX_COMMITTEE)?;
         let outcome = match u8::read(buf)? {
             0 => OutcomeKind::Agreed,
@@ -280,6 +368,11 @@ impl Read for DecisionRecord {
             silent: read_members(buf, MAX_COMMITTEE)?,
             height: u64::read(buf)?,
             epoch: u64::read(buf)?,
+            aggregation: if mode_is_robust {
+                Some(aggregation::read(buf)?)
+            } else {
+                None
+            },
         };
         record
             .check()
@@ -288,5 +381,6 @@ impl Read for DecisionRecord {
     }
 }
 
+mod aggregation;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -174,6 +174,30 @@ impl Request {
             return Err(RequestError::BadMaxTokens(self.max_tokens));
         }
         self.mode.validate()?;
+        self.check_rule_fits_tier()?;
+        Ok(())
+    }
+
+    /// A robust mode whose rule can never meet its requirement with this tier's committee
+    /// (e.g. Krum, `n >= 2f+3`, at tier 3: 4 members, f = 1) would always end in
+    /// `no_agreement`: refuse it up front.
+    fn check_rule_fits_tier(&self) -> Result<(), crate::mode::ModeError> {
+        let (Some(rule), Ok(bounds)) = (
+            self.mode.aggregate_rule(),
+            crate::quorum::Bounds::for_tier(self.tier),
+        ) else {
+            return Ok(());
+        };
+        let (requirement, needs) = rule.requirement(bounds.f() as usize);
+        if (bounds.n() as usize) < needs {
+            return Err(crate::mode::ModeError::CommitteeTooSmall {
+                rule: rule.name(),
+                requirement,
+                f: bounds.f(),
+                tier: self.tier,
+                members: bounds.n(),
+            });
+        }
         Ok(())
     }
 

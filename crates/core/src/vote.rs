@@ -37,7 +37,8 @@
 //!    revealed (validly or with `BadReveal`), or when the timestamp `>=` close time +
 //!    `timeouts.reveal`. Closed members without a reveal get [`Evidence::NeverRevealed`]; the
 //!    tally ([`crate::tally()`]) over the valid reveals of closed members gives the
-//!    [`DecisionRecord`], with `height` = this block's height.
+//!    [`DecisionRecord`], with `height` = this block's height (for `number:P:RULE` and
+//!    `vector:RULE`, the robust aggregate of [`crate::robust`] over the same reveals does).
 //!
 //! Every action is emitted exactly once; after the decision every input is ignored.
 //!
@@ -54,7 +55,6 @@ use crate::{
     quorum::Bounds,
     record::DecisionRecord,
     request::Request,
-    tally::tally,
 };
 use commonware_cryptography::sha256::Digest;
 use std::{
@@ -396,13 +396,13 @@ impl Vote {
         counted: &BTreeMap<MemberId, Canonical>,
         out: &mut Vec<Action>,
     ) {
-        let t = tally(self.bounds, &self.committee, counted);
-        let record = DecisionRecord::from_tally(
+        let record = DecisionRecord::decide(
             self.id,
             self.request.tier,
             self.request.mode.clone(),
             &self.committee,
-            &t,
+            self.bounds,
+            counted,
             height,
             self.epoch,
         );

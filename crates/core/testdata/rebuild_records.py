@@ -12,6 +12,9 @@ import struct
 import sys
 
 NAMESPACE = b"_BYZVOTE_DECISION"
+RULES = ["mean", "median", "trimmed-mean", "krum", "multi-krum", "bulyan",
+         "geometric-median", "centered-clipping", "cgc"]  # index = wire code; 0 never used
+REASONS = {None: 0, "too_few_values": 1, "failed": 2}
 
 
 def varint(n: int) -> bytes:
@@ -44,8 +47,13 @@ def mode(s: str) -> bytes:
     if kind == "class":
         labels = arg.split(",")
         return b"\x01" + varint(len(labels)) + b"".join(text(l) for l in labels)
+    if kind == "number" and ":" in arg:
+        decimals, rule = arg.split(":", 1)
+        return b"\x06" + bytes([int(decimals), RULES.index(rule)])
     if kind == "number":
         return b"\x02" + bytes([int(arg)])
+    if kind == "vector":
+        return b"\x07" + bytes([RULES.index(arg)])
     raise ValueError(s)
 
 
@@ -61,6 +69,9 @@ def encode(r) -> bytes:
     out += b"\x00" if r["answer_digest"] is None else b"\x01" + bytes.fromhex(r["answer_digest"])
     out += members(r["supporters"]) + members(r["dissenters"]) + members(r["silent"])
     out += struct.pack(">QQ", r["height"], r["epoch"])
+    if "aggregation" in r:  # robust modes (tags 6, 7) only
+        a = r["aggregation"]
+        out += struct.pack(">IIB", a["values"], a["f"], REASONS[a["reason"]])
     return out
 
 

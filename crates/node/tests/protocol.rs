@@ -373,3 +373,38 @@ fn a_drawn_committee_seats_at_most_f_members_per_vendor() {
     assert_eq!(seated, ["a", "b", "c", "d"], "{:?}", d.record.committee);
     assert_eq!(d.record.outcome, OutcomeKind::Agreed);
 }
+
+#[test]
+fn a_wild_vector_does_not_move_the_certified_median() {
+    // Member 3's model answers a wild vector; it commits and reveals it like any answer. The
+    // certified decision is the coordinate-wise median (f = 1) of the four revealed vectors,
+    // which stays within the honest ones.
+    let o = run(
+        7,
+        vec![
+            Node::Honest("[1, 2, 3]"),
+            Node::Honest("The scores: [1.5, 2, 3]"),
+            Node::Honest("```json\n[1, 2.5, 3]\n```"),
+            Node::Honest("[1e300, -1e300, 1e300]"),
+        ],
+        "vector:median".parse().unwrap(),
+    );
+    let d = agreed(&o);
+    let r = &d.record;
+    assert_eq!(r.outcome, OutcomeKind::Agreed, "{r:?}");
+    assert_eq!(r.mode.to_string(), "vector:median");
+    assert_eq!(r.answer.as_deref(), Some("[1.25e0,2e0,3e0]"));
+    assert_eq!(r.supporters, vec![0, 1, 2, 3]);
+    assert_eq!(
+        r.aggregation,
+        Some(byzvote_core::Aggregation {
+            values: 4,
+            f: 1,
+            reason: None
+        })
+    );
+    assert_eq!(
+        d.revealed.get(&3).map(String::as_str),
+        Some("[1e300,-1e300,1e300]")
+    );
+}

@@ -29,7 +29,13 @@ pub struct VoteRequest {
     /// A single user message; shorthand for `messages: [{"role": "user", "content": prompt}]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
-    /// How answers are compared: `exact` (default), `class:a,b,c`, `number:P`, `json`.
+    /// How answers are compared: `exact` (default), `class:a,b,c`, `number:P`, `json`; or, for
+    /// numeric answers decided by a Byzantine-robust aggregate instead of a class vote,
+    /// `number:P:RULE` (e.g. `number:2:median`) or `vector[:RULE]` (e.g. `vector:krum`; plain
+    /// `vector` is `vector:median`). RULE is `median`, `trimmed-mean`, `krum`, `multi-krum`,
+    /// `bulyan`, `geometric-median`, `centered-clipping` or `cgc`. The rule rides in the mode
+    /// string (no separate field), so the mode alone names how the answer was decided, in the
+    /// request id and in the certified record alike.
     #[serde(default = "default_mode")]
     pub mode: String,
     /// The assurance tier, 1 to 5 (default 3: a committee of 4 tolerating 1 faulty member), or

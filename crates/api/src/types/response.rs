@@ -14,7 +14,10 @@ pub struct VoteResponse {
     /// `agreed` when one answer class reached the quorum (2f+1), `no_agreement` when none did
     /// (never a guess). `null` while pending.
     pub outcome: Option<Outcome>,
-    /// The agreed answer in its canonical form; `null` unless `outcome` is `agreed`.
+    /// The agreed answer in its canonical form; `null` unless `outcome` is `agreed`. For the
+    /// robust modes (`number:P:RULE`, `vector:RULE`) it is the aggregate, e.g. `3.25` or
+    /// `[1.25e0,2e0]`, and `no_agreement` means the rule's requirement on the number of valid
+    /// values failed (the record's `aggregation.reason` says which).
     pub answer: Option<String>,
     /// The mode the answers were compared under, in its string syntax (e.g. `class:yes,no`).
     pub mode: String,
@@ -136,7 +139,9 @@ pub struct MemberVote {
     /// The model name.
     pub model: String,
     /// `agreed` (in the winning class), `disagreed` (revealed another class), `silent` (never
-    /// revealed in time) or `invalid` (its reveal did not open its commitment: evidence).
+    /// revealed in time) or `invalid` (its reveal did not open its commitment: evidence). In
+    /// the robust modes `agreed` means the rule used the member's value, `disagreed` that it
+    /// did not (Krum did not select it, or it was malformed or of another length).
     pub status: MemberStatus,
     /// The member's canonical answer (its class), when it revealed one.
     pub class: Option<String>,

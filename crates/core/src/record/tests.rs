@@ -22,6 +22,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 silent: vec![],
                 height: 42,
                 epoch: 1,
+                aggregation: None,
             },
         ),
         (
@@ -39,6 +40,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 silent: vec![4, 9],
                 height: 1_000_000,
                 epoch: 0,
+                aggregation: None,
             },
         ),
         (
@@ -56,6 +58,51 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 silent: vec![5],
                 height: u64::MAX,
                 epoch: 300,
+                aggregation: None,
+            },
+        ),
+        (
+            "agreed_tier3_vector_median",
+            DecisionRecord {
+                request: Sha256::fill(0x44),
+                tier: 3,
+                mode: "vector:median".parse().unwrap(),
+                committee: vec![0, 1, 2, 3],
+                outcome: OutcomeKind::Agreed,
+                answer: Some("[1.25e0,2e0]".into()),
+                answer_digest: Some(answer_digest("[1.25e0,2e0]")),
+                supporters: vec![0, 1, 2, 3],
+                dissenters: vec![],
+                silent: vec![],
+                height: 7,
+                epoch: 2,
+                aggregation: Some(crate::Aggregation {
+                    values: 4,
+                    f: 1,
+                    reason: None,
+                }),
+            },
+        ),
+        (
+            "no_agreement_tier4_number_krum",
+            DecisionRecord {
+                request: Sha256::fill(0x55),
+                tier: 4,
+                mode: "number:2:krum".parse().unwrap(),
+                committee: (0..7).collect(),
+                outcome: OutcomeKind::NoAgreement,
+                answer: None,
+                answer_digest: None,
+                supporters: vec![],
+                dissenters: vec![0, 1, 2, 3, 5],
+                silent: vec![4, 6],
+                height: 8,
+                epoch: 2,
+                aggregation: Some(crate::Aggregation {
+                    values: 4,
+                    f: 2,
+                    reason: Some(crate::NoAggregate::TooFewValues),
+                }),
             },
         ),
     ]
@@ -163,14 +210,107 @@ fn decode_rejects_broken_invariants() {
 }
 
 #[test]
-fn every_byte_flip_is_detected_or_changes_the_record() {
-    let (_, r) = &fixtures()[0];
+fn robust_records_pin_their_trailer() {
+    // By hand from the module doc: the mode is tag 7 ‖ rule 1 (median), and after the epoch
+    // come u32 values ‖ u32 f ‖ u8 reason.
+    let (_, r) = &fixtures()[3];
     let bytes = r.encode().to_vec();
-    for i in 0..bytes.len() {
-        let mut b = bytes.clone();
-        b[i] ^= 0x01;
-        if let Ok(decoded) = DecisionRecord::decode(b) {
-            assert_ne!(&decoded, r, "flip at {i} decoded to the same record");
+    let mode_at = 1 + 32 + 1;
+    assert_eq!(&bytes[mode_at..mode_at + 2], &[7, 1]);
+    let trailer = &bytes[bytes.len() - 9..];
+    assert_eq!(trailer, &[0, 0, 0, 4, 0, 0, 0, 1, 0]);
+    let epoch = &bytes[bytes.len() - 17..bytes.len() - 9];
+    assert_eq!(epoch, &2u64.to_be_bytes());
+    assert_eq!(r.encode_size(), bytes.len());
+    // The first three fixtures (modes 0-3) end with the epoch: no trailer.
+    for (name, old) in &fixtures()[..3] {
+        let b = old.encode();
+        assert_eq!(&b[b.len() - 8..], &old.epoch.to_be_bytes(), "{name}");
+    }
+}
+
+#[test]
+fn decode_rejects_broken_robust_invariants() {
+    let base = fixtures()[3].1.clone();
+    assert_eq!(base.check(), Ok(()));
+    type Break = (&'static str, fn(&mut DecisionRecord));
+    let breaks: Vec<Break> = vec![
+        ("trailer dropped", |r| r.aggregation = None),
+        ("trailer on an old mode", |r| {
+            r.mode = Mode::Exact;
+        }),
+        ("reason while agreed", |r| {
+            r.aggregation = Some(crate::Aggregation {
+                values: 4,
+                f: 1,
+                reason: Some(crate::NoAggregate::Failed),
+            })
+        }),
+        ("too few values claimed with enough", |r| {
+            r.outcome = OutcomeKind::NoAgreement;
+            r.answer = None;
+            r.answer_digest = None;
+            r.dissenters = std::mem::take(&mut r.supporters);
+            r.aggregation = Some(crate::Aggregation {
+                values: 4,
+                f: 1,
+                reason: Some(crate::NoAggregate::TooFewValues),
+            })
+        }),
+        ("agreed below the requirement", |r| {
+            r.aggregation = Some(crate::Aggregation {
+                values: 2,
+                f: 1,
+                reason: None,
+            })
+        }),
+        ("a supporter too few for the median", |r| {
+            r.supporters = vec![0, 1, 2];
+            r.dissenters = vec![3];
+        }),
+        ("answer not a canonical vector", |r| {
+            r.answer = Some("[1.25, 2]".into());
+            r.answer_digest = Some(answer_digest("[1.25, 2]"));
+        }),
+        ("more values than revealers", |r| {
+            r.supporters = vec![0, 1, 2];
+            r.silent = vec![3];
+            r.aggregation = Some(crate::Aggregation {
+                values: 4,
+                f: 1,
+                reason: None,
+            })
+        }),
+    ];
+    for (what, change) in breaks {
+        let mut r = base.clone();
+        change(&mut r);
+        assert!(r.check().is_err(), "{what}");
+        assert!(DecisionRecord::decode(r.encode()).is_err(), "{what}");
+    }
+    // A robust record cut before, or extended after, its trailer does not decode.
+    let bytes = base.encode().to_vec();
+    assert!(DecisionRecord::decode(bytes[..bytes.len() - 1].to_vec()).is_err());
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(DecisionRecord::decode(longer).is_err());
+}
+
+#[test]
+fn every_byte_flip_is_detected_or_changes_the_record() {
+    for (name, r) in fixtures() {
+        let bytes = r.encode().to_vec();
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                if let Ok(decoded) = DecisionRecord::decode(b) {
+                    assert_ne!(
+                        decoded, r,
+                        "{name}: flip at {i}.{bit} decoded to the same record"
+                    );
+                }
+            }
         }
     }
 }

@@ -133,6 +133,7 @@ fn fixture(name: &str) -> Fixture {
         silent: vec![3],
         height: 4,
         epoch: 0,
+        aggregation: None,
     };
     let (key, sign) = group_key(11);
     let (other_group_key, _) = group_key(12);

@@ -10,8 +10,13 @@ pub fn prompt(request: &Request) -> Prompt {
     let hint = match &request.mode {
         Mode::Exact => "Answer as briefly as possible.".to_string(),
         Mode::Class { labels } => format!("Answer with exactly one of: {}.", labels.join(", ")),
-        Mode::Number { .. } => "Answer with a number only.".to_string(),
+        Mode::Number { .. } | Mode::NumberAggregate { .. } => {
+            "Answer with a number only.".to_string()
+        }
         Mode::Json => "Answer with JSON only.".to_string(),
+        Mode::Vector { .. } => {
+            "Answer with a JSON array of numbers only, e.g. [0.5, 2, -1].".to_string()
+        }
     };
     let mut messages = vec![byzvote_models::Message {
         role: byzvote_models::Role::System,

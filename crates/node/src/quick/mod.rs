@@ -20,7 +20,7 @@ use crate::protocol::meta::Meta;
 use bytes::Bytes;
 use byzvote_core::{
     Bounds, Canonical, DecisionRecord, Digest, MemberId, Request, canonicalize,
-    namespace::BYZVOTE_QUICK_DECISION, tally,
+    namespace::BYZVOTE_QUICK_DECISION,
 };
 use byzvote_models::ModelBackend;
 use commonware_codec::Encode as _;
@@ -303,13 +303,13 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
             .iter()
             .map(|(m, a)| (*m, Canonical(a.answer.clone())))
             .collect();
-        let t = tally(bounds, &p.committee, &revealed);
-        let record = DecisionRecord::from_tally(
+        let record = DecisionRecord::decide(
             id,
             p.request.tier,
             p.request.mode.clone(),
             &p.committee,
-            &t,
+            bounds,
+            &revealed,
             0,
             0,
         );
