@@ -407,17 +407,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }
                 let (partial, signature) =
                     self.beacons.start(&self.cfg.dkg, id, self.state.height());
-                self.partials.send(
-                    Recipients::All,
-                    partial_message(BEACON_PARTIAL, &id, &partial),
-                    false,
-                );
-                if let Some(signature) = signature {
-                    self.submit(Tx::Beacon {
-                        request: id,
-                        signature,
-                    });
-                }
+                self.gossip_beacon(id, &partial, signature);
             }
             Event::Refused { id, reason } => {
                 if !self.replaying {
@@ -577,17 +567,25 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// after a resend period: a peer or a leader may have missed them.
     fn resend_beacons(&mut self, height: u64) {
         for (id, partial, signature) in self.beacons.due(height, RESEND_EVERY) {
-            self.partials.send(
-                Recipients::All,
-                partial_message(BEACON_PARTIAL, &id, &partial),
-                false,
-            );
-            if let Some(signature) = signature {
-                self.submit(Tx::Beacon {
-                    request: id,
-                    signature,
-                });
-            }
+            self.gossip_beacon(id, &partial, signature);
+        }
+    }
+
+    /// Sends this node's beacon partial for `id` to every peer, and submits the beacon
+    /// transaction once recovered.
+    fn gossip_beacon(
+        &mut self,
+        id: Digest,
+        partial: &PartialSignature,
+        signature: Option<byzvote_dkg::GroupSignature>,
+    ) {
+        let msg = partial_message(BEACON_PARTIAL, &id, partial);
+        self.partials.send(Recipients::All, msg, false);
+        if let Some(signature) = signature {
+            self.submit(Tx::Beacon {
+                request: id,
+                signature,
+            });
         }
     }
 
