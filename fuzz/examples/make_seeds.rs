@@ -173,6 +173,7 @@ fn main() {
         silent: vec![3],
         height: 42,
         epoch: 0,
+        aggregation: None,
     };
     let split = DecisionRecord {
         request: requests[1].id(),
@@ -187,6 +188,7 @@ fn main() {
         silent: vec![9, 11, 12],
         height: 7,
         epoch: 3,
+        aggregation: None,
     };
     write("record", "agreed", &agreed.encode());
     write("record", "no-agreement", &split.encode());
