@@ -136,38 +136,7 @@ fn openai_clients(endpoint: &str, dir: &Path, group_key: &str) {
 fn four_processes_vote_survive_a_kill_and_catch_up() {
     let dir: PathBuf = std::env::temp_dir().join(format!("byzvote-cluster-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let backend = |vendor: &str| {
-        format!(
-            "{{ kind = \"command\", program = \"sh\", args = [\"-c\", \"cat >/dev/null; echo 4\"], vendor = \"{vendor}\" }}"
-        )
-    };
-    let backends: Vec<String> = ["a", "b", "c", "d"].iter().map(|v| backend(v)).collect();
-    let mut args = vec![
-        "init",
-        "--nodes",
-        "4",
-        "--p2p-port",
-        "0",
-        "--http-port",
-        "0",
-        "--commit-timeout",
-        "4",
-        "--reveal-timeout",
-        "3",
-        "--out",
-    ];
-    let out = dir.to_str().unwrap().to_string();
-    args.push(&out);
-    for b in &backends {
-        args.push("--backend");
-        args.push(b);
-    }
-    let o = byzvote(&args);
-    assert!(
-        o.status.success(),
-        "init: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::init_instant_cluster(&dir, 4);
 
     // A human reviewer for node 0 (DESIGN §6): its answers to risky requests are held.
     let reviewer_key = dir.join("reviewer.key");

@@ -2,7 +2,7 @@
 //! mesh, with kill and restart by node index.
 
 use super::proxy::Mesh;
-use crate::common::{Nodes, byzvote, start};
+use crate::common::{Nodes, init_instant_cluster, start};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,41 +45,7 @@ impl Cluster {
         let dir =
             std::env::temp_dir().join(format!("byzvote-chaos-{label}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        // Instant models, one vendor per node (so the diversity check has nothing to say).
-        let backends: Vec<String> = (0..n)
-            .map(|i| {
-                format!(
-                    "{{ kind = \"command\", program = \"sh\", args = [\"-c\", \"cat >/dev/null; echo 4\"], vendor = \"vendor-{i}\" }}"
-                )
-            })
-            .collect();
-        let out = dir.to_str().unwrap().to_string();
-        let nodes = n.to_string();
-        let mut args = vec![
-            "init",
-            "--nodes",
-            nodes.as_str(),
-            "--p2p-port",
-            "0",
-            "--http-port",
-            "0",
-            "--commit-timeout",
-            "4",
-            "--reveal-timeout",
-            "3",
-            "--out",
-            out.as_str(),
-        ];
-        for b in &backends {
-            args.push("--backend");
-            args.push(b);
-        }
-        let o = byzvote(&args);
-        assert!(
-            o.status.success(),
-            "init: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        init_instant_cluster(&dir, n);
         let p2p: Vec<SocketAddr> = (0..n)
             .map(|_| SocketAddr::from(([127, 0, 0, 1], low_port())))
             .collect();

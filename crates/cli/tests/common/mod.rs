@@ -30,6 +30,46 @@ pub fn byzvote(args: &[&str]) -> Output {
 }
 
 /// The last `max` bytes of a node's log (a whole log can be megabytes after a long run).
+/// `byzvote init` of `n` nodes into `dir`, each with an instant command model answering "4"
+/// and its own vendor (`vendor-i`, so the diversity check has nothing to say), short vote
+/// timeouts and OS-chosen ports. Panics with init's error if it fails.
+pub fn init_instant_cluster(dir: &Path, n: usize) {
+    let backends: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{{ kind = \"command\", program = \"sh\", args = [\"-c\", \"cat >/dev/null; echo 4\"], vendor = \"vendor-{i}\" }}"
+            )
+        })
+        .collect();
+    let out = dir.to_str().unwrap().to_string();
+    let nodes = n.to_string();
+    let mut args = vec![
+        "init",
+        "--nodes",
+        nodes.as_str(),
+        "--p2p-port",
+        "0",
+        "--http-port",
+        "0",
+        "--commit-timeout",
+        "4",
+        "--reveal-timeout",
+        "3",
+        "--out",
+        out.as_str(),
+    ];
+    for b in &backends {
+        args.push("--backend");
+        args.push(b);
+    }
+    let o = byzvote(&args);
+    assert!(
+        o.status.success(),
+        "init: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 pub fn log_tail(dir: &Path, i: usize, max: usize) -> String {
     let text = std::fs::read_to_string(dir.join(format!("node-{i}.log"))).unwrap_or_default();
     let mut from = text.len().saturating_sub(max);
