@@ -77,12 +77,18 @@ pub fn run(scenario: &Scenario) -> Result<Report, RunError> {
     assemble(scenario, &keys, &requests, &dir.0, raw)
 }
 
-/// Removes the scratch directory however the run ends (a panic included).
+/// Removes the scratch directory however the run ends (a panic included), unless
+/// `BYZVOTE_SIM_KEEP` is set: then it is kept, and named on stderr, so that the nodes' audit
+/// logs can be read with `byzvote audit show` when a seed needs diagnosing.
 struct Scratch(PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if std::env::var_os("BYZVOTE_SIM_KEEP").is_some() {
+            eprintln!("kept the nodes' data in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 

@@ -125,7 +125,11 @@ fn no_early_close_at_quorum() {
 fn closes_at_deadline_with_quorum() {
     let mut v = vote();
     commit_all(&mut v, &YES4[..3], 1, T0 + 100);
-    let a = v.on_block_end(2, T0 + 1_000);
+    assert!(
+        v.on_block_end(2, T0 + 1_000).is_empty(),
+        "closed at the first block past the deadline (f=1: the second one closes)"
+    );
+    let a = v.on_block_end(3, T0 + 1_010);
     assert_eq!(
         a[0],
         Action::CloseCommits {
@@ -139,7 +143,7 @@ fn closes_at_deadline_with_quorum() {
             request: v.id()
         }]
     );
-    let a = reveal_all(&mut v, &YES4[..3], 3, T0 + 1_100);
+    let a = reveal_all(&mut v, &YES4[..3], 4, T0 + 1_100);
     let r = decision(&a).unwrap();
     assert_eq!(r.answer.as_deref(), Some("yes"));
     assert_eq!(r.silent, vec![3]);
@@ -149,11 +153,12 @@ fn closes_at_deadline_with_quorum() {
 fn late_commit_ignored() {
     let mut v = vote();
     commit_all(&mut v, &YES4[..3], 1, T0 + 1_000);
+    v.on_block_end(2, T0 + 1_001);
     assert_eq!(v.closed_set(), Some(&[0, 1, 2][..]));
-    let a = commit_all(&mut v, &YES4[3..], 2, T0 + 1_100);
+    let a = commit_all(&mut v, &YES4[3..], 3, T0 + 1_100);
     assert!(a.is_empty());
     // Its reveal is not counted either.
-    let a = reveal_all(&mut v, &YES4, 3, T0 + 1_200);
+    let a = reveal_all(&mut v, &YES4, 4, T0 + 1_200);
     let r = decision(&a).unwrap();
     assert_eq!(r.supporters, vec![0, 1, 2]);
     assert_eq!(r.silent, vec![3]);
@@ -231,7 +236,11 @@ fn silent_member_recorded() {
         v.on_block_end(3, T0 + 1_099).is_empty(),
         "decided before the reveal deadline"
     );
-    let a = v.on_block_end(4, T0 + 1_100);
+    assert!(
+        v.on_block_end(4, T0 + 1_100).is_empty(),
+        "decided at the first block past the reveal deadline (f=1: the second one decides)"
+    );
+    let a = v.on_block_end(5, T0 + 1_150);
     assert_eq!(
         evidence(&a),
         vec![Evidence::NeverRevealed {
@@ -242,7 +251,7 @@ fn silent_member_recorded() {
     let r = decision(&a).unwrap();
     assert_eq!(r.outcome, OutcomeKind::Agreed);
     assert_eq!(r.silent, vec![3]);
-    assert_eq!(r.height, 4);
+    assert_eq!(r.height, 5);
 }
 
 #[test]
@@ -386,10 +395,57 @@ fn tier1_single_member() {
 #[test]
 fn reveal_deadline_counts_from_close() {
     let mut v = vote();
-    commit_all(&mut v, &YES4[..3], 1, T0 + 1_500); // closes at 2500
+    commit_all(&mut v, &YES4[..3], 1, T0 + 1_400);
+    // Past the commit deadline but within its grace: the deadline is still due.
+    assert_eq!(v.next_deadline_ms(), Some(T0 + 1_000));
+    v.on_block_end(2, T0 + 1_500); // closes at 2500
     assert_eq!(v.next_deadline_ms(), Some(T0 + 2_500));
-    reveal_all(&mut v, &YES4[..2], 2, T0 + 1_600);
-    assert!(v.on_block_end(3, T0 + 2_499).is_empty());
-    let a = v.on_block_end(4, T0 + 2_500);
+    reveal_all(&mut v, &YES4[..2], 3, T0 + 1_600);
+    assert!(v.on_block_end(4, T0 + 2_499).is_empty());
+    assert!(v.on_block_end(5, T0 + 2_500).is_empty(), "grace block");
+    let a = v.on_block_end(6, T0 + 2_501);
     assert_eq!(decision(&a).unwrap().outcome, OutcomeKind::NoAgreement);
+}
+
+/// The n=10 `lossy` finding (sim seed 3007): the first block past the reveal deadline came
+/// after a stall, from a proposer that lacked some honest reveals; they arrived one block later.
+/// A deadline takes effect only at the `f+1`-th block past it, so they count and nobody honest
+/// is blamed.
+#[test]
+fn reveals_in_the_blocks_after_a_stall_still_count() {
+    let bounds = Bounds::for_committee(10).unwrap();
+    let mut v = vote_of((0..10).collect(), bounds);
+    let all: Vec<(MemberId, &str)> = (0..10).map(|m| (m, "yes")).collect();
+    commit_all(&mut v, &all, 1, T0 + 100); // closes at T0+100: reveal deadline T0+1100
+    let late = reveal_all(&mut v, &all[..7], 2, T0 + 1_151); // the block after the stall
+    assert!(late.is_empty(), "{late:?}");
+    assert!(
+        v.on_block_end(3, T0 + 1_200).is_empty(),
+        "grace block 2 of 4"
+    );
+    let a = reveal_all(&mut v, &all[7..], 4, T0 + 1_300);
+    assert!(evidence(&a).is_empty(), "an honest member blamed: {a:?}");
+    let r = decision(&a).unwrap();
+    assert_eq!(r.supporters, (0..10).collect::<Vec<_>>());
+}
+
+/// The grace is `f+1` blocks, no more: an absent member of a 10-member committee (f=3) is
+/// recorded at the fourth block past the deadline.
+#[test]
+fn an_absent_member_is_recorded_after_f_plus_one_blocks_past_the_deadline() {
+    let mut v = vote_of((0..10).collect(), Bounds::for_committee(10).unwrap());
+    let all: Vec<(MemberId, &str)> = (0..10).map(|m| (m, "yes")).collect();
+    commit_all(&mut v, &all, 1, T0 + 100);
+    reveal_all(&mut v, &all[..9], 2, T0 + 200);
+    for h in 3..6 {
+        assert!(v.on_block_end(h, T0 + 1_100 + h).is_empty(), "height {h}");
+    }
+    let a = v.on_block_end(6, T0 + 1_200);
+    assert_eq!(
+        evidence(&a),
+        vec![Evidence::NeverRevealed {
+            member: 9,
+            request: v.id()
+        }]
+    );
 }

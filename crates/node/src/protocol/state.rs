@@ -175,7 +175,9 @@ impl State {
             timestamp_ms,
             self.timeouts,
         )
-        .with_epoch(self.epoch);
+        .with_epoch(self.epoch)
+        // The cluster's f+1: any of its members proposes blocks (see `Vote`'s *Grace*).
+        .with_grace((self.n.saturating_sub(1) / 3).saturating_add(1));
         self.votes.insert(id, vote);
         self.open.insert(id);
         Event::Started { id, committee }
