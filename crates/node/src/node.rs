@@ -37,6 +37,15 @@ pub mod channel {
     pub const DKG: u64 = 7;
     /// Tiers 1-2: asks and signed answers, no consensus.
     pub const QUICK: u64 = 8;
+
+    /// Inbound rate per peer on the two fetch channels, [`RESOLVER`] (simplex's certificates)
+    /// and [`BACKFILL`] (marshal's blocks). Their handlers preallocate a queue as long as the
+    /// channel's capacity (peers × this burst), so a generous quota costs memory at every start:
+    /// 100,000/s made zeroing them 40% of a simulated run. Fetching needs far less (marshal
+    /// repairs at most 16 blocks at a time).
+    pub fn fetch_quota() -> commonware_runtime::Quota {
+        commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1_000))
+    }
 }
 
 /// Everything one node needs.

@@ -168,6 +168,11 @@ impl Cluster {
             channel::TXS,
             channel::PARTIALS,
         ] {
+            let quota = if ch == channel::BACKFILL || ch == channel::RESOLVER {
+                channel::fetch_quota()
+            } else {
+                quota
+            };
             reg.push(
                 control
                     .register(ch, quota)

@@ -150,7 +150,14 @@ async fn serve(
         .map_err(|_| RunError::Node("duplicate peer keys".into()))?;
     oracle.track(0, map);
     let quota = Quota::per_second(NZU32!(10_000));
-    let mut register = |ch| network.register(ch, quota);
+    let mut register = |ch| {
+        let quota = if ch == channel::BACKFILL || ch == channel::RESOLVER {
+            channel::fetch_quota()
+        } else {
+            quota
+        };
+        network.register(ch, quota)
+    };
     let chain = ChainChannels {
         votes: register(channel::VOTES),
         certificates: register(channel::CERTIFICATES),
