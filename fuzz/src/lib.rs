@@ -30,8 +30,11 @@ use commonware_codec::{Decode as _, DecodeExt as _, Encode as _};
 use commonware_cryptography::{Signer as _, ed25519};
 use std::{num::NonZeroU32, path::Path, sync::OnceLock};
 
+/// A fuzz target: arbitrary bytes in, a panic on a violated property.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name of its `fuzz_targets/NAME.rs` and `corpus/NAME/` directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("tx", tx),
     ("meta", meta),
     ("block", block),
@@ -261,7 +264,7 @@ fn mode_round_trip(m: &Mode) {
 }
 
 /// Runs `target` on every file of `dir` (missing directory: nothing); returns how many ran.
-pub fn replay_dir(target: fn(&[u8]), dir: &Path) -> std::io::Result<usize> {
+pub fn replay_dir(target: Target, dir: &Path) -> std::io::Result<usize> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(0);
     };
