@@ -85,6 +85,8 @@ pub struct Handle<S> {
     pub results: Results,
     pub participants: Arc<Vec<PublicKey>>,
     pub group_key: byzvote_dkg::GroupPublicKey,
+    /// The node's audit log (the quick tiers append their decisions to it).
+    pub audit: crate::protocol::audit::AuditLog,
     mempool: Mempool,
     txs: S,
 }
@@ -161,6 +163,7 @@ where
         partials_sender,
     )?;
     let outbox = exec.outbox();
+    let audit = exec.audit();
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
     let ps = participants.clone();
@@ -195,6 +198,7 @@ where
         results,
         participants,
         group_key,
+        audit,
         mempool,
         txs: txs_sender,
     })

@@ -7,15 +7,23 @@
 //! Tier 1 is the serving node's own model. Tier 2 is the serving node plus two others chosen from
 //! the request id, so load spreads over the cluster. (A client could grind `client_nonce` to
 //! pick the two; tier 2 promises nothing against that, or against a lying serving node. A peer
-//! can make this node run its model at most `max_peer_calls` at a time, but not less often:
-//! a per-peer rate limit for paid backends is still to do.)
+//! can make this node run its model at most `max_peer_calls` at a time, and at most what its
+//! token bucket allows over time (see [`limit`]); an ask over the limit is refused with a
+//! message the serving node turns into an error for its client.)
+//!
+//! Persist before you speak: a decision is appended to the node's audit log (see
+//! `protocol::audit_quick`) before any waiting client hears it; if the log cannot be written,
+//! the client gets an error, never an unrecorded answer.
 //! The serving node waits for every member or the deadline; a member that does not answer in
 //! time is silent, a model failure or an answer that fits no mode is an abstention (which never
 //! forms a class), exactly as in the full protocol.
 
+pub mod limit;
 pub mod wire;
 
 use crate::chain::types::{PrivateKey, PublicKey};
+use crate::protocol::audit::AuditLog;
+use crate::protocol::audit_quick::QuickEntry;
 use crate::protocol::meta::Meta;
 use bytes::Bytes;
 use byzvote_core::{
@@ -32,7 +40,7 @@ use futures::channel::{mpsc, oneshot};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::debug;
+use tracing::{debug, warn};
 use wire::{QuickMsg, SignedAnswer};
 
 /// How many decided quick votes a node remembers (for `GET /v1/votes/{id}` and repeats).
@@ -47,11 +55,40 @@ pub struct Config {
     pub timeout: Duration,
     /// Most model calls running for peers at once (what a peer can make this node do).
     pub max_peer_calls: usize,
+    /// How many asks each peer may make of this node's model over time.
+    pub peer_limit: limit::PeerLimit,
+    /// The node's audit log: each decision is appended (synced) before a client hears it.
+    pub audit: AuditLog,
 }
+
+/// Why a quick ask got no decision.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QuickError {
+    #[error(
+        "member {member} refused to run its model for this node: its per-peer limit on quick \
+         asks is exhausted; retry in {retry_after_ms} ms, or ask tier 3+"
+    )]
+    RateLimited {
+        member: MemberId,
+        retry_after_ms: u64,
+    },
+    #[error(
+        "the decision could not be written to the audit log ({0}), so it is withheld; \
+         check the node's data directory (disk full or read-only?)"
+    )]
+    Unrecorded(String),
+}
+
+/// What a client waiting on a quick ask gets.
+pub type QuickResult = Result<Arc<QuickDecision>, QuickError>;
 
 /// A decided quick vote.
 #[derive(Clone, Debug)]
 pub struct QuickDecision {
+    /// The request as asked (after the gateway's privacy masking).
+    pub request: Request,
+    /// When this node decided (its clock, ms since the Unix epoch).
+    pub timestamp_ms: u64,
     pub record: DecisionRecord,
     /// The serving node (member id) and its signature over the encoded record.
     pub signer: MemberId,
@@ -61,7 +98,7 @@ pub struct QuickDecision {
 }
 
 enum Input {
-    Ask(Request, oneshot::Sender<Arc<QuickDecision>>),
+    Ask(Request, oneshot::Sender<QuickResult>),
     Get(Digest, oneshot::Sender<Option<Arc<QuickDecision>>>),
     Peer(PublicKey, Bytes),
     Answered(Option<PublicKey>, SignedAnswer),
@@ -73,8 +110,9 @@ enum Input {
 pub struct QuickHandle(mpsc::UnboundedSender<Input>);
 
 impl QuickHandle {
-    /// Runs a tier-1 or tier-2 request; resolves with its decision (at most the timeout later).
-    pub fn ask(&self, request: Request) -> oneshot::Receiver<Arc<QuickDecision>> {
+    /// Runs a tier-1 or tier-2 request; resolves with its decision (at most the timeout later),
+    /// once it is in the audit log.
+    pub fn ask(&self, request: Request) -> oneshot::Receiver<QuickResult> {
         let (tx, rx) = oneshot::channel();
         let _ = self.0.unbounded_send(Input::Ask(request, tx));
         rx
@@ -92,7 +130,7 @@ struct Pending {
     request: Request,
     committee: Vec<MemberId>,
     answers: BTreeMap<MemberId, SignedAnswer>,
-    waiters: Vec<oneshot::Sender<Arc<QuickDecision>>>,
+    waiters: Vec<oneshot::Sender<QuickResult>>,
 }
 
 /// The members of a quick vote served by `me` among `n`: `me` alone for tier 1; for tier 2, `me`
@@ -140,6 +178,7 @@ where
         done: HashMap::new(),
         order: VecDeque::new(),
         peer_calls: 0,
+        buckets: limit::Buckets::default(),
     };
     context.child("actor").spawn(move |_| actor.run());
     Some(QuickHandle(tx))
@@ -168,6 +207,7 @@ struct Actor<E, S> {
     done: HashMap<Digest, Arc<QuickDecision>>,
     order: VecDeque<Digest>,
     peer_calls: usize,
+    buckets: limit::Buckets,
 }
 
 impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
@@ -190,10 +230,10 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
         }
     }
 
-    fn ask(&mut self, request: Request, reply: oneshot::Sender<Arc<QuickDecision>>) {
+    fn ask(&mut self, request: Request, reply: oneshot::Sender<QuickResult>) {
         let id = request.id();
         if let Some(d) = self.done.get(&id) {
-            let _ = reply.send(d.clone());
+            let _ = reply.send(Ok(d.clone()));
             return;
         }
         if let Some(p) = self.pending.get_mut(&id) {
@@ -256,13 +296,32 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
     fn on_peer(&mut self, from: PublicKey, bytes: &[u8]) {
         match QuickMsg::decode(bytes) {
             Some(QuickMsg::Ask(request)) if request.tier <= 2 => {
+                if !self.cfg.participants.contains(&from) {
+                    debug!(?from, "dropping a quick ask from outside the cluster");
+                    return;
+                }
                 if self.peer_calls >= self.cfg.max_peer_calls {
                     debug!(?from, "too many quick calls in flight; dropping an ask");
+                    return;
+                }
+                let now = self.context.current();
+                if let Err(wait) = self.buckets.take(&self.cfg.peer_limit, &from, now) {
+                    debug!(?from, ?wait, "peer over its quick-ask limit; refusing");
+                    let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                    let msg = QuickMsg::Refused {
+                        request: request.id(),
+                        retry_after_ms,
+                    };
+                    self.sender.send(Recipients::One(from), msg.encode(), false);
                     return;
                 }
                 self.peer_calls += 1;
                 self.infer(request, Some(from));
             }
+            Some(QuickMsg::Refused {
+                request,
+                retry_after_ms,
+            }) => self.on_refused(&from, request, retry_after_ms),
             Some(QuickMsg::Answer(answer)) => {
                 let index = self.cfg.participants.iter().position(|p| *p == from);
                 if index != Some(answer.meta.member as usize) || !answer.verify(&from) {
@@ -272,6 +331,31 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
                 self.on_answer(answer);
             }
             _ => debug!(?from, "dropping a malformed quick message"),
+        }
+    }
+
+    /// A committee member refused our ask (its limit for this node is exhausted): the vote
+    /// cannot be decided as asked, so its clients hear why instead of a thinner majority.
+    fn on_refused(&mut self, from: &PublicKey, id: Digest, retry_after_ms: u64) {
+        let Some(member) = self.cfg.participants.iter().position(|p| p == from) else {
+            return;
+        };
+        let member = member as MemberId;
+        let asked = self
+            .pending
+            .get(&id)
+            .is_some_and(|p| p.committee.contains(&member) && member != self.me);
+        if !asked {
+            return;
+        }
+        if let Some(p) = self.pending.remove(&id) {
+            let err = QuickError::RateLimited {
+                member,
+                retry_after_ms: retry_after_ms.min(limit::MAX_RETRY_MS),
+            };
+            for w in p.waiters {
+                let _ = w.send(Err(err.clone()));
+            }
         }
     }
 
@@ -317,14 +401,38 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
             .cfg
             .signer
             .sign(BYZVOTE_QUICK_DECISION, &record.encode());
-        let decision = Arc::new(QuickDecision {
+        let timestamp_ms = self
+            .context
+            .current()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let entry = QuickEntry {
+            request: p.request,
+            timestamp_ms,
             record,
             signer: self.me,
             signature,
+            answers: p.answers.values().cloned().collect(),
+        };
+        // Persist before you speak: the client hears nothing the log does not hold.
+        if let Err(e) = self.cfg.audit.append(entry.body()) {
+            warn!(error = %e, "cannot write a quick decision to the audit log");
+            let err = QuickError::Unrecorded(e.to_string());
+            for w in p.waiters {
+                let _ = w.send(Err(err.clone()));
+            }
+            return;
+        }
+        let decision = Arc::new(QuickDecision {
+            request: entry.request,
+            timestamp_ms,
+            record: entry.record,
+            signer: self.me,
+            signature: entry.signature,
             answers: p.answers,
         });
         for w in p.waiters {
-            let _ = w.send(decision.clone());
+            let _ = w.send(Ok(decision.clone()));
         }
         self.done.insert(id, decision);
         self.order.push_back(id);

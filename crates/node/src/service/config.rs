@@ -28,6 +28,10 @@
 //! [router]                             # optional: how `auto` requests are routed
 //! confidence_floor = 0.5                # escalate an agreed answer whose models were less sure
 //!
+//! [quick]                              # optional: tiers 1-2 served for peers
+//! peer_asks_per_second = 50             # each peer's sustained asks of this node's model
+//! peer_burst = 100                      # and its burst after being idle
+//!
 //! [timeouts]
 //! commit = "60s"                        # request → commitment set closes (if someone is silent)
 //! reveal = "20s"                        # close → reveal deadline
@@ -74,6 +78,9 @@ pub struct NodeFile {
     /// How `tier: "auto"` requests are routed.
     #[serde(default, skip_serializing_if = "is_default")]
     pub router: RouterFile,
+    /// What one peer may make this node's model do for the quick tiers.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub quick: crate::quick::limit::PeerLimit,
     pub peers: Vec<PeerFile>,
 }
 
@@ -174,6 +181,7 @@ impl NodeFile {
                 "[router]: confidence_floor must be between 0 and 1 (a probability); got {floor}"
             ));
         }
+        self.quick.validate().map_err(|e| format!("[quick]: {e}"))?;
         let n = self.peers.len();
         if n < 4 {
             return Err(format!(

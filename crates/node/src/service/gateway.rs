@@ -190,7 +190,11 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
         {
             let id = request.id();
             return match tokio::time::timeout(self.deadline, quick.ask(request)).await {
-                Ok(Ok(d)) => Ok(self.quick_response(&d, started.elapsed())),
+                Ok(Ok(Ok(d))) => Ok(self.quick_response(&d, started.elapsed())),
+                Ok(Ok(Err(e @ crate::quick::QuickError::RateLimited { .. }))) => {
+                    Err(GatewayError::Overloaded(e.to_string()))
+                }
+                Ok(Ok(Err(e))) => Err(GatewayError::Unavailable(e.to_string())),
                 Ok(Err(_)) => Err(GatewayError::Unavailable(
                     "the node is shutting down".into(),
                 )),
