@@ -89,6 +89,9 @@ pub struct Handle<S> {
     pub audit: crate::protocol::audit::AuditLog,
     mempool: Mempool,
     txs: S,
+    /// This node's identity key and member id (to sign its verifier's verdicts).
+    signer: PrivateKey,
+    me: byzvote_core::MemberId,
 }
 
 impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
@@ -102,6 +105,21 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
             self.txs.send(Recipients::All, bytes, false);
         }
         wait
+    }
+
+    /// Signs this node's external verifier verdict on vote `request` and submits it for
+    /// ordering; once finalized, every node applies it to reputation the same way (see
+    /// `protocol::verdict`).
+    pub fn submit_verdict(&mut self, request: byzvote_core::Digest, passed: bool, verifier: &str) {
+        let verdict = crate::protocol::verdict::Verdict {
+            request,
+            member: self.me,
+            passed,
+            verifier: verifier.to_string(),
+        };
+        let bytes = Tx::Verdict(verdict.sign(&self.signer)).encode();
+        self.mempool.insert(bytes.clone());
+        self.txs.send(Recipients::All, bytes, false);
     }
 }
 
@@ -121,12 +139,14 @@ where
     R: Receiver<PublicKey = PublicKey>,
 {
     let me = cfg.signer.public_key();
+    let signer = cfg.signer.clone();
     let set =
         Set::try_from(cfg.participants.clone()).map_err(|_| NodeError::DuplicateParticipant)?;
     let participants: Arc<Vec<PublicKey>> = Arc::new(set.iter().cloned().collect());
-    if !participants.contains(&me) {
+    let Some(my_index) = participants.iter().position(|p| *p == me) else {
         return Err(NodeError::NotAParticipant);
-    }
+    };
+    let my_index = my_index as byzvote_core::MemberId;
     let limits = Limits::default();
     let mempool = Mempool::new(100_000, 64 << 20);
     if cfg.fault == Some(executor::Fault::InvalidProposals) {
@@ -201,6 +221,8 @@ where
         audit,
         mempool,
         txs: txs_sender,
+        me: my_index,
+        signer,
     })
 }
 

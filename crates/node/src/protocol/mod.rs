@@ -11,3 +11,4 @@ pub mod prompt;
 pub mod results;
 pub mod state;
 pub mod tx;
+pub mod verdict;

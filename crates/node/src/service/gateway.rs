@@ -268,4 +268,22 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
     fn info(&self) -> ClusterInfo {
         self.info.clone()
     }
+
+    /// Puts the verdict on the chain (signed by this node), where a failure lowers the
+    /// supporters' reputation on every node alike. Quick-tier votes are not on the chain, so
+    /// their verdicts stay in the verifier's log only.
+    fn verdict(&self, id: &str, passed: bool, verifier: &str) {
+        let Ok(bytes) = hex::decode(id) else {
+            return;
+        };
+        let Ok(digest) = Digest::decode(bytes::Bytes::from(bytes)) else {
+            return;
+        };
+        let Ok(mut handle) = self.handle.lock() else {
+            return;
+        };
+        if handle.results.get(&digest).is_some() {
+            handle.submit_verdict(digest, passed, verifier);
+        }
+    }
 }
