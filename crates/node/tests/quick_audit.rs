@@ -178,18 +178,28 @@ fn a_peer_over_its_limit_is_refused_and_the_client_is_told() {
     let path = temp_log("limited");
     let file = path.clone();
     cluster(2, &path, limit, move |h| async move {
-        // Find two requests with the same tier-2 committee (the id picks it).
+        // Each tier-2 ask uses two of the three peers, one ask each per minute: a member that
+        // refuses is silent at once, and the vote stands while the other two agree; once both
+        // peers refuse, no majority is possible and the client is told why.
         let mut refused = None;
+        let mut thinned = 0;
         for nonce in 0..8 {
             match h.ask(request(2, nonce)).await.unwrap() {
-                Ok(_) => {}
+                Ok(d) => {
+                    assert_eq!(d.record.outcome, OutcomeKind::Agreed, "nonce {nonce}");
+                    thinned += usize::from(!d.record.silent.is_empty());
+                }
                 Err(e) => {
                     refused = Some(e);
                     break;
                 }
             }
         }
-        let e = refused.expect("some ask reuses a member within the minute");
+        assert!(
+            thinned >= 1,
+            "a refusing member is silent while two still agree"
+        );
+        let e = refused.expect("some ask finds both its peers over their limit");
         assert!(
             matches!(e, QuickError::RateLimited { retry_after_ms, .. } if retry_after_ms > 0 && retry_after_ms <= 60_000),
             "{e:?}"

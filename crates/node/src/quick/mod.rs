@@ -8,8 +8,9 @@
 //! the request id, so load spreads over the cluster. (A client could grind `client_nonce` to
 //! pick the two; tier 2 promises nothing against that, or against a lying serving node. A peer
 //! can make this node run its model at most `max_peer_calls` at a time, and at most what its
-//! token bucket allows over time (see [`limit`]); an ask over the limit is refused with a
-//! message the serving node turns into an error for its client.)
+//! token bucket allows over time (see [`limit`]); an ask over the limit is refused, the
+//! refuser counts as silent, and if that costs the vote its majority the client gets an error
+//! saying which member refused and when to retry.)
 //!
 //! Persist before you speak: a decision is appended to the node's audit log (see
 //! `protocol::audit_quick`) before any waiting client hears it; if the log cannot be written,
@@ -27,7 +28,7 @@ use crate::protocol::audit_quick::QuickEntry;
 use crate::protocol::meta::Meta;
 use bytes::Bytes;
 use byzvote_core::{
-    Bounds, Canonical, DecisionRecord, Digest, MemberId, Request, canonicalize,
+    Bounds, Canonical, DecisionRecord, Digest, MemberId, OutcomeKind, Request, canonicalize,
     namespace::BYZVOTE_QUICK_DECISION,
 };
 use byzvote_models::ModelBackend;
@@ -130,6 +131,8 @@ struct Pending {
     request: Request,
     committee: Vec<MemberId>,
     answers: BTreeMap<MemberId, SignedAnswer>,
+    /// Members that refused the ask (over their limit for this node), with their retry hint.
+    refused: BTreeMap<MemberId, u64>,
     waiters: Vec<oneshot::Sender<QuickResult>>,
 }
 
@@ -256,6 +259,7 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
                 request,
                 committee,
                 answers: BTreeMap::new(),
+                refused: BTreeMap::new(),
                 waiters: vec![reply],
             },
         );
@@ -334,28 +338,29 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
         }
     }
 
-    /// A committee member refused our ask (its limit for this node is exhausted): the vote
-    /// cannot be decided as asked, so its clients hear why instead of a thinner majority.
+    /// A committee member refused our ask (its limit for this node is exhausted): it counts
+    /// as silent at once, so the vote need not wait for the deadline. If the others still
+    /// decide, the answer stands (the record shows the member silent); if the refusal cost the
+    /// majority, the clients hear why (see [`Actor::finish`]). So an honest node's limit
+    /// reaches the client that overspends, while a Byzantine member's refusals can only make
+    /// it silent — as it could anyway — not block a vote the other two agree on.
     fn on_refused(&mut self, from: &PublicKey, id: Digest, retry_after_ms: u64) {
         let Some(member) = self.cfg.participants.iter().position(|p| p == from) else {
             return;
         };
         let member = member as MemberId;
-        let asked = self
-            .pending
-            .get(&id)
-            .is_some_and(|p| p.committee.contains(&member) && member != self.me);
-        if !asked {
+        let me = self.me;
+        let Some(p) = self.pending.get_mut(&id) else {
+            return;
+        };
+        if member == me || !p.committee.contains(&member) || p.answers.contains_key(&member) {
             return;
         }
-        if let Some(p) = self.pending.remove(&id) {
-            let err = QuickError::RateLimited {
-                member,
-                retry_after_ms: retry_after_ms.min(limit::MAX_RETRY_MS),
-            };
-            for w in p.waiters {
-                let _ = w.send(Err(err.clone()));
-            }
+        p.refused
+            .entry(member)
+            .or_insert(retry_after_ms.min(limit::MAX_RETRY_MS));
+        if p.answers.len() + p.refused.len() >= p.committee.len() {
+            self.finish(id);
         }
     }
 
@@ -367,8 +372,11 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
         if !p.committee.contains(&answer.meta.member) {
             return;
         }
+        if p.refused.contains_key(&answer.meta.member) {
+            return;
+        }
         p.answers.entry(answer.meta.member).or_insert(answer);
-        if p.answers.len() == p.committee.len() {
+        if p.answers.len() + p.refused.len() >= p.committee.len() {
             self.finish(id);
         }
     }
@@ -397,6 +405,19 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
             0,
             0,
         );
+        // A refusal that cost the majority: tell the clients why instead of a split.
+        if record.outcome != OutcomeKind::Agreed
+            && let Some((&member, &retry_after_ms)) = p.refused.iter().next()
+        {
+            let err = QuickError::RateLimited {
+                member,
+                retry_after_ms,
+            };
+            for w in p.waiters {
+                let _ = w.send(Err(err.clone()));
+            }
+            return;
+        }
         let signature = self
             .cfg
             .signer

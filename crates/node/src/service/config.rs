@@ -262,4 +262,22 @@ mod tests {
         let e = load(&file("[router]\nconfidence_flor = 0.4\n")).unwrap_err();
         assert!(e.contains("confidence_flor"), "{e}");
     }
+
+    #[test]
+    fn the_quick_limit_has_a_default_is_validated_and_strict() {
+        let f = load(&file("")).unwrap();
+        assert_eq!(f.quick, crate::quick::limit::PeerLimit::default());
+        let f = load(&file(
+            "[quick]\npeer_asks_per_second = 2.5\npeer_burst = 5\n",
+        ))
+        .unwrap();
+        assert_eq!(f.quick.peer_asks_per_second, 2.5);
+        assert_eq!(f.quick.peer_burst, 5);
+        let e = load(&file("[quick]\npeer_burst = 0\n")).unwrap_err();
+        assert!(e.contains("[quick]: peer_burst must be at least 1"), "{e}");
+        let e = load(&file("[quick]\npeer_asks_per_second = 0\n")).unwrap_err();
+        assert!(e.contains("peer_asks_per_second"), "{e}");
+        let e = load(&file("[quick]\npeer_rate = 3\n")).unwrap_err();
+        assert!(e.contains("peer_rate"), "{e}");
+    }
 }
