@@ -98,6 +98,9 @@ pub async fn vote(
         response.masked = masked;
         if let Some(verifier) = &state.config.verifier {
             response = verifier.apply(&text, response).await;
+            if let Some(v) = &response.verification {
+                state.gateway.verdict(&response.id, v.passed, &v.verifier);
+            }
         }
         if let Some(queue) = &state.config.review {
             let risks = byzvote_core::route::risks(&text, &state.config.router.rules);

@@ -55,6 +55,12 @@ pub trait Gateway: Send + Sync + 'static {
 
     /// The cluster as this node sees it: group key, node name, members.
     fn info(&self) -> ClusterInfo;
+
+    /// This node's external verifier judged vote `id`'s agreed answer (`passed` or not, by
+    /// `verifier`). A node records it where every node can apply it (on its chain, signed),
+    /// so a failure can lower the reputation of the members who voted for the answer. By
+    /// default nothing is recorded beyond the verifier's own log.
+    fn verdict(&self, _id: &str, _passed: bool, _verifier: &str) {}
 }
 
 /// Why the node could not serve a request; each maps to one HTTP status.

@@ -61,6 +61,14 @@ async fn a_passing_check_releases_and_a_failing_one_rejects() {
     assert!(vote.certificate.is_none());
     assert_eq!(vote.verification.unwrap().detail, "capital is wrong");
     assert!(log.contains("\"passed\":false"), "{log}");
+    // The node is told, so it can put the failure on the chain (where it lowers the
+    // supporters' reputation on every node).
+    let told = common::VERDICTS.lock().unwrap().clone();
+    assert!(
+        told.iter()
+            .any(|(id, passed, v)| *id == vote.id && !passed && v == "sh"),
+        "{told:?}"
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Check a node's audit log: the hash chain and every certificate in it.
+    /// Check a node's audit log: the hash chain, every certificate and every quick-tier
+    /// (1-2) decision's signatures in it.
     Verify(VerifyArgs),
     /// Print one vote's full story: request, commits, reveals, evidence, decision, certificate.
     Show(ShowArgs),
@@ -73,17 +74,22 @@ fn locate(data: &Path) -> (PathBuf, PathBuf) {
 
 fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let (file, dir) = locate(&args.data);
-    let key = match &args.group_key {
-        Some(hex) => byzvote_dkg::threshold::key_from_hex(hex).context("--group-key")?,
-        None => *byzvote_dkg::DkgOutput::load(&dir.join("dkg.key"))
-            .context("no --group-key given and no readable dkg.key next to the log")?
-            .group_public_key(),
+    let dkg = byzvote_dkg::DkgOutput::load(&dir.join("dkg.key"));
+    let key = match (&args.group_key, &dkg) {
+        (Some(hex), _) => byzvote_dkg::threshold::key_from_hex(hex).context("--group-key")?,
+        (None, Ok(dkg)) => *dkg.group_public_key(),
+        (None, Err(e)) => anyhow::bail!(
+            "no --group-key given and no readable dkg.key next to the log ({e}); pass the \
+             node's data directory or --group-key"
+        ),
     };
-    match verify_file(&file, &key) {
+    // Quick-tier decisions are checked under the members' identity keys (from dkg.key).
+    let participants = dkg.map(|d| d.participants().to_vec()).unwrap_or_default();
+    match verify_file(&file, &key, &participants) {
         Ok(s) => {
             println!(
-                "audit log OK: {} entries ({} blocks, {} certificates), chain intact, every certificate verifies",
-                s.entries, s.blocks, s.certificates
+                "audit log OK: {} entries ({} blocks, {} certificates, {} quick decisions), chain intact, every signature verifies",
+                s.entries, s.blocks, s.certificates, s.quick
             );
             Ok(ExitCode::SUCCESS)
         }

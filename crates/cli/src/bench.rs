@@ -26,6 +26,8 @@ pub enum BenchCommand {
     Vote(VoteArgs),
     /// Overhead of the HTTP layer and router, in-process, over an instant gateway.
     Http(HttpArgs),
+    /// Cost and latency of tiers 1, 2 and 3 (or those given) on a running cluster.
+    Tiers(crate::bench_tiers::TiersArgs),
 }
 
 #[derive(Args)]
@@ -58,7 +60,7 @@ pub struct HttpArgs {
     pub concurrency: usize,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -66,12 +68,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
 /// Latencies and failures of `total` calls of `call(i)` with `concurrency` in flight.
-async fn load<F, Fut, T>(
+pub(crate) async fn load<F, Fut, T>(
     total: usize,
     concurrency: usize,
     call: F,
@@ -138,6 +140,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Vote(args) => runtime.block_on(vote(args)),
         BenchCommand::Http(args) => runtime.block_on(http(args)),
+        BenchCommand::Tiers(args) => runtime.block_on(crate::bench_tiers::tiers(args)),
     }
 }
 

@@ -71,6 +71,11 @@ pub struct CommandConfig {
     pub price_in_per_1k: f64,
     #[serde(default)]
     pub price_out_per_1k: f64,
+    /// A program reports no token counts; set this to estimate them (one token per 4 bytes
+    /// of the prompt as written to stdin and of the answer, the usual rule of thumb), so a
+    /// priced command model reports an approximate cost. Off: usage is zero.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimate_tokens: bool,
 }
 
 /// How a command receives the prompt (see [`crate::render_text`]).
@@ -104,6 +109,7 @@ impl CommandConfig {
             family: None,
             price_in_per_1k: 0.0,
             price_out_per_1k: 0.0,
+            estimate_tokens: false,
         }
     }
 
@@ -151,7 +157,8 @@ impl CommandConfig {
 /// A backend that runs a local program once per prompt.
 ///
 /// The prompt is written to stdin as [`crate::render_text`] describes; the answer is
-/// stdout with trailing newlines removed. Token usage is reported as zero. The program
+/// stdout with trailing newlines removed. Token usage is reported as zero, or estimated
+/// (`estimate_tokens`). The program
 /// runs in its own process group, killed as a whole on a timeout. It gets
 /// `BYZVOTE_MAX_TOKENS`, `BYZVOTE_SEED` and `BYZVOTE_DETERMINISTIC` (`1`/`0`) in its
 /// environment. A non-zero exit is a [`ModelError::Local`] quoting stderr's last lines.
@@ -270,6 +277,7 @@ impl ModelBackend for Command {
         };
         let mut child = self.spawn(prompt)?;
         let group = child.id();
+        let input_bytes = input.len();
         let outcome = tokio::time::timeout_at(deadline, self.talk(&mut child, input)).await;
         let text = match outcome {
             Ok(Ok(text)) => text,
@@ -282,9 +290,18 @@ impl ModelBackend for Command {
                 return Err(ModelError::Timeout(self.config.timeout));
             }
         };
+        let usage = if self.config.estimate_tokens {
+            let tokens = |bytes: usize| u32::try_from(bytes.div_ceil(4)).unwrap_or(u32::MAX);
+            Usage {
+                prompt_tokens: tokens(input_bytes),
+                completion_tokens: tokens(text.len()),
+            }
+        } else {
+            Usage::default()
+        };
         Ok(Completion {
             text,
-            usage: Usage::default(),
+            usage,
             model: self.config.model_name().to_string(),
             latency: started.elapsed(),
             confidence: None,

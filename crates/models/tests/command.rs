@@ -172,3 +172,31 @@ async fn max_concurrent_serialises_calls() {
         assert_eq!(result.unwrap().text, "ok");
     }
 }
+
+#[tokio::test]
+async fn estimated_tokens_give_a_priced_command_a_cost() {
+    let completion = ask(
+        &sh("cat >/dev/null; echo 12345678"),
+        &Prompt::user("Is 17 prime?"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(completion.usage.prompt_tokens, 0, "off by default");
+    let mut config = sh("cat >/dev/null; echo 12345678");
+    config.estimate_tokens = true;
+    config.price_in_per_1k = 1.0;
+    config.price_out_per_1k = 2.0;
+    let backend = Command::new(&config).unwrap();
+    let completion = backend
+        .complete(&Prompt::user("Is 17 prime?"))
+        .await
+        .unwrap();
+    // "Is 17 prime?" is 12 bytes → 3 tokens; "12345678" is 8 bytes → 2 tokens.
+    assert_eq!(completion.usage.prompt_tokens, 3);
+    assert_eq!(completion.usage.completion_tokens, 2);
+    let cost = backend.info().cost(completion.usage);
+    assert!(
+        (cost - (3.0 * 1.0 + 2.0 * 2.0) / 1000.0).abs() < 1e-12,
+        "{cost}"
+    );
+}

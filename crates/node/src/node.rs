@@ -94,8 +94,13 @@ pub struct Handle<S> {
     pub results: Results,
     pub participants: Arc<Vec<PublicKey>>,
     pub group_key: byzvote_dkg::GroupPublicKey,
+    /// The node's audit log (the quick tiers append their decisions to it).
+    pub audit: crate::protocol::audit::AuditLog,
     mempool: Mempool,
     txs: S,
+    /// This node's identity key and member id (to sign its verifier's verdicts).
+    signer: PrivateKey,
+    me: byzvote_core::MemberId,
 }
 
 impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
@@ -109,6 +114,21 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
             self.txs.send(Recipients::All, bytes, false);
         }
         wait
+    }
+
+    /// Signs this node's external verifier verdict on vote `request` and submits it for
+    /// ordering; once finalized, every node applies it to reputation the same way (see
+    /// `protocol::verdict`).
+    pub fn submit_verdict(&mut self, request: byzvote_core::Digest, passed: bool, verifier: &str) {
+        let verdict = crate::protocol::verdict::Verdict {
+            request,
+            member: self.me,
+            passed,
+            verifier: verifier.to_string(),
+        };
+        let bytes = Tx::Verdict(verdict.sign(&self.signer)).encode();
+        self.mempool.insert(bytes.clone());
+        self.txs.send(Recipients::All, bytes, false);
     }
 }
 
@@ -128,12 +148,14 @@ where
     R: Receiver<PublicKey = PublicKey>,
 {
     let me = cfg.signer.public_key();
+    let signer = cfg.signer.clone();
     let set =
         Set::try_from(cfg.participants.clone()).map_err(|_| NodeError::DuplicateParticipant)?;
     let participants: Arc<Vec<PublicKey>> = Arc::new(set.iter().cloned().collect());
-    if !participants.contains(&me) {
+    let Some(my_index) = participants.iter().position(|p| *p == me) else {
         return Err(NodeError::NotAParticipant);
-    }
+    };
+    let my_index = my_index as byzvote_core::MemberId;
     let limits = Limits::default();
     let mempool = Mempool::new(100_000, 64 << 20);
     if cfg.fault == Some(executor::Fault::InvalidProposals) {
@@ -170,6 +192,7 @@ where
         partials_sender,
     )?;
     let outbox = exec.outbox();
+    let audit = exec.audit();
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
     let ps = participants.clone();
@@ -204,8 +227,11 @@ where
         results,
         participants,
         group_key,
+        audit,
         mempool,
         txs: txs_sender,
+        me: my_index,
+        signer,
     })
 }
 

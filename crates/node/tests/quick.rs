@@ -10,7 +10,8 @@ use byzvote_core::{
 use byzvote_models::{ModelBackend, Scripted};
 use byzvote_node::chain::types::PublicKey;
 use byzvote_node::node::channel;
-use byzvote_node::quick::{self, QuickDecision};
+use byzvote_node::protocol::audit::AuditLog;
+use byzvote_node::quick::{self, QuickDecision, limit::PeerLimit};
 use commonware_codec::Encode as _;
 use commonware_cryptography::{Signer as _, Verifier as _};
 use commonware_runtime::{Quota, Runner as _, Supervisor as _, deterministic};
@@ -25,6 +26,18 @@ fn run(
     answers: [Option<&'static str>; 4],
     request: Request,
 ) -> (QuickDecision, Vec<PublicKey>) {
+    let (d, participants, _) = run_logged(seed, answers, request, AuditLog::memory());
+    (d, participants)
+}
+
+/// Like [`run`], with node 0 appending to `audit`; also returns the limit each node applied.
+fn run_logged(
+    seed: u64,
+    answers: [Option<&'static str>; 4],
+    request: Request,
+    audit: AuditLog,
+) -> (QuickDecision, Vec<PublicKey>, AuditLog) {
+    let log = audit.clone();
     let executor = deterministic::Runner::new(
         deterministic::Config::new()
             .with_seed(seed)
@@ -49,16 +62,22 @@ fn run(
                 model,
                 timeout: Duration::from_secs(5),
                 max_peer_calls: 8,
+                peer_limit: PeerLimit::default(),
+                audit: if i == 0 {
+                    audit.clone()
+                } else {
+                    AuditLog::memory()
+                },
             };
             handles.push(quick::start(context.child("node"), cfg, sender, receiver).unwrap());
         }
-        let decision = handles[0].ask(request.clone()).await.expect("a decision");
+        let decision = handles[0].ask(request.clone()).await.unwrap().unwrap();
         // Asking again names the same vote (no second model call round).
-        let again = handles[0].ask(request.clone()).await.unwrap();
+        let again = handles[0].ask(request.clone()).await.unwrap().unwrap();
         assert_eq!(again.record, decision.record, "seed {seed}");
         let remembered = handles[0].get(request.id()).await.unwrap().unwrap();
         assert_eq!(remembered.record, decision.record);
-        ((*decision).clone(), participants)
+        ((*decision).clone(), participants, log)
     })
 }
 

@@ -8,6 +8,10 @@ use byzvote_api::{
 use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration};
 use tokio::net::TcpListener;
 
+/// Every verdict the gateways of this test binary were told (vote id, passed, verifier).
+#[allow(dead_code)]
+pub static VERDICTS: Mutex<Vec<(String, bool, String)>> = Mutex::new(Vec::new());
+
 /// Answers by the prompt: `panic` panics, `hang` never answers, `late` fails with a deadline,
 /// `pending` is not decided yet, `split` has no agreement; anything else is agreed upon, upper-cased.
 #[derive(Default)]
@@ -107,6 +111,13 @@ impl Gateway for FakeGateway {
 
     async fn get(&self, id: &str) -> Result<Option<VoteResponse>, GatewayError> {
         Ok(self.votes.lock().unwrap().get(id).cloned())
+    }
+
+    fn verdict(&self, id: &str, passed: bool, verifier: &str) {
+        VERDICTS
+            .lock()
+            .unwrap()
+            .push((id.to_string(), passed, verifier.to_string()));
     }
 
     fn info(&self) -> ClusterInfo {

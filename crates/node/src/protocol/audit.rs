@@ -7,15 +7,24 @@
 //! ```text
 //! block:       height (8, BE) | timestamp_ms (8, BE) | parent (32) | (tx len (4, BE) | tx)*
 //! certificate: request (32) | record len (4, BE) | record bytes | signature (96)
+//! quick:       request len (4, BE) | request | timestamp_ms (8, BE) | record len (4, BE)
+//!              | record | signer (4, BE) | signature len (4, BE) | signature
+//!              | (answer len (4, BE) | signed answer)*
 //! ```
 //!
-//! Replaying the block entries rebuilds the protocol state after a restart.
+//! Replaying the block entries rebuilds the protocol state after a restart. A `quick` entry is
+//! a tier-1/2 decision, which no block orders: the serving node appends it (with its identity
+//! signature and each member's signed answer, see `audit_quick`) before the client hears it.
+//!
+//! The executor and the quick-tier actor append to the same log, so [`AuditLog`] is a cheap
+//! handle to one shared writer: one chain per node, whatever served the vote.
 
 use super::journal::{Journal, JournalError};
 use bytes::Bytes;
 use commonware_cryptography::{Hasher as _, Sha256};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 const NAMESPACE: &[u8] = b"BYZVOTE_AUDIT";
 
@@ -35,6 +44,18 @@ pub enum Body {
         request: [u8; 32],
         record: HexBytes,
         signature: HexBytes,
+    },
+    Quick {
+        /// The encoded request (what the client asked, after privacy masking).
+        request: HexBytes,
+        /// When the serving node decided (its clock, ms since the Unix epoch).
+        timestamp_ms: u64,
+        record: HexBytes,
+        /// The serving node's member id, and its ed25519 signature over the record.
+        signer: u32,
+        signature: HexBytes,
+        /// Each answering member's signed answer (`quick::wire::SignedAnswer` encoding).
+        answers: Vec<HexBytes>,
     },
 }
 
@@ -65,6 +86,7 @@ impl Body {
         match self {
             Body::Block { .. } => b"block",
             Body::Certificate { .. } => b"certificate",
+            Body::Quick { .. } => b"quick",
         }
     }
 
@@ -95,6 +117,27 @@ impl Body {
                 out.extend_from_slice(&len(record.0.len()));
                 out.extend_from_slice(&record.0);
                 out.extend_from_slice(&signature.0);
+            }
+            Body::Quick {
+                request,
+                timestamp_ms,
+                record,
+                signer,
+                signature,
+                answers,
+            } => {
+                out.extend_from_slice(&len(request.0.len()));
+                out.extend_from_slice(&request.0);
+                out.extend_from_slice(&timestamp_ms.to_be_bytes());
+                out.extend_from_slice(&len(record.0.len()));
+                out.extend_from_slice(&record.0);
+                out.extend_from_slice(&signer.to_be_bytes());
+                out.extend_from_slice(&len(signature.0.len()));
+                out.extend_from_slice(&signature.0);
+                for a in answers {
+                    out.extend_from_slice(&len(a.0.len()));
+                    out.extend_from_slice(&a.0);
+                }
             }
         }
         out
@@ -140,8 +183,12 @@ pub fn verify_chain(entries: &[Entry]) -> Result<(), AuditError> {
     Ok(())
 }
 
-/// The open log of this node.
-pub struct AuditLog {
+/// The open log of this node: a handle to one writer shared by the executor and the quick
+/// tiers (clones append to the same chain; each append is atomic under a lock).
+#[derive(Clone)]
+pub struct AuditLog(Arc<Mutex<Writer>>);
+
+struct Writer {
     journal: Journal,
     next: u64,
     last: [u8; 32],
@@ -149,11 +196,15 @@ pub struct AuditLog {
 
 impl AuditLog {
     pub fn memory() -> Self {
-        Self {
+        Self::from_writer(Writer {
             journal: Journal::memory(),
             next: 0,
             last: [0; 32],
-        }
+        })
+    }
+
+    fn from_writer(w: Writer) -> Self {
+        Self(Arc::new(Mutex::new(w)))
     }
 
     /// Opens the log, verifies its chain and returns it with its entries.
@@ -162,28 +213,35 @@ impl AuditLog {
         verify_chain(&entries)?;
         let last = entries.last().map_or([0; 32], |e| e.hash);
         Ok((
-            Self {
+            Self::from_writer(Writer {
                 journal,
                 next: entries.len() as u64,
                 last,
-            },
+            }),
             entries,
         ))
     }
 
-    /// Appends and syncs one entry.
-    pub fn append(&mut self, body: Body) -> Result<(), AuditError> {
-        let hash = body.hash(&self.last);
+    /// Appends and syncs one entry; returns its sequence number.
+    pub fn append(&self, body: Body) -> Result<u64, AuditError> {
+        // A writer poisoned by a panic elsewhere still holds a consistent chain: `next` and
+        // `last` change only after the journal append succeeded.
+        let mut w = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let hash = body.hash(&w.last);
+        let seq = w.next;
         let entry = Entry {
-            seq: self.next,
-            prev: self.last,
+            seq,
+            prev: w.last,
             hash,
             body,
         };
-        self.journal.append(&entry)?;
-        self.next += 1;
-        self.last = hash;
-        Ok(())
+        w.journal.append(&entry)?;
+        w.next += 1;
+        w.last = hash;
+        Ok(seq)
     }
 }
 
@@ -202,18 +260,18 @@ mod tests {
 
     #[test]
     fn chain_detects_tampering() {
-        let mut log = AuditLog::memory();
-        let mut entries = Vec::new();
+        let log = AuditLog::memory();
+        let mut entries: Vec<Entry> = Vec::new();
         for h in 1..4 {
             let body = block(h);
-            let hash = body.hash(&log.last);
+            let prev = entries.last().map_or([0; 32], |e| e.hash);
+            let seq = log.append(body.clone()).unwrap();
             entries.push(Entry {
-                seq: log.next,
-                prev: log.last,
-                hash,
-                body: body.clone(),
+                seq,
+                prev,
+                hash: body.hash(&prev),
+                body,
             });
-            log.append(body).unwrap();
         }
         verify_chain(&entries).unwrap();
         let mut tampered = entries.clone();
@@ -233,6 +291,8 @@ pub struct Summary {
     pub entries: usize,
     pub blocks: usize,
     pub certificates: usize,
+    /// Quick-tier (1-2) decisions, each signed by its serving node.
+    pub quick: usize,
 }
 
 /// Reads the entries of an audit log file without modifying it or checking the chain. A torn
@@ -262,12 +322,15 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>, AuditError> {
     Ok(entries)
 }
 
-/// Checks an audit log offline: the hash chain, and that every certificate's signature
-/// verifies under `group_key` over its record (a torn last line, left by a crash, is ignored
-/// as on restart). Reads the file without modifying it.
+/// Checks an audit log offline: the hash chain, that every certificate's signature
+/// verifies under `group_key` over its record, and that every quick-tier decision is signed
+/// by its serving node and its members under `participants` (the cluster's sorted identity
+/// keys; see `audit_quick`). A torn last line, left by a crash, is ignored as on restart.
+/// Reads the file without modifying it.
 pub fn verify_file(
     path: &Path,
     group_key: &byzvote_dkg::GroupPublicKey,
+    participants: &[crate::chain::types::PublicKey],
 ) -> Result<Summary, AuditError> {
     use commonware_codec::DecodeExt as _;
     let entries = read_entries(path)?;
@@ -279,6 +342,22 @@ pub fn verify_file(
     for e in &entries {
         match &e.body {
             Body::Block { .. } => summary.blocks += 1,
+            Body::Quick { .. } => {
+                let broken = |reason: String| AuditError::Broken { seq: e.seq, reason };
+                if participants.is_empty() {
+                    return Err(broken(
+                        "a quick-tier decision needs the cluster's identity keys to check; \
+                         give the node's data directory (with dkg.key)"
+                            .into(),
+                    ));
+                }
+                super::audit_quick::QuickEntry::from_body(&e.body)
+                    .map_err(broken)?
+                    .map(|q| q.check(participants))
+                    .transpose()
+                    .map_err(broken)?;
+                summary.quick += 1;
+            }
             Body::Certificate {
                 record, signature, ..
             } => {

@@ -4,11 +4,15 @@
 //! each later step, since the protocol's deadlines are measured in block time.
 
 use super::{At, Check, Listed, Story};
+use crate::protocol::audit_quick::QuickStep;
 use byzvote_core::{Evidence, MemberId, OutcomeKind};
 use std::fmt::Write as _;
 
 /// The story as text, one section per protocol step.
 pub fn story(s: &Story) -> String {
+    if let Some(q) = &s.quick {
+        return quick(s, q);
+    }
     let mut out = String::new();
     let t0 = s.submitted.as_ref().map(|r| r.at.timestamp_ms);
     let _ = writeln!(out, "vote {}", s.id);
@@ -154,17 +158,106 @@ pub fn list(items: &[Listed]) -> String {
             (Some(_), _) => "no agreement".to_string(),
             (None, _) => "undecided".to_string(),
         };
+        let place = match l.at.height {
+            0 => "quick       ".to_string(),
+            h => format!("block {h:<6}"),
+        };
         let _ = writeln!(
             out,
-            "{}  block {:<6} {}  {:<24}  {}",
+            "{}  {place} {}  {:<24}  {}",
             l.id,
-            l.at.height,
             utc(l.at.timestamp_ms),
             decision,
             one_line(&l.prompt, 60)
         );
     }
     out
+}
+
+/// A quick-tier decision: no block and no certificate, the serving node's signed entry.
+fn quick(s: &Story, q: &QuickStep) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "vote {} (quick tier: no consensus round)", s.id);
+    match &s.chain_broken {
+        None => out.push_str("audit chain: intact\n"),
+        Some(why) => {
+            let _ = writeln!(
+                out,
+                "audit chain: BROKEN ({why}); what follows may be altered"
+            );
+        }
+    }
+    out.push_str("\nrequest\n");
+    let _ = writeln!(
+        out,
+        "  served by member {} at {} (entry {})",
+        q.signer,
+        utc(q.timestamp_ms),
+        q.seq
+    );
+    if let Some(r) = &s.submitted {
+        let _ = writeln!(
+            out,
+            "  mode {} · tier {} · max_tokens {} · client_nonce {}",
+            r.mode, r.tier, r.max_tokens, r.client_nonce
+        );
+        for m in &r.messages {
+            let _ = writeln!(out, "  {}: {}", role(m.role), one_line(&m.content, 200));
+        }
+    }
+    out.push_str("\nanswers (each signed by its member, with its own report)\n");
+    if q.answers.is_empty() {
+        out.push_str("  none\n");
+    }
+    let mut total = 0u64;
+    for a in &q.answers {
+        total = total.saturating_add(a.cost_micro_usd);
+        let _ = writeln!(
+            out,
+            "  member {:<3} signature {:<9}  model {}  {} ms  tokens {}/{}  cost ${:.6}  answer {:?}",
+            a.member,
+            check(a.signature),
+            a.model,
+            a.latency_ms,
+            a.prompt_tokens,
+            a.completion_tokens,
+            a.cost_micro_usd as f64 / 1e6,
+            one_line(&a.answer, 120)
+        );
+    }
+    let _ = writeln!(out, "  total cost ${:.6}", total as f64 / 1e6);
+    out.push_str("\ndecision\n");
+    if let Some(d) = &s.decision {
+        let outcome = match (&d.outcome, &d.answer) {
+            (OutcomeKind::Agreed, Some(a)) => format!("agreed on {:?}", one_line(a, 200)),
+            _ => "no agreement (no answer reached the majority)".to_string(),
+        };
+        let _ = writeln!(out, "  {outcome}");
+        let _ = writeln!(out, "  committee {}", members(&d.committee));
+        let _ = writeln!(out, "  agreed    {}", members(&d.supporters));
+        let _ = writeln!(out, "  disagreed {}", members(&d.dissenters));
+        let _ = writeln!(out, "  silent    {}", members(&d.silent));
+    }
+    out.push_str(
+        "\nattestation (the serving node's identity signature; no threshold certificate)\n",
+    );
+    let verdict = match q.verifies {
+        Check::Valid => "verifies under the serving node's identity key",
+        Check::Invalid => "DOES NOT verify under the serving node's identity key",
+        Check::Unchecked => "not checked (no cluster keys: no dkg.key next to the log)",
+    };
+    let _ = writeln!(out, "  signature {}, {verdict}", short(&q.signature));
+    if let Some(p) = &q.problem {
+        let _ = writeln!(out, "  PROBLEM: {p}");
+    }
+    out
+}
+
+fn role(r: byzvote_core::Role) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn evidence(e: &Evidence) -> String {

@@ -119,6 +119,9 @@ pub struct Story {
     /// The decision record (from the certificate entry).
     pub decision: Option<DecisionRecord>,
     pub certificate: Option<CertificateStep>,
+    /// A quick-tier (1-2) decision: the serving node's signed entry instead of a certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quick: Option<super::audit_quick::QuickStep>,
 }
 
 /// Why a story cannot be told.
@@ -176,6 +179,27 @@ pub fn list(entries: &[Entry]) -> Vec<Listed> {
             });
         }
     }
+    for (seq, q) in super::audit_quick::entries(entries) {
+        if seen.insert(q.request.id()) {
+            out.push(Listed {
+                id: hex::encode(q.request.id()),
+                at: At {
+                    seq,
+                    height: 0,
+                    timestamp_ms: q.timestamp_ms,
+                },
+                prompt: q
+                    .request
+                    .messages
+                    .last()
+                    .map(|m| m.content.clone())
+                    .unwrap_or_default(),
+                outcome: Some(q.record.outcome),
+                answer: q.record.answer.clone(),
+            });
+        }
+    }
+    out.sort_by_key(|l| l.at.seq);
     out
 }
 
@@ -217,7 +241,12 @@ pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowErro
         evidence: Vec::new(),
         decision: None,
         certificate: None,
+        quick: None,
     };
+    super::audit_quick::attach(&mut story, entries, id, keys);
+    if story.quick.is_some() {
+        return Ok(story);
+    }
     let mut first_commit: BTreeMap<MemberId, Digest> = BTreeMap::new();
     let mut reveals = Vec::new();
     for (at, tx) in txs(entries) {
@@ -353,7 +382,7 @@ fn check(ok: bool) -> Check {
     if ok { Check::Valid } else { Check::Invalid }
 }
 
-fn submitted(at: At, r: Request) -> Submitted {
+pub(crate) fn submitted(at: At, r: Request) -> Submitted {
     Submitted {
         at,
         mode: r.mode.to_string(),
@@ -394,7 +423,7 @@ fn txs(entries: &[Entry]) -> impl Iterator<Item = (At, Tx)> + '_ {
                 },
                 txs.as_slice(),
             ),
-            Body::Certificate { .. } => (
+            Body::Certificate { .. } | Body::Quick { .. } => (
                 At {
                     seq: e.seq,
                     height: 0,

@@ -138,7 +138,7 @@ fn fixture(name: &str) -> Fixture {
     let (key, sign) = group_key(11);
     let (other_group_key, _) = group_key(12);
     let record_bytes = record.encode().to_vec();
-    let (mut log, _) = AuditLog::open(&path).unwrap();
+    let (log, _) = AuditLog::open(&path).unwrap();
     log.append(block(1, vec![Tx::Request(request)])).unwrap();
     log.append(block(2, commits)).unwrap();
     log.append(block(3, reveals)).unwrap();

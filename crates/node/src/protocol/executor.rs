@@ -283,6 +283,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         self.publish(id, record, signature);
                     }
                 }
+                // Quick-tier decisions are outside the chain's state (see `audit_quick`).
+                Body::Quick { .. } => {}
             }
         }
         self.replaying = false;
@@ -807,5 +809,10 @@ impl<E, S> Executor<E, S> {
     /// A sender into this executor's inbox (for the partial-signature receiver).
     pub fn outbox(&self) -> mpsc::UnboundedSender<Message> {
         self.outbox.clone()
+    }
+
+    /// The node's audit log, shared with the quick tiers (which log their decisions in it).
+    pub fn audit(&self) -> AuditLog {
+        self.audit.clone()
     }
 }

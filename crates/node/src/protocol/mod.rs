@@ -1,6 +1,7 @@
 //! The voting protocol on top of the ordering layer (DESIGN.md §2).
 
 pub mod audit;
+pub mod audit_quick;
 pub mod audit_show;
 pub mod beacon;
 pub mod executor;
@@ -10,3 +11,4 @@ pub mod prompt;
 pub mod results;
 pub mod state;
 pub mod tx;
+pub mod verdict;

@@ -57,6 +57,8 @@ pub struct State {
     revealed: BTreeMap<Digest, BTreeMap<MemberId, String>>,
     /// Each committee member's signed report on its model call (first one counts).
     meta: BTreeMap<Digest, BTreeMap<MemberId, super::meta::Meta>>,
+    /// Failed external verifications counted per vote (see [`super::verdict`]).
+    verdicts: super::verdict::Verdicts,
     height: u64,
 }
 
@@ -74,6 +76,7 @@ impl State {
             open: BTreeSet::new(),
             revealed: BTreeMap::new(),
             meta: BTreeMap::new(),
+            verdicts: Default::default(),
             height: 0,
         }
     }
@@ -271,6 +274,13 @@ impl State {
                             .or_insert(meta);
                     }
                 }
+                Some(Tx::Verdict(signed)) => {
+                    let v = signed.verdict;
+                    let record = self.votes.get(&v.request).and_then(Vote::decision);
+                    // The cluster's f: f+1 distinct nodes include an honest one.
+                    let f = self.n.saturating_sub(1) / 3;
+                    self.verdicts.apply(&v, record, f, &mut self.reputation);
+                }
                 None => {}
             }
         }
@@ -375,3 +385,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "state_verdict_tests.rs"]
+mod verdict_tests;

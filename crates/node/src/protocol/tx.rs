@@ -8,6 +8,8 @@
 //!   3 = Meta          (a member's signed report on its model call, see [`super::meta`])
 //!   4 = Beacon        (request id (32) | the cluster's threshold signature over it (96),
 //!                      see [`super::beacon`])
+//!   5 = Verdict       (a node's signed verdict from its external verifier on a vote's
+//!                      agreed answer, see [`super::verdict`])
 //! ```
 //!
 //! [`check`] is the stateless validity every validator applies before voting for a block:
@@ -27,6 +29,7 @@ const COMMIT: u8 = 1;
 const REVEAL: u8 = 2;
 const META: u8 = 3;
 const BEACON: u8 = 4;
+const VERDICT: u8 = 5;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +42,7 @@ pub enum Tx {
         request: Digest,
         signature: GroupSignature,
     },
+    Verdict(super::verdict::SignedVerdict),
 }
 
 impl Tx {
@@ -49,6 +53,7 @@ impl Tx {
             Tx::Reveal(r) => (REVEAL, r.encode()),
             Tx::Meta(m) => (META, Bytes::from(m.encode())),
             Tx::Beacon { request, signature } => (BEACON, (*request, *signature).encode()),
+            Tx::Verdict(v) => (VERDICT, Bytes::from(v.encode())),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.put_u8(tag);
@@ -73,6 +78,7 @@ impl Tx {
             BEACON => <(Digest, GroupSignature)>::decode(Bytes::copy_from_slice(body))
                 .ok()
                 .map(|(request, signature)| Tx::Beacon { request, signature }),
+            VERDICT => super::verdict::SignedVerdict::decode(body).map(Tx::Verdict),
             _ => None,
         }
     }
@@ -87,6 +93,7 @@ pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
         Some(Tx::Reveal(r)) => key(participants, r.reveal.member).is_some_and(|k| r.verify(k)),
         Some(Tx::Meta(m)) => key(participants, m.meta.member).is_some_and(|k| m.verify(k)),
         Some(Tx::Beacon { .. }) => true,
+        Some(Tx::Verdict(v)) => key(participants, v.verdict.member).is_some_and(|k| v.verify(k)),
         None => false,
     }
 }
@@ -118,7 +125,19 @@ mod tests {
         // Signed by the wrong member's key.
         let forged = Tx::Commit(commit.sign(&keys[2])).encode();
         assert!(!check(&forged, &participants));
-        assert!(check(&Tx::Request(req).encode(), &participants));
+        assert!(check(&Tx::Request(req.clone()).encode(), &participants));
+        // A verdict counts only signed by the member it names.
+        let verdict = super::super::verdict::Verdict {
+            request: req.id(),
+            member: 2,
+            passed: false,
+            verifier: "v".into(),
+        };
+        let good = Tx::Verdict(verdict.clone().sign(&keys[2])).encode();
+        assert!(check(&good, &participants));
+        assert!(matches!(Tx::decode(&good), Some(Tx::Verdict(_))));
+        let forged = Tx::Verdict(verdict.sign(&keys[3])).encode();
+        assert!(!check(&forged, &participants));
     }
 
     #[test]

@@ -7,24 +7,36 @@
 //! Tier 1 is the serving node's own model. Tier 2 is the serving node plus two others chosen from
 //! the request id, so load spreads over the cluster. (A client could grind `client_nonce` to
 //! pick the two; tier 2 promises nothing against that, or against a lying serving node. A peer
-//! can make this node run its model at most `max_peer_calls` at a time, but not less often:
-//! a per-peer rate limit for paid backends is still to do.)
+//! can make this node run its model at most `max_peer_calls` at a time, and at most what its
+//! token bucket allows over time (see [`limit`]); an ask over the limit is refused, the
+//! refuser counts as silent, and if that costs the vote its majority the client gets an error
+//! saying which member refused and when to retry.)
+//!
+//! Persist before you speak: a decision is appended to the node's audit log (see
+//! `protocol::audit_quick`) before any waiting client hears it; if the log cannot be written,
+//! the client gets an error, never an unrecorded answer.
 //! The serving node waits for every member or the deadline; a member that does not answer in
 //! time is silent, a model failure or an answer that fits no mode is an abstention (which never
 //! forms a class), exactly as in the full protocol.
 
+mod decision;
+pub mod limit;
 pub mod wire;
 
+pub use decision::{QuickDecision, QuickError, QuickResult, committee};
+
 use crate::chain::types::{PrivateKey, PublicKey};
+use crate::protocol::audit::AuditLog;
+use crate::protocol::audit_quick::QuickEntry;
 use crate::protocol::meta::Meta;
 use bytes::Bytes;
 use byzvote_core::{
-    Bounds, Canonical, DecisionRecord, Digest, MemberId, Request, canonicalize,
+    Bounds, Canonical, DecisionRecord, Digest, MemberId, OutcomeKind, Request, canonicalize,
     namespace::BYZVOTE_QUICK_DECISION,
 };
 use byzvote_models::ModelBackend;
 use commonware_codec::Encode as _;
-use commonware_cryptography::{Signer as _, ed25519};
+use commonware_cryptography::Signer as _;
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
 use futures::StreamExt as _;
@@ -32,7 +44,7 @@ use futures::channel::{mpsc, oneshot};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::debug;
+use tracing::{debug, warn};
 use wire::{QuickMsg, SignedAnswer};
 
 /// How many decided quick votes a node remembers (for `GET /v1/votes/{id}` and repeats).
@@ -47,21 +59,14 @@ pub struct Config {
     pub timeout: Duration,
     /// Most model calls running for peers at once (what a peer can make this node do).
     pub max_peer_calls: usize,
-}
-
-/// A decided quick vote.
-#[derive(Clone, Debug)]
-pub struct QuickDecision {
-    pub record: DecisionRecord,
-    /// The serving node (member id) and its signature over the encoded record.
-    pub signer: MemberId,
-    pub signature: ed25519::Signature,
-    /// Each answering member's signed answer.
-    pub answers: BTreeMap<MemberId, SignedAnswer>,
+    /// How many asks each peer may make of this node's model over time.
+    pub peer_limit: limit::PeerLimit,
+    /// The node's audit log: each decision is appended (synced) before a client hears it.
+    pub audit: AuditLog,
 }
 
 enum Input {
-    Ask(Request, oneshot::Sender<Arc<QuickDecision>>),
+    Ask(Request, oneshot::Sender<QuickResult>),
     Get(Digest, oneshot::Sender<Option<Arc<QuickDecision>>>),
     Peer(PublicKey, Bytes),
     Answered(Option<PublicKey>, SignedAnswer),
@@ -73,8 +78,9 @@ enum Input {
 pub struct QuickHandle(mpsc::UnboundedSender<Input>);
 
 impl QuickHandle {
-    /// Runs a tier-1 or tier-2 request; resolves with its decision (at most the timeout later).
-    pub fn ask(&self, request: Request) -> oneshot::Receiver<Arc<QuickDecision>> {
+    /// Runs a tier-1 or tier-2 request; resolves with its decision (at most the timeout later),
+    /// once it is in the audit log.
+    pub fn ask(&self, request: Request) -> oneshot::Receiver<QuickResult> {
         let (tx, rx) = oneshot::channel();
         let _ = self.0.unbounded_send(Input::Ask(request, tx));
         rx
@@ -92,25 +98,9 @@ struct Pending {
     request: Request,
     committee: Vec<MemberId>,
     answers: BTreeMap<MemberId, SignedAnswer>,
-    waiters: Vec<oneshot::Sender<Arc<QuickDecision>>>,
-}
-
-/// The members of a quick vote served by `me` among `n`: `me` alone for tier 1; for tier 2, `me`
-/// and the two next members after an offset taken from the request id.
-pub fn committee(tier: u8, me: MemberId, n: u32, id: &Digest) -> Vec<MemberId> {
-    let mut members = vec![me];
-    if tier == 2 && n >= 3 {
-        let offset = u64::from_be_bytes(id.as_ref()[..8].try_into().unwrap_or([0; 8]));
-        let start = (offset % u64::from(n)) as u32;
-        for k in 0..n {
-            let m = (start + k) % n;
-            if m != me && members.len() < 3 {
-                members.push(m);
-            }
-        }
-    }
-    members.sort_unstable();
-    members
+    /// Members that refused the ask (over their limit for this node), with their retry hint.
+    refused: BTreeMap<MemberId, u64>,
+    waiters: Vec<oneshot::Sender<QuickResult>>,
 }
 
 /// Starts the quick-tier actor and its receiver; returns the handle.
@@ -140,6 +130,7 @@ where
         done: HashMap::new(),
         order: VecDeque::new(),
         peer_calls: 0,
+        buckets: limit::Buckets::default(),
     };
     context.child("actor").spawn(move |_| actor.run());
     Some(QuickHandle(tx))
@@ -168,6 +159,7 @@ struct Actor<E, S> {
     done: HashMap<Digest, Arc<QuickDecision>>,
     order: VecDeque<Digest>,
     peer_calls: usize,
+    buckets: limit::Buckets,
 }
 
 impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
@@ -190,10 +182,10 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
         }
     }
 
-    fn ask(&mut self, request: Request, reply: oneshot::Sender<Arc<QuickDecision>>) {
+    fn ask(&mut self, request: Request, reply: oneshot::Sender<QuickResult>) {
         let id = request.id();
         if let Some(d) = self.done.get(&id) {
-            let _ = reply.send(d.clone());
+            let _ = reply.send(Ok(d.clone()));
             return;
         }
         if let Some(p) = self.pending.get_mut(&id) {
@@ -216,6 +208,7 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
                 request,
                 committee,
                 answers: BTreeMap::new(),
+                refused: BTreeMap::new(),
                 waiters: vec![reply],
             },
         );
@@ -256,13 +249,32 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
     fn on_peer(&mut self, from: PublicKey, bytes: &[u8]) {
         match QuickMsg::decode(bytes) {
             Some(QuickMsg::Ask(request)) if request.tier <= 2 => {
+                if !self.cfg.participants.contains(&from) {
+                    debug!(?from, "dropping a quick ask from outside the cluster");
+                    return;
+                }
                 if self.peer_calls >= self.cfg.max_peer_calls {
                     debug!(?from, "too many quick calls in flight; dropping an ask");
+                    return;
+                }
+                let now = self.context.current();
+                if let Err(wait) = self.buckets.take(&self.cfg.peer_limit, &from, now) {
+                    debug!(?from, ?wait, "peer over its quick-ask limit; refusing");
+                    let retry_after_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                    let msg = QuickMsg::Refused {
+                        request: request.id(),
+                        retry_after_ms,
+                    };
+                    self.sender.send(Recipients::One(from), msg.encode(), false);
                     return;
                 }
                 self.peer_calls += 1;
                 self.infer(request, Some(from));
             }
+            Some(QuickMsg::Refused {
+                request,
+                retry_after_ms,
+            }) => self.on_refused(&from, request, retry_after_ms),
             Some(QuickMsg::Answer(answer)) => {
                 let index = self.cfg.participants.iter().position(|p| *p == from);
                 if index != Some(answer.meta.member as usize) || !answer.verify(&from) {
@@ -275,6 +287,32 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
         }
     }
 
+    /// A committee member refused our ask (its limit for this node is exhausted): it counts
+    /// as silent at once, so the vote need not wait for the deadline. If the others still
+    /// decide, the answer stands (the record shows the member silent); if the refusal cost the
+    /// majority, the clients hear why (see [`Actor::finish`]). So an honest node's limit
+    /// reaches the client that overspends, while a Byzantine member's refusals can only make
+    /// it silent — as it could anyway — not block a vote the other two agree on.
+    fn on_refused(&mut self, from: &PublicKey, id: Digest, retry_after_ms: u64) {
+        let Some(member) = self.cfg.participants.iter().position(|p| p == from) else {
+            return;
+        };
+        let member = member as MemberId;
+        let me = self.me;
+        let Some(p) = self.pending.get_mut(&id) else {
+            return;
+        };
+        if member == me || !p.committee.contains(&member) || p.answers.contains_key(&member) {
+            return;
+        }
+        p.refused
+            .entry(member)
+            .or_insert(retry_after_ms.min(limit::MAX_RETRY_MS));
+        if p.answers.len() + p.refused.len() >= p.committee.len() {
+            self.finish(id);
+        }
+    }
+
     fn on_answer(&mut self, answer: SignedAnswer) {
         let id = answer.meta.request;
         let Some(p) = self.pending.get_mut(&id) else {
@@ -283,8 +321,11 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
         if !p.committee.contains(&answer.meta.member) {
             return;
         }
+        if p.refused.contains_key(&answer.meta.member) {
+            return;
+        }
         p.answers.entry(answer.meta.member).or_insert(answer);
-        if p.answers.len() == p.committee.len() {
+        if p.answers.len() + p.refused.len() >= p.committee.len() {
             self.finish(id);
         }
     }
@@ -313,18 +354,55 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
             0,
             0,
         );
+        // A refusal that cost the majority: tell the clients why instead of a split.
+        if record.outcome != OutcomeKind::Agreed
+            && let Some((&member, &retry_after_ms)) = p.refused.iter().next()
+        {
+            let err = QuickError::RateLimited {
+                member,
+                retry_after_ms,
+            };
+            for w in p.waiters {
+                let _ = w.send(Err(err.clone()));
+            }
+            return;
+        }
         let signature = self
             .cfg
             .signer
             .sign(BYZVOTE_QUICK_DECISION, &record.encode());
-        let decision = Arc::new(QuickDecision {
+        let timestamp_ms = self
+            .context
+            .current()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let entry = QuickEntry {
+            request: p.request,
+            timestamp_ms,
             record,
             signer: self.me,
             signature,
+            answers: p.answers.values().cloned().collect(),
+        };
+        // Persist before you speak: the client hears nothing the log does not hold.
+        if let Err(e) = self.cfg.audit.append(entry.body()) {
+            warn!(error = %e, "cannot write a quick decision to the audit log");
+            let err = QuickError::Unrecorded(e.to_string());
+            for w in p.waiters {
+                let _ = w.send(Err(err.clone()));
+            }
+            return;
+        }
+        let decision = Arc::new(QuickDecision {
+            request: entry.request,
+            timestamp_ms,
+            record: entry.record,
+            signer: self.me,
+            signature: entry.signature,
             answers: p.answers,
         });
         for w in p.waiters {
-            let _ = w.send(decision.clone());
+            let _ = w.send(Ok(decision.clone()));
         }
         self.done.insert(id, decision);
         self.order.push_back(id);

@@ -4,7 +4,11 @@
 //! ask    = 0 | request (byzvote_core::Request encoding)
 //! answer = 1 | meta body (see protocol::meta) | answer len (4, BE) | answer (UTF-8)
 //!            | signature (64, ed25519 over BYZVOTE_QUICK_ANSWER)
+//! refused = 2 | request id (32) | retry after, ms (8, BE)
 //! ```
+//!
+//! A refusal is unsigned: the p2p channel already authenticates its sender, and it only tells
+//! the serving node to give up on one of its own asks.
 //!
 //! The answer is signed by the member that gave it, so the serving node can show each member's
 //! answer to the client without being able to forge one.
@@ -12,12 +16,13 @@
 use crate::chain::types::{PrivateKey, PublicKey};
 use crate::protocol::meta::Meta;
 use bytes::{Buf as _, BufMut as _, Bytes};
-use byzvote_core::{MAX_CANONICAL, Request, namespace::BYZVOTE_QUICK_ANSWER};
+use byzvote_core::{Digest, MAX_CANONICAL, Request, namespace::BYZVOTE_QUICK_ANSWER};
 use commonware_codec::{DecodeExt as _, Encode as _, FixedSize as _};
 use commonware_cryptography::{Signer as _, Verifier as _, ed25519};
 
 const ASK: u8 = 0;
 const ANSWER: u8 = 1;
+const REFUSED: u8 = 2;
 
 /// One member's signed answer to a quick request.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +59,11 @@ impl SignedAnswer {
         )
     }
 
+    /// Reads [`SignedAnswer::encode`]'s output back; `None` for anything malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        decode_answer(bytes)
+    }
+
     /// The signed bytes followed by the signature (what a client needs to check it).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = body(&self.meta, &self.answer);
@@ -69,6 +79,11 @@ pub enum QuickMsg {
     Ask(Request),
     /// A member's answer.
     Answer(SignedAnswer),
+    /// "I will not run my model for you now" (the sender's per-peer limit is exhausted).
+    Refused {
+        request: Digest,
+        retry_after_ms: u64,
+    },
 }
 
 impl QuickMsg {
@@ -83,6 +98,14 @@ impl QuickMsg {
                 out.push(ANSWER);
                 out.extend_from_slice(&a.encode());
             }
+            QuickMsg::Refused {
+                request,
+                retry_after_ms,
+            } => {
+                out.push(REFUSED);
+                out.extend_from_slice(request.as_ref());
+                out.extend_from_slice(&retry_after_ms.to_be_bytes());
+            }
         }
         Bytes::from(out)
     }
@@ -96,6 +119,13 @@ impl QuickMsg {
                 .filter(|r| r.validate().is_ok())
                 .map(QuickMsg::Ask),
             ANSWER => decode_answer(rest).map(QuickMsg::Answer),
+            REFUSED if rest.len() == 40 => {
+                let (id, after) = rest.split_at(32);
+                Some(QuickMsg::Refused {
+                    request: Digest::decode(Bytes::copy_from_slice(id)).ok()?,
+                    retry_after_ms: u64::from_be_bytes(after.try_into().ok()?),
+                })
+            }
             _ => None,
         }
     }
@@ -160,6 +190,13 @@ mod tests {
         let ask =
             QuickMsg::Ask(Request::new(vec![Message::user("2+2?")], Mode::Exact, 2, 8, 0).unwrap());
         assert_eq!(QuickMsg::decode(&ask.encode()).unwrap(), ask);
+        let refused = QuickMsg::Refused {
+            request: Sha256::hash(&[b"r"]),
+            retry_after_ms: 250,
+        };
+        let bytes = refused.encode();
+        assert_eq!(QuickMsg::decode(&bytes).unwrap(), refused);
+        assert!(QuickMsg::decode(&bytes[..bytes.len() - 1]).is_none());
     }
 
     #[test]

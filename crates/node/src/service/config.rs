@@ -28,6 +28,10 @@
 //! [router]                             # optional: how `auto` requests are routed
 //! confidence_floor = 0.5                # escalate an agreed answer whose models were less sure
 //!
+//! [quick]                              # optional: tiers 1-2 served for peers
+//! peer_asks_per_second = 50             # each peer's sustained asks of this node's model
+//! peer_burst = 100                      # and its burst after being idle
+//!
 //! [timeouts]
 //! commit = "60s"                        # request → commitment set closes (if someone is silent)
 //! reveal = "20s"                        # close → reveal deadline
@@ -74,6 +78,9 @@ pub struct NodeFile {
     /// How `tier: "auto"` requests are routed.
     #[serde(default, skip_serializing_if = "is_default")]
     pub router: RouterFile,
+    /// What one peer may make this node's model do for the quick tiers.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub quick: crate::quick::limit::PeerLimit,
     pub peers: Vec<PeerFile>,
 }
 
@@ -174,6 +181,7 @@ impl NodeFile {
                 "[router]: confidence_floor must be between 0 and 1 (a probability); got {floor}"
             ));
         }
+        self.quick.validate().map_err(|e| format!("[quick]: {e}"))?;
         let n = self.peers.len();
         if n < 4 {
             return Err(format!(
@@ -253,5 +261,23 @@ mod tests {
         );
         let e = load(&file("[router]\nconfidence_flor = 0.4\n")).unwrap_err();
         assert!(e.contains("confidence_flor"), "{e}");
+    }
+
+    #[test]
+    fn the_quick_limit_has_a_default_is_validated_and_strict() {
+        let f = load(&file("")).unwrap();
+        assert_eq!(f.quick, crate::quick::limit::PeerLimit::default());
+        let f = load(&file(
+            "[quick]\npeer_asks_per_second = 2.5\npeer_burst = 5\n",
+        ))
+        .unwrap();
+        assert_eq!(f.quick.peer_asks_per_second, 2.5);
+        assert_eq!(f.quick.peer_burst, 5);
+        let e = load(&file("[quick]\npeer_burst = 0\n")).unwrap_err();
+        assert!(e.contains("[quick]: peer_burst must be at least 1"), "{e}");
+        let e = load(&file("[quick]\npeer_asks_per_second = 0\n")).unwrap_err();
+        assert!(e.contains("peer_asks_per_second"), "{e}");
+        let e = load(&file("[quick]\npeer_rate = 3\n")).unwrap_err();
+        assert!(e.contains("peer_rate"), "{e}");
     }
 }

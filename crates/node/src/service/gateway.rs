@@ -190,7 +190,11 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
         {
             let id = request.id();
             return match tokio::time::timeout(self.deadline, quick.ask(request)).await {
-                Ok(Ok(d)) => Ok(self.quick_response(&d, started.elapsed())),
+                Ok(Ok(Ok(d))) => Ok(self.quick_response(&d, started.elapsed())),
+                Ok(Ok(Err(e @ crate::quick::QuickError::RateLimited { .. }))) => {
+                    Err(GatewayError::Overloaded(e.to_string()))
+                }
+                Ok(Ok(Err(e))) => Err(GatewayError::Unavailable(e.to_string())),
                 Ok(Err(_)) => Err(GatewayError::Unavailable(
                     "the node is shutting down".into(),
                 )),
@@ -263,5 +267,23 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
 
     fn info(&self) -> ClusterInfo {
         self.info.clone()
+    }
+
+    /// Puts the verdict on the chain (signed by this node), where a failure lowers the
+    /// supporters' reputation on every node alike. Quick-tier votes are not on the chain, so
+    /// their verdicts stay in the verifier's log only.
+    fn verdict(&self, id: &str, passed: bool, verifier: &str) {
+        let Ok(bytes) = hex::decode(id) else {
+            return;
+        };
+        let Ok(digest) = Digest::decode(bytes::Bytes::from(bytes)) else {
+            return;
+        };
+        let Ok(mut handle) = self.handle.lock() else {
+            return;
+        };
+        if handle.results.get(&digest).is_some() {
+            handle.submit_verdict(digest, passed, verifier);
+        }
     }
 }

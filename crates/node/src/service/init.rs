@@ -108,6 +108,7 @@ pub fn init(
             review: Default::default(),
             verifier: Default::default(),
             router: Default::default(),
+            quick: Default::default(),
             peers: peers.clone(),
         };
         file.validate().map_err(InitError::Invalid)?;

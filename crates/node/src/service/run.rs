@@ -257,6 +257,8 @@ async fn serve(
             model: quick_model,
             timeout: timeouts.commit,
             max_peer_calls: 64,
+            peer_limit: file.quick,
+            audit: handle.audit.clone(),
         },
         quick_sender,
         quick_receiver,
