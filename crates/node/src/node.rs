@@ -85,6 +85,8 @@ pub struct Handle<S> {
     pub results: Results,
     pub participants: Arc<Vec<PublicKey>>,
     pub group_key: byzvote_dkg::GroupPublicKey,
+    /// Where this node's time goes (off unless `BYZVOTE_TIMINGS=1`).
+    pub timings: crate::timing::Timings,
     mempool: Mempool,
     txs: S,
 }
@@ -95,6 +97,7 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
         let id = request.id();
         let wait = self.results.wait(id);
         if matches!(wait, Wait::Pending(_)) {
+            self.timings.mark("vote.submitted", id.as_ref());
             let bytes = Tx::Request(request).encode();
             self.mempool.insert(bytes.clone());
             self.txs.send(Recipients::All, bytes, false);
@@ -132,7 +135,11 @@ where
         // and every validator refuses any block this node proposes with them.
         mempool.insert(bytes::Bytes::from_static(&[0xff, 0x00, 0xff]));
     }
-    let shared = Shared::default();
+    let shared = Shared {
+        timings: crate::timing::Timings::from_env(),
+        ..Shared::default()
+    };
+    let timings = shared.timings.clone();
     let results = Results::default();
     let (txs_sender, txs_receiver) = channels.txs;
     let (partials_sender, partials_receiver) = channels.partials;
@@ -195,6 +202,7 @@ where
         results,
         participants,
         group_key,
+        timings,
         mempool,
         txs: txs_sender,
     })

@@ -42,6 +42,8 @@ pub struct Shared {
     pub finalized: Arc<AtomicU64>,
     /// Whether some vote is waiting for a deadline.
     pub busy: Arc<AtomicBool>,
+    /// Where the time goes (off unless `BYZVOTE_TIMINGS=1`).
+    pub timings: crate::timing::Timings,
 }
 
 /// The [`commonware_consensus::Application`] of a byzvote node.
@@ -110,7 +112,10 @@ where
         _input: (),
     ) -> Option<Digested<Self::Block>> {
         let parent = ancestry.next().await?.inner().clone();
+        let timings = self.shared.timings.clone();
+        let waited = timings.now();
         self.wait_for_work(&context).await;
+        timings.since("chain.propose_wait", waited);
         let exclude = self.in_flight(&parent, ancestry).await;
         let txs = self
             .mempool
@@ -121,6 +126,7 @@ where
             .max(parent.timestamp_ms + 1);
         let block = Block::new(parent.digest(), parent.height().next(), timestamp_ms, txs);
         let digest = block.digest();
+        timings.mark("proposed", digest.as_ref());
         Some(Digested::precomputed(block, digest))
     }
 
@@ -142,6 +148,9 @@ where
             return false;
         }
         let bytes: usize = block.txs.iter().map(|tx| tx.len()).sum();
-        bytes <= self.max_block_bytes && block.txs.iter().all(|tx| (self.check)(tx))
+        let timings = &self.shared.timings;
+        timings.time("chain.verify_txs", || {
+            bytes <= self.max_block_bytes && block.txs.iter().all(|tx| (self.check)(tx))
+        })
     }
 }

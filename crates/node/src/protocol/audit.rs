@@ -171,8 +171,16 @@ impl AuditLog {
         ))
     }
 
-    /// Appends and syncs one entry.
+    /// Appends and syncs one entry (with any staged before it).
     pub fn append(&mut self, body: Body) -> Result<(), AuditError> {
+        self.stage(body)?;
+        self.flush()
+    }
+
+    /// Chains one entry and stages it: it is on disk after the next [`AuditLog::flush`]
+    /// (group commit: one sync for all the entries of a burst). Acknowledging a block or
+    /// answering a client from a staged entry must wait for that flush.
+    pub fn stage(&mut self, body: Body) -> Result<(), AuditError> {
         let hash = body.hash(&self.last);
         let entry = Entry {
             seq: self.next,
@@ -180,10 +188,20 @@ impl AuditLog {
             hash,
             body,
         };
-        self.journal.append(&entry)?;
+        self.journal.stage(&entry)?;
         self.next += 1;
         self.last = hash;
         Ok(())
+    }
+
+    /// Writes and syncs the staged entries.
+    pub fn flush(&mut self) -> Result<(), AuditError> {
+        Ok(self.journal.flush()?)
+    }
+
+    /// Whether entries are staged but not yet on disk.
+    pub fn has_staged(&self) -> bool {
+        self.journal.has_staged()
     }
 }
 
@@ -236,8 +254,9 @@ pub struct Summary {
 }
 
 /// Reads the entries of an audit log file without modifying it or checking the chain. A torn
-/// last line (a crash during an append that never returned) is ignored, as on restart; any
-/// other line that is not an entry is an error naming it.
+/// tail (a crash during a flush that never returned: nothing after its first bad line
+/// parses) is ignored, as on restart; any other line that is not an entry is an error naming
+/// it.
 pub fn read_entries(path: &Path) -> Result<Vec<Entry>, AuditError> {
     let text = std::fs::read_to_string(path).map_err(|source| {
         AuditError::Journal(JournalError::Io {
@@ -250,7 +269,14 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>, AuditError> {
     for (i, line) in lines.iter().enumerate() {
         match serde_json::from_str::<Entry>(line) {
             Ok(e) => entries.push(e),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            // A torn tail (a crash during a flush): nothing after it parses.
+            Err(_)
+                if lines[i + 1..]
+                    .iter()
+                    .all(|l| serde_json::from_str::<Entry>(l).is_err()) =>
+            {
+                break;
+            }
             Err(e) => {
                 return Err(AuditError::Broken {
                     seq: i as u64,

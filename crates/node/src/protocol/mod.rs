@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_show;
 pub mod beacon;
+pub mod certify;
 pub mod executor;
 pub mod journal;
 pub mod meta;
