@@ -22,7 +22,7 @@ const MEANING: &[(&str, &str)] = &[
         "a leader waiting for transactions before proposing",
     ),
     (
-        "chain.verify_txs",
+        "chain.verify",
         "checking a proposed block's transactions (signatures)",
     ),
     (
@@ -58,7 +58,22 @@ const MEANING: &[(&str, &str)] = &[
     ),
     ("vote.certify", "decided -> certificate recovered and logged"),
     ("vote.total", "submitted -> certified, at the serving node"),
+    (
+        "vote.total_from_order",
+        "the request's block applied -> certified",
+    ),
+    (
+        "vote.speculated",
+        "requests answered before they were ordered (see protocol::speculate)",
+    ),
+    (
+        "sig.optimistic_failed",
+        "optimistic recoveries that failed (a bad partial)",
+    ),
 ];
+
+/// Stages that hold counts, not durations.
+const COUNTS: &[&str] = &["chain.block_txs", "vote.speculated", "sig.optimistic_failed"];
 
 /// Reads and resets the serving node's timings.
 pub struct Source {
@@ -105,13 +120,17 @@ impl Source {
             );
             return;
         };
-        println!("where the serving node's time went (ms; counts for *_txs):");
+        println!("where the serving node's time went (ms; chain.block_txs, vote.speculated and sig.optimistic_failed are counts):");
         println!(
             "  {:<22} {:>7} {:>8} {:>8} {:>8} {:>8}  what",
             "stage", "count", "mean", "p50", "p90", "p99"
         );
         for s in &stages {
-            let scale = if s.stage.ends_with("_txs") { 1.0 } else { 1e-3 };
+            let scale = if COUNTS.contains(&s.stage.as_str()) {
+                1.0
+            } else {
+                1e-3
+            };
             let meaning = MEANING
                 .iter()
                 .find(|(name, _)| *name == s.stage)

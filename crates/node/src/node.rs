@@ -89,6 +89,8 @@ pub struct Handle<S> {
     pub timings: crate::timing::Timings,
     mempool: Mempool,
     txs: S,
+    /// The executor's inbox (a submitted request may be answered before it is ordered).
+    executor: futures::channel::mpsc::UnboundedSender<executor::Message>,
 }
 
 impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
@@ -98,8 +100,12 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
         let wait = self.results.wait(id);
         if matches!(wait, Wait::Pending(_)) {
             self.timings.mark("vote.submitted", id.as_ref());
-            let bytes = Tx::Request(request).encode();
-            self.mempool.insert(bytes.clone());
+            let bytes = Tx::Request(request.clone()).encode();
+            if self.mempool.insert(bytes.clone()) {
+                let _ = self
+                    .executor
+                    .unbounded_send(executor::Message::Pending(request));
+            }
             self.txs.send(Recipients::All, bytes, false);
         }
         wait
@@ -168,12 +174,14 @@ where
         partials_sender,
     )?;
     let outbox = exec.outbox();
+    let outbox_for_handle = outbox.clone();
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
     let ps = participants.clone();
+    let to_executor = outbox.clone();
     context
         .child("tx_gossip")
-        .spawn(move |_| executor::receive_txs(txs_receiver, ps, pool));
+        .spawn(move |_| executor::receive_txs(txs_receiver, ps, pool, to_executor));
     context
         .child("partial_gossip")
         .spawn(move |_| executor::receive_partials(partials_receiver, outbox));
@@ -205,6 +213,7 @@ where
         timings,
         mempool,
         txs: txs_sender,
+        executor: outbox_for_handle,
     })
 }
 

@@ -97,6 +97,16 @@ impl Mempool {
         }
     }
 
+    /// Whether the pool holds a transaction whose digest is not in `exclude`.
+    pub fn has_outside(&self, exclude: &HashSet<Digest>) -> bool {
+        let inner = self.lock();
+        let excluded_here = exclude
+            .iter()
+            .filter(|d| inner.by_digest.contains_key(*d))
+            .count();
+        inner.by_order.len() > excluded_here
+    }
+
     pub fn len(&self) -> usize {
         self.lock().by_order.len()
     }
@@ -128,6 +138,8 @@ mod tests {
             pool.select(10, 1024, &exclude),
             vec![Bytes::from_static(b"b")]
         );
+        assert!(pool.has_outside(&exclude));
+        assert!(!pool.has_outside(&HashSet::from([tx_digest(b"a"), tx_digest(b"b")])));
         pool.remove([&Bytes::from_static(b"a")]);
         assert_eq!(pool.len(), 1);
         assert!(pool.insert(Bytes::from_static(b"c")));

@@ -17,6 +17,7 @@
 use super::audit::{AuditLog, Body, Entry, HexBytes};
 use super::beacon::Beacons;
 use super::certify::Collect;
+use super::speculate::Speculation;
 use super::journal::Journal;
 use super::results::{Decided, Results};
 use super::state::{Event, State};
@@ -101,6 +102,8 @@ pub enum Message {
     BeaconPartial(Digest, PartialSignature),
     /// A transaction to submit now (used by [`Fault::LateReveal`] only).
     Submit(Tx),
+    /// A request reached this node's mempool (not ordered yet): see [`super::speculate`].
+    Pending(byzvote_core::Request),
 }
 
 /// Marshal's reporter: forwards finalized blocks to the executor.
@@ -159,6 +162,10 @@ pub struct Executor<E, S> {
     inbox: mpsc::UnboundedReceiver<Message>,
     outbox: mpsc::UnboundedSender<Message>,
     replaying: bool,
+    /// Model calls in flight, and requests answered before they were ordered.
+    speculation: Speculation,
+    /// Votes whose commit by this node the block being applied carries.
+    committed_here: Vec<Digest>,
     /// Blocks applied whose audit entries are staged: acknowledged after the next flush.
     unacked: Vec<Exact>,
     /// Certificates whose audit entries are staged: published after the next flush.
@@ -238,6 +245,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             replaying: true,
             unacked: Vec::new(),
             unpublished: Vec::new(),
+            speculation: Speculation::default(),
+            committed_here: Vec::new(),
         };
         executor.replay(entries);
         Ok((executor, Mailbox(outbox)))
@@ -389,6 +398,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }
             }
             Message::Submit(tx) => self.submit(tx),
+            Message::Pending(request) => self.on_pending(request),
         }
 }
 
@@ -398,6 +408,18 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return; // redelivered after a restart
         }
         let events = self.state.apply(height, block.timestamp_ms, &block.txs);
+        self.committed_here = match self.me {
+            Some(me) => block
+                .txs
+                .iter()
+                .filter(|tx| tx.first() == Some(&super::tx::COMMIT))
+                .filter_map(|tx| match Tx::decode(tx) {
+                    Some(Tx::Commit(c)) if c.commit.member == me => Some(c.commit.request),
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         // A block that carries nothing and changes nothing (no deadline passed) is not
         // logged: replaying the log without it gives the same state, and the log does not
         // grow with heartbeat blocks.
@@ -447,7 +469,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     return;
                 };
                 if let Some(secret) = self.secrets.get(&id).cloned() {
-                    self.send_commit(id, me, &secret);
+                    // Committed before the vote started (a restart, or speculation): again,
+                    // unless this very block carries it (a commit ordered before its
+                    // request does not count).
+                    if !self.committed_here.contains(&id) {
+                        self.send_commit(id, me, &secret);
+                    }
                 } else {
                     self.infer(id);
                 }
@@ -535,11 +562,33 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
+    /// A request in the mempool: answer it now if its committee is known to be everyone
+    /// ([`super::speculate`]).
+    fn on_pending(&mut self, request: byzvote_core::Request) {
+        let id = request.id();
+        let n = u32::try_from(self.cfg.participants.len()).unwrap_or(u32::MAX);
+        if self.me.is_none()
+            || self.state.vote(&id).is_some()
+            || self.secrets.contains_key(&id)
+            || !self.speculation.admit(id, &request, n)
+        {
+            return;
+        }
+        self.shared.timings.value("vote.speculated", 1.0);
+        self.spawn_model(id, super::prompt::prompt(&request));
+    }
+
     fn infer(&mut self, id: Digest) {
         let Some(vote) = self.state.vote(&id) else {
             return;
         };
         let prompt = super::prompt::prompt(vote.request());
+        if self.speculation.start(id) {
+            self.spawn_model(id, prompt);
+        }
+    }
+
+    fn spawn_model(&mut self, id: Digest, prompt: byzvote_models::Prompt) {
         let model = self.cfg.model.clone();
         let outbox = self.outbox.clone();
         let timings = self.shared.timings.clone();
@@ -552,20 +601,29 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     }
 
     fn on_inferred(&mut self, id: Digest, result: Result<Completion, String>) {
-        let (Some(me), Some(vote)) = (self.me, self.state.vote(&id)) else {
+        let speculative = self.speculation.request(&id).cloned();
+        self.speculation.finish(&id);
+        let Some(me) = self.me else {
             return;
         };
-        if self.secrets.contains_key(&id)
-            || vote.closed_set().is_some()
-            || vote.decision().is_some()
-        {
+        let mode = match (self.state.vote(&id), &speculative) {
+            (Some(vote), _) => {
+                if vote.closed_set().is_some() || vote.decision().is_some() {
+                    return;
+                }
+                vote.request().mode.clone()
+            }
+            (None, Some(request)) => request.mode.clone(),
+            (None, None) => return,
+        };
+        if self.secrets.contains_key(&id) {
             return;
         }
         // A member whose model fails, or whose answer does not fit the mode, still commits
         // (to its abstention), so the commitment set need not wait for the deadline.
         let abstain = || Canonical::abstention(me);
         let (canonical, completion) = match result {
-            Ok(completion) => match canonicalize(&vote.request().mode, &completion.text) {
+            Ok(completion) => match canonicalize(&mode, &completion.text) {
                 Ok(c) => (c, Some(completion)),
                 Err(e) => {
                     warn!(?id, error = %e, text = %completion.text, "answer does not fit the mode; abstaining");
@@ -808,16 +866,29 @@ fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
     Bytes::from(msg)
 }
 
-/// Receives gossiped transactions: checked, then pooled.
+/// Receives gossiped transactions: checked, then pooled; a new request is also handed to
+/// the executor (see [`super::speculate`]).
 pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
     mut receiver: R,
     participants: Arc<Vec<PublicKey>>,
     mempool: Mempool,
+    executor: mpsc::UnboundedSender<Message>,
 ) {
     while let Ok((from, msg)) = receiver.recv().await {
         let bytes = Bytes::copy_from_slice(msg.as_ref());
         if super::tx::check(&bytes, &participants) {
-            mempool.insert(bytes);
+            let request = match bytes.first() {
+                Some(&super::tx::REQUEST) => match Tx::decode(&bytes) {
+                    Some(Tx::Request(r)) => Some(r),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if mempool.insert(bytes)
+                && let Some(request) = request
+            {
+                let _ = executor.unbounded_send(Message::Pending(request));
+            }
         } else {
             debug!(?from, "dropping an invalid transaction");
         }

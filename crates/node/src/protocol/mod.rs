@@ -9,5 +9,6 @@ pub mod journal;
 pub mod meta;
 pub mod prompt;
 pub mod results;
+pub mod speculate;
 pub mod state;
 pub mod tx;
