@@ -145,16 +145,21 @@ impl Source {
                 s.p99 * scale,
             );
         }
-        match stages.iter().find(|s| s.stage == "chain.finalize.empty") {
-            Some(bare) if bare.p50 > 0.0 => println!(
-                "one vote (p50 {:.1} ms) = {:.1} bare simplex finalizations (p50 {:.2} ms, {} \
-                 empty blocks this node proposed in the same run)",
-                vote_p50.as_secs_f64() * 1e3,
-                vote_p50.as_secs_f64() * 1e6 / bare.p50,
-                bare.p50 * 1e-3,
-                bare.count
-            ),
-            _ => println!("no bare finalization measured (no empty block proposed by this node)"),
+        for (stage, what) in [
+            ("chain.finalize.empty", "bare simplex finalizations (empty blocks"),
+            ("chain.finalize.txs", "loaded finalizations (blocks with transactions"),
+        ] {
+            match stages.iter().find(|s| s.stage == stage) {
+                Some(f) if f.p50 > 0.0 => println!(
+                    "one vote (p50 {:.1} ms) = {:.1} {what}: p50 {:.2} ms, {} proposed by this \
+                     node in the same run)",
+                    vote_p50.as_secs_f64() * 1e3,
+                    vote_p50.as_secs_f64() * 1e6 / f.p50,
+                    f.p50 * 1e-3,
+                    f.count
+                ),
+                _ => println!("no {stage} measured in this run"),
+            }
         }
     }
 }

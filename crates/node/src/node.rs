@@ -138,7 +138,7 @@ where
     let mempool = Mempool::new(100_000, 64 << 20);
     if cfg.fault == Some(executor::Fault::InvalidProposals) {
         // For simulations only: bytes that decode as no transaction, so `tx::check` fails
-        // and every validator refuses any block this node proposes with them.
+        // and every other validator refuses any block this node proposes with them.
         mempool.insert(bytes::Bytes::from_static(&[0xff, 0x00, 0xff]));
     }
     let shared = Shared {

@@ -3,7 +3,8 @@
 //! Every node keeps one: its own transactions and those gossiped by peers. A transaction
 //! stays until a finalized block carries it, so a proposal that is later orphaned loses
 //! nothing. The pool is bounded (peers choose what goes in): when full, new transactions
-//! are refused and the sender retries.
+//! are refused and the sender retries. Everything in it passed `tx::check` on the way in
+//! (gossip) or was made by this node, so block verification need not check it again.
 
 use bytes::Bytes;
 use commonware_cryptography::{Hasher, Sha256, sha256::Digest};
@@ -95,6 +96,11 @@ impl Mempool {
                 inner.bytes -= tx.len();
             }
         }
+    }
+
+    /// Whether the pool holds the transaction with this digest.
+    pub fn contains(&self, digest: &Digest) -> bool {
+        self.lock().by_digest.contains_key(digest)
     }
 
     /// Whether the pool holds a transaction whose digest is not in `exclude`.

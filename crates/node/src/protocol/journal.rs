@@ -166,4 +166,31 @@ mod tests {
         assert_eq!(recs, vec![1, 2, 3]);
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    #[test]
+    fn staged_records_reach_disk_at_flush_and_a_torn_tail_is_dropped() {
+        let dir = std::env::temp_dir().join(format!("byzvote-journal-g-{}", std::process::id()));
+        let path = dir.join("j.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let (mut j, _) = Journal::open::<u32>(&path).unwrap();
+        j.stage(&1u32).unwrap();
+        j.stage(&2u32).unwrap();
+        assert!(j.has_staged());
+        assert!(Journal::open::<u32>(&path).unwrap().1.is_empty(), "not written before flush");
+        j.flush().unwrap();
+        assert!(!j.has_staged());
+        drop(j);
+        // A crash during a group flush: two torn lines at the end.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"to\n\0\0\0").unwrap();
+        drop(f);
+        let (_, recs) = Journal::open::<u32>(&path).unwrap();
+        assert_eq!(recs, vec![1, 2]);
+        // A bad line followed by a good one is corruption, not a torn tail.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"x\n3\n").unwrap();
+        drop(f);
+        assert!(Journal::open::<u32>(&path).is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
