@@ -307,7 +307,11 @@ async fn cluster(State(state): State<AppState>) -> Json<ClusterInfo> {
 
 /// `GET /v1/timings`: the node's timings by stage (benchmarks only).
 async fn timings(State(state): State<AppState>) -> Result<Json<serde_json::Value>, HttpError> {
-    state.gateway.timings(false).map(Json).ok_or_else(no_timings)
+    state
+        .gateway
+        .timings(false)
+        .map(Json)
+        .ok_or_else(no_timings)
 }
 
 /// `DELETE /v1/timings`: the node's timings, then dropped (a benchmark's warm-up is not its

@@ -34,7 +34,10 @@ const MEANING: &[(&str, &str)] = &[
         "applying one finalized block (state, audit sync, actions)",
     ),
     ("audit.sync", "one audit-log append with its fsync"),
-    ("secrets.sync", "one commitment-secret append with its fsync"),
+    (
+        "secrets.sync",
+        "one commitment-secret append with its fsync",
+    ),
     ("model.call", "this node's model call"),
     ("sig.partial_sign", "one threshold partial signature"),
     ("sig.partial_verify", "one partial signature checked"),
@@ -56,7 +59,10 @@ const MEANING: &[(&str, &str)] = &[
         "vote.order_reveals",
         "commitment set closed -> decided (reveals finalized)",
     ),
-    ("vote.certify", "decided -> certificate recovered and logged"),
+    (
+        "vote.certify",
+        "decided -> certificate recovered and logged",
+    ),
     ("vote.total", "submitted -> certified, at the serving node"),
     (
         "vote.total_from_order",
@@ -73,7 +79,11 @@ const MEANING: &[(&str, &str)] = &[
 ];
 
 /// Stages that hold counts, not durations.
-const COUNTS: &[&str] = &["chain.block_txs", "vote.speculated", "sig.optimistic_failed"];
+const COUNTS: &[&str] = &[
+    "chain.block_txs",
+    "vote.speculated",
+    "sig.optimistic_failed",
+];
 
 /// Reads and resets the serving node's timings.
 pub struct Source {
@@ -120,7 +130,9 @@ impl Source {
             );
             return;
         };
-        println!("where the serving node's time went (ms; chain.block_txs, vote.speculated and sig.optimistic_failed are counts):");
+        println!(
+            "where the serving node's time went (ms; chain.block_txs, vote.speculated and sig.optimistic_failed are counts):"
+        );
         println!(
             "  {:<22} {:>7} {:>8} {:>8} {:>8} {:>8}  what",
             "stage", "count", "mean", "p50", "p90", "p99"
@@ -146,8 +158,14 @@ impl Source {
             );
         }
         for (stage, what) in [
-            ("chain.finalize.empty", "bare simplex finalizations (empty blocks"),
-            ("chain.finalize.txs", "loaded finalizations (blocks with transactions"),
+            (
+                "chain.finalize.empty",
+                "bare simplex finalizations (empty blocks",
+            ),
+            (
+                "chain.finalize.txs",
+                "loaded finalizations (blocks with transactions",
+            ),
         ] {
             match stages.iter().find(|s| s.stage == stage) {
                 Some(f) if f.p50 > 0.0 => println!(

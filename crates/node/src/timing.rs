@@ -119,7 +119,10 @@ impl Timings {
         if let Some(mut inner) = self.lock()
             && inner.marks.len() < MAX_MARKS
         {
-            inner.marks.entry((mark, key32(key))).or_insert_with(Instant::now);
+            inner
+                .marks
+                .entry((mark, key32(key)))
+                .or_insert_with(Instant::now);
         }
     }
 

@@ -122,7 +122,8 @@ impl Collect {
             return None;
         }
         let optimistic = chosen.len() > self.verified.len().min(needed);
-        if let Some(signature) = Self::recover(dkg, msg, timings, chosen.into_values().take(needed)) {
+        if let Some(signature) = Self::recover(dkg, msg, timings, chosen.into_values().take(needed))
+        {
             return Some(signature);
         }
         if !optimistic {
@@ -233,9 +234,15 @@ mod tests {
         assert!(c.add(sign(&dkg[1], &r), 2));
         assert!(c.add(sign(&dkg[2], &r), 2));
         assert!(!c.add(sign(&dkg[3], &r), 2), "bound");
-        assert!(c.try_recover(&dkg[0], &r.encode(), &Timings::default()).is_none());
+        assert!(
+            c.try_recover(&dkg[0], &r.encode(), &Timings::default())
+                .is_none()
+        );
         c.record = Some(r.clone());
         c.add_own(sign(&dkg[0], &r));
-        assert!(c.try_recover(&dkg[0], &r.encode(), &Timings::default()).is_some());
+        assert!(
+            c.try_recover(&dkg[0], &r.encode(), &Timings::default())
+                .is_some()
+        );
     }
 }

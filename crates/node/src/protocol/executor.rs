@@ -17,9 +17,9 @@
 use super::audit::{AuditLog, Body, Entry, HexBytes};
 use super::beacon::Beacons;
 use super::certify::Collect;
-use super::speculate::Speculation;
 use super::journal::Journal;
 use super::results::{Decided, Results};
+use super::speculate::Speculation;
 use super::state::{Event, State};
 use super::tx::Tx;
 use crate::chain::{
@@ -38,7 +38,7 @@ use byzvote_models::{Completion, ModelBackend};
 use commonware_actor::Feedback;
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_consensus::{Heightable as _, Reporter, marshal::Update};
-use commonware_cryptography::{Digestible as _, Digested};
+use commonware_cryptography::{Digested, Digestible as _};
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
 use commonware_utils::Acknowledgement as _;
@@ -400,7 +400,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             Message::Submit(tx) => self.submit(tx),
             Message::Pending(request) => self.on_pending(request),
         }
-}
+    }
 
     fn on_block(&mut self, block: &Block) {
         let height = block.height().get();
@@ -464,7 +464,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }
                 let timings = &self.shared.timings;
                 timings.mark("vote.started", id.as_ref());
-                timings.between("vote.order_request", "vote.submitted", "vote.started", id.as_ref());
+                timings.between(
+                    "vote.order_request",
+                    "vote.submitted",
+                    "vote.started",
+                    id.as_ref(),
+                );
                 let Some(me) = self.me.filter(|m| committee.contains(m)) else {
                     return;
                 };
@@ -502,7 +507,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }
                 let timings = &self.shared.timings;
                 timings.mark("vote.closed", id.as_ref());
-                timings.between("vote.order_commits", "vote.committed", "vote.closed", id.as_ref());
+                timings.between(
+                    "vote.order_commits",
+                    "vote.committed",
+                    "vote.closed",
+                    id.as_ref(),
+                );
                 let Some(me) = self.me.filter(|m| members.contains(m)) else {
                     return;
                 };
@@ -554,7 +564,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 if !self.replaying {
                     let timings = &self.shared.timings;
                     timings.mark("vote.decided", id.as_ref());
-                    timings.between("vote.order_reveals", "vote.closed", "vote.decided", id.as_ref());
+                    timings.between(
+                        "vote.order_reveals",
+                        "vote.closed",
+                        "vote.decided",
+                        id.as_ref(),
+                    );
                     info!(?id, outcome = ?record.outcome, answer = ?record.answer, "decided");
                     self.sign_decision(record);
                 }
@@ -656,7 +671,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         self.send_commit(id, me, &secret);
         let timings = &self.shared.timings;
         timings.mark("vote.committed", id.as_ref());
-        timings.between("vote.model_commit", "vote.started", "vote.committed", id.as_ref());
+        timings.between(
+            "vote.model_commit",
+            "vote.started",
+            "vote.committed",
+            id.as_ref(),
+        );
     }
 
     fn send_commit(&mut self, id: Digest, me: MemberId, secret: &Secret) {
@@ -789,7 +809,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         if !collect.add(partial, max_pending) {
-            debug!(?id, "dropping a partial: known, duplicate, or too many unchecked");
+            debug!(
+                ?id,
+                "dropping a partial: known, duplicate, or too many unchecked"
+            );
             return;
         }
         self.try_certify(id);
@@ -822,9 +845,24 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         timings.mark("vote.certified", id.as_ref());
-        timings.between("vote.certify", "vote.decided", "vote.certified", id.as_ref());
-        timings.between("vote.total", "vote.submitted", "vote.certified", id.as_ref());
-        timings.between("vote.total_from_order", "vote.started", "vote.certified", id.as_ref());
+        timings.between(
+            "vote.certify",
+            "vote.decided",
+            "vote.certified",
+            id.as_ref(),
+        );
+        timings.between(
+            "vote.total",
+            "vote.submitted",
+            "vote.certified",
+            id.as_ref(),
+        );
+        timings.between(
+            "vote.total_from_order",
+            "vote.started",
+            "vote.certified",
+            id.as_ref(),
+        );
         timings.forget(id.as_ref());
         self.unpublished.push((id, record, signature));
     }

@@ -53,10 +53,7 @@ impl Journal {
         let mut good_len = 0u64;
         if path.exists() {
             let reader = BufReader::new(File::open(path).map_err(io)?);
-            let lines: Vec<Vec<u8>> = reader
-                .split(b'\n')
-                .collect::<Result<_, _>>()
-                .map_err(io)?;
+            let lines: Vec<Vec<u8>> = reader.split(b'\n').collect::<Result<_, _>>().map_err(io)?;
             for (i, line) in lines.iter().enumerate() {
                 match serde_json::from_slice::<T>(line) {
                     Ok(record) => {
@@ -65,7 +62,13 @@ impl Journal {
                     }
                     // A torn tail (a crash during the last flush, whose records were never
                     // acknowledged): nothing after the first bad line parses. Drop it.
-                    Err(_) if lines[i + 1..].iter().all(|l| serde_json::from_slice::<T>(l).is_err()) => break,
+                    Err(_)
+                        if lines[i + 1..]
+                            .iter()
+                            .all(|l| serde_json::from_slice::<T>(l).is_err()) =>
+                    {
+                        break;
+                    }
                     Err(e) => {
                         return Err(JournalError::Corrupt {
                             path: path.to_path_buf(),
@@ -176,7 +179,10 @@ mod tests {
         j.stage(&1u32).unwrap();
         j.stage(&2u32).unwrap();
         assert!(j.has_staged());
-        assert!(Journal::open::<u32>(&path).unwrap().1.is_empty(), "not written before flush");
+        assert!(
+            Journal::open::<u32>(&path).unwrap().1.is_empty(),
+            "not written before flush"
+        );
         j.flush().unwrap();
         assert!(!j.has_staged());
         drop(j);

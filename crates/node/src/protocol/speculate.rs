@@ -84,7 +84,10 @@ mod tests {
         assert!(s.request(&r.id()).is_some());
         s.finish(&r.id());
         assert!(s.request(&r.id()).is_none());
-        assert!(!s.admit(r.id(), &r, n + 3), "a drawn committee is not known yet");
+        assert!(
+            !s.admit(r.id(), &r, n + 3),
+            "a drawn committee is not known yet"
+        );
         assert!(s.start(r.id()));
         assert!(!s.start(r.id()), "one model call at a time");
     }
