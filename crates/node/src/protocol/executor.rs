@@ -164,7 +164,8 @@ pub struct Executor<E, S> {
     replaying: bool,
     /// Model calls in flight, and requests answered before they were ordered.
     speculation: Speculation,
-    /// Votes whose commit by this node the block being applied carries.
+    /// Votes for which the block being applied carries a counted commit by this node
+    /// ([`super::speculate::counted_commits`]).
     committed_here: Vec<Digest>,
     /// Blocks applied whose audit entries are staged: acknowledged after the next flush.
     unacked: Vec<Exact>,
@@ -409,15 +410,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
         let events = self.state.apply(height, block.timestamp_ms, &block.txs);
         self.committed_here = match self.me {
-            Some(me) => block
-                .txs
-                .iter()
-                .filter(|tx| tx.first() == Some(&super::tx::COMMIT))
-                .filter_map(|tx| match Tx::decode(tx) {
-                    Some(Tx::Commit(c)) if c.commit.member == me => Some(c.commit.request),
-                    _ => None,
-                })
-                .collect(),
+            Some(me) => super::speculate::counted_commits(&block.txs, me),
             None => Vec::new(),
         };
         // A block that carries nothing and changes nothing (no deadline passed) is not

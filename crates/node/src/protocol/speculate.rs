@@ -19,7 +19,9 @@
 //! - a request that is never ordered costs one model call, as it would if ordered; at most
 //!   [`MAX_SPECULATIVE`] requests are held.
 
-use byzvote_core::{Bounds, Digest, Request};
+use super::tx::{self, Tx};
+use bytes::Bytes;
+use byzvote_core::{Bounds, Digest, MemberId, Request};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Requests speculated on and not yet answered (peers choose them: bounded).
@@ -65,10 +67,57 @@ impl Speculation {
     }
 }
 
+/// The votes for which `txs` (one block, in order) carry a commit by `me` that the state
+/// counts if the vote starts in this block: one placed after the transaction that starts it
+/// (its request, or its beacon). A commit placed before it was ignored (the vote did not
+/// exist yet), so the executor must send it again; a leader chooses the order, so this
+/// happens (a member's speculative commit can reach the leader before the request does).
+pub fn counted_commits(txs: &[Bytes], me: MemberId) -> Vec<Digest> {
+    let mut started = BTreeSet::new();
+    let mut counted = Vec::new();
+    for bytes in txs {
+        match bytes.first() {
+            Some(&tx::REQUEST) | Some(&tx::BEACON) | Some(&tx::COMMIT) => {}
+            _ => continue,
+        }
+        match Tx::decode(bytes) {
+            Some(Tx::Request(r)) => {
+                started.insert(r.id());
+            }
+            Some(Tx::Beacon { request, .. }) => {
+                started.insert(request);
+            }
+            Some(Tx::Commit(c)) if c.commit.member == me && started.contains(&c.commit.request) => {
+                counted.push(c.commit.request);
+            }
+            _ => {}
+        }
+    }
+    counted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use byzvote_core::{Message, Mode};
+    use byzvote_core::{Canonical, Commit, Message, Mode, Salt};
+    use commonware_cryptography::{Signer as _, ed25519};
+
+    #[test]
+    fn a_commit_ordered_before_its_request_does_not_count() {
+        let key = ed25519::PrivateKey::from_seed(1);
+        let r = request(3, "2+2?");
+        let commit = |m: MemberId| {
+            let c = Commit::new(r.id(), m, &Canonical("4".into()), &Salt([1; 32]));
+            Tx::Commit(c.sign(&key)).encode()
+        };
+        let req = Tx::Request(r.clone()).encode();
+        assert_eq!(counted_commits(&[req.clone(), commit(2)], 2), vec![r.id()]);
+        assert!(counted_commits(&[commit(2), req.clone()], 2).is_empty());
+        assert!(
+            counted_commits(&[req, commit(1)], 2).is_empty(),
+            "another member's"
+        );
+    }
 
     fn request(tier: u8, text: &str) -> Request {
         Request::new(vec![Message::user(text)], Mode::Exact, tier, 64, 1).unwrap()

@@ -26,7 +26,7 @@ pub(crate) const REQUEST: u8 = 0;
 pub(crate) const COMMIT: u8 = 1;
 const REVEAL: u8 = 2;
 const META: u8 = 3;
-const BEACON: u8 = 4;
+pub(crate) const BEACON: u8 = 4;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
