@@ -61,6 +61,13 @@ pub trait Gateway: Send + Sync + 'static {
     /// so a failure can lower the reputation of the members who voted for the answer. By
     /// default nothing is recorded beyond the verifier's own log.
     fn verdict(&self, _id: &str, _passed: bool, _verifier: &str) {}
+
+    /// Where this node's time goes, by stage (read by `byzvote bench vote`), then dropped if
+    /// `reset`; `None` when the node records no timings (the default).
+    fn timings(&self, reset: bool) -> Option<serde_json::Value> {
+        let _ = reset;
+        None
+    }
 }
 
 /// Why the node could not serve a request; each maps to one HTTP status.
@@ -191,6 +198,7 @@ pub fn native_routes() -> Router<AppState> {
         .route("/v1/votes", post(submit_vote))
         .route("/v1/votes/{id}", get(get_vote))
         .route("/v1/cluster", get(cluster))
+        .route("/v1/timings", get(timings).delete(reset_timings))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .route("/v1/reviews", get(crate::review_routes::list))
@@ -301,6 +309,30 @@ async fn get_vote(
 
 async fn cluster(State(state): State<AppState>) -> Json<ClusterInfo> {
     Json(state.gateway.info())
+}
+
+/// `GET /v1/timings`: the node's timings by stage (benchmarks only).
+async fn timings(State(state): State<AppState>) -> Result<Json<serde_json::Value>, HttpError> {
+    state
+        .gateway
+        .timings(false)
+        .map(Json)
+        .ok_or_else(no_timings)
+}
+
+/// `DELETE /v1/timings`: the node's timings, then dropped (a benchmark's warm-up is not its
+/// measurement).
+async fn reset_timings(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    state.gateway.timings(true).map(Json).ok_or_else(no_timings)
+}
+
+fn no_timings() -> HttpError {
+    HttpError::not_found(
+        "no_timings",
+        "this node records no timings; start the nodes with BYZVOTE_TIMINGS=1 in their environment",
+    )
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {

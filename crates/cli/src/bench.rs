@@ -50,6 +50,9 @@ pub struct VoteArgs {
     /// The client API key, if the cluster requires one.
     #[arg(long, env = "BYZVOTE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Votes sent first and not measured (connections, caches, the first views).
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
 }
 
 #[derive(Args)]
@@ -155,7 +158,7 @@ async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
         .duration_since(std::time::UNIX_EPOCH)?
         .as_nanos() as u64;
     let (mode, tier) = (args.mode.clone(), args.tier);
-    let (lat, responses, failed, elapsed) = load(args.requests, args.concurrency, move |i| {
+    let vote = move |i: usize| {
         let (client, mode) = (client.clone(), mode.clone());
         async move {
             let request = VoteRequest {
@@ -167,8 +170,13 @@ async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
             };
             client.vote(&request).await.ok()
         }
-    })
-    .await;
+    };
+    let warm = vote.clone();
+    let warmup = args.warmup;
+    load(warmup, args.concurrency, move |i| warm(args.requests + i)).await;
+    let timings = crate::bench_timings::Source::new(&args.endpoint, args.api_key.as_deref());
+    timings.reset().await;
+    let (lat, responses, failed, elapsed) = load(args.requests, args.concurrency, vote).await;
     report(
         &format!("tier {} votes (c={})", args.tier, args.concurrency),
         &lat,
@@ -194,6 +202,7 @@ async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
         ms(percentile(&over, 0.5)),
         ms(percentile(&over, 0.99))
     );
+    timings.report(percentile(&lat, 0.5)).await;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -5,6 +5,7 @@ mod ask;
 mod audit;
 mod bench;
 mod bench_tiers;
+mod bench_timings;
 mod cluster;
 mod keys;
 mod models;

@@ -6,3 +6,4 @@ pub mod node;
 pub mod protocol;
 pub mod quick;
 pub mod service;
+pub mod timing;

@@ -96,11 +96,15 @@ pub struct Handle<S> {
     pub group_key: byzvote_dkg::GroupPublicKey,
     /// The node's audit log (the quick tiers append their decisions to it).
     pub audit: crate::protocol::audit::AuditLog,
+    /// Where this node's time goes (off unless `BYZVOTE_TIMINGS=1`).
+    pub timings: crate::timing::Timings,
     mempool: Mempool,
     txs: S,
     /// This node's identity key and member id (to sign its verifier's verdicts).
     signer: PrivateKey,
     me: byzvote_core::MemberId,
+    /// The executor's inbox (a submitted request may be answered before it is ordered).
+    executor: futures::channel::mpsc::UnboundedSender<executor::Message>,
 }
 
 impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
@@ -109,8 +113,13 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
         let id = request.id();
         let wait = self.results.wait(id);
         if matches!(wait, Wait::Pending(_)) {
-            let bytes = Tx::Request(request).encode();
-            self.mempool.insert(bytes.clone());
+            self.timings.mark("vote.submitted", id.as_ref());
+            let bytes = Tx::Request(request.clone()).encode();
+            if self.mempool.insert(bytes.clone()) {
+                let _ = self
+                    .executor
+                    .unbounded_send(executor::Message::Pending(request));
+            }
             self.txs.send(Recipients::All, bytes, false);
         }
         wait
@@ -160,10 +169,14 @@ where
     let mempool = Mempool::new(100_000, 64 << 20);
     if cfg.fault == Some(executor::Fault::InvalidProposals) {
         // For simulations only: bytes that decode as no transaction, so `tx::check` fails
-        // and every validator refuses any block this node proposes with them.
+        // and every other validator refuses any block this node proposes with them.
         mempool.insert(bytes::Bytes::from_static(&[0xff, 0x00, 0xff]));
     }
-    let shared = Shared::default();
+    let shared = Shared {
+        timings: crate::timing::Timings::from_env(),
+        ..Shared::default()
+    };
+    let timings = shared.timings.clone();
     let results = Results::default();
     let (txs_sender, txs_receiver) = channels.txs;
     let (partials_sender, partials_receiver) = channels.partials;
@@ -193,12 +206,14 @@ where
     )?;
     let outbox = exec.outbox();
     let audit = exec.audit();
+    let outbox_for_handle = outbox.clone();
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
     let ps = participants.clone();
+    let to_executor = outbox.clone();
     context
         .child("tx_gossip")
-        .spawn(move |_| executor::receive_txs(txs_receiver, ps, pool));
+        .spawn(move |_| executor::receive_txs(txs_receiver, ps, pool, to_executor));
     context
         .child("partial_gossip")
         .spawn(move |_| executor::receive_partials(partials_receiver, outbox));
@@ -228,10 +243,12 @@ where
         participants,
         group_key,
         audit,
+        timings,
         mempool,
         txs: txs_sender,
         me: my_index,
         signer,
+        executor: outbox_for_handle,
     })
 }
 

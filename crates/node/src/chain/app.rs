@@ -4,7 +4,8 @@
 //! back and holds the CPU (measured ~90% of two cores). So a leader with nothing to order
 //! waits for a transaction, up to `idle` (kept below the leader timeout), and while votes are
 //! open it waits at most `busy`, so that block timestamps — the protocol's clock for
-//! deadlines — keep advancing.
+//! deadlines — keep advancing. A transaction that an unfinalized ancestor already carries
+//! does not count: it is ordered, only not final yet.
 
 use super::block::{Block, Limits};
 use super::mempool::{Mempool, tx_digest};
@@ -42,6 +43,8 @@ pub struct Shared {
     pub finalized: Arc<AtomicU64>,
     /// Whether some vote is waiting for a deadline.
     pub busy: Arc<AtomicBool>,
+    /// Where the time goes (off unless `BYZVOTE_TIMINGS=1`).
+    pub timings: crate::timing::Timings,
 }
 
 /// The [`commonware_consensus::Application`] of a byzvote node.
@@ -56,20 +59,32 @@ pub struct App {
 }
 
 impl App {
-    async fn wait_for_work<E: Clock>(&self, context: &E) {
-        let mut notified = std::pin::pin!(self.mempool.notified());
-        notified.as_mut().enable();
-        if !self.mempool.is_empty() {
-            return;
-        }
+    /// Waits until the pool holds a transaction that `exclude` (the transactions of the
+    /// not-yet-finalized ancestors) does not, or the pacing wait is over. Transactions already
+    /// in flight are not work: proposing an empty block while they finalize would only spend
+    /// CPU and disk syncs that their finalization needs (views advance at notarization, and a
+    /// block's finalization does not wait for the next proposal).
+    async fn wait_for_work<E: Clock>(
+        &self,
+        context: &E,
+        exclude: &HashSet<commonware_cryptography::sha256::Digest>,
+    ) {
         let wait = if self.shared.busy.load(Ordering::Relaxed) {
             self.pacing.busy
         } else {
             self.pacing.idle
         };
-        commonware_macros::select! {
-            _ = notified => {},
-            _ = context.sleep(wait) => {},
+        let deadline = context.current() + wait;
+        loop {
+            let mut notified = std::pin::pin!(self.mempool.notified());
+            notified.as_mut().enable();
+            if self.mempool.has_outside(exclude) {
+                return;
+            }
+            commonware_macros::select! {
+                _ = notified => {},
+                _ = context.sleep_until(deadline) => return,
+            }
         }
     }
 
@@ -110,8 +125,11 @@ where
         _input: (),
     ) -> Option<Digested<Self::Block>> {
         let parent = ancestry.next().await?.inner().clone();
-        self.wait_for_work(&context).await;
+        let timings = self.shared.timings.clone();
         let exclude = self.in_flight(&parent, ancestry).await;
+        let waited = timings.now();
+        self.wait_for_work(&context, &exclude).await;
+        timings.since("chain.propose_wait", waited);
         let txs = self
             .mempool
             .select(self.limits.max_txs, self.max_block_bytes, &exclude);
@@ -121,6 +139,7 @@ where
             .max(parent.timestamp_ms + 1);
         let block = Block::new(parent.digest(), parent.height().next(), timestamp_ms, txs);
         let digest = block.digest();
+        timings.mark("proposed", digest.as_ref());
         Some(Digested::precomputed(block, digest))
     }
 
@@ -142,6 +161,15 @@ where
             return false;
         }
         let bytes: usize = block.txs.iter().map(|tx| tx.len()).sum();
-        bytes <= self.max_block_bytes && block.txs.iter().all(|tx| (self.check)(tx))
+        let timings = &self.shared.timings;
+        // A transaction in this node's pool was checked when it entered the pool (gossip or
+        // own submission): only the others are checked here (an ed25519 verification each).
+        timings.time("chain.verify", || {
+            bytes <= self.max_block_bytes
+                && block
+                    .txs
+                    .iter()
+                    .all(|tx| self.mempool.contains(&tx_digest(tx)) || (self.check)(tx))
+        })
     }
 }

@@ -3,7 +3,8 @@
 //! Every node keeps one: its own transactions and those gossiped by peers. A transaction
 //! stays until a finalized block carries it, so a proposal that is later orphaned loses
 //! nothing. The pool is bounded (peers choose what goes in): when full, new transactions
-//! are refused and the sender retries.
+//! are refused and the sender retries. Everything in it passed `tx::check` on the way in
+//! (gossip) or was made by this node, so block verification need not check it again.
 
 use bytes::Bytes;
 use commonware_cryptography::{Hasher, Sha256, sha256::Digest};
@@ -97,6 +98,21 @@ impl Mempool {
         }
     }
 
+    /// Whether the pool holds the transaction with this digest.
+    pub fn contains(&self, digest: &Digest) -> bool {
+        self.lock().by_digest.contains_key(digest)
+    }
+
+    /// Whether the pool holds a transaction whose digest is not in `exclude`.
+    pub fn has_outside(&self, exclude: &HashSet<Digest>) -> bool {
+        let inner = self.lock();
+        let excluded_here = exclude
+            .iter()
+            .filter(|d| inner.by_digest.contains_key(*d))
+            .count();
+        inner.by_order.len() > excluded_here
+    }
+
     pub fn len(&self) -> usize {
         self.lock().by_order.len()
     }
@@ -128,6 +144,8 @@ mod tests {
             pool.select(10, 1024, &exclude),
             vec![Bytes::from_static(b"b")]
         );
+        assert!(pool.has_outside(&exclude));
+        assert!(!pool.has_outside(&HashSet::from([tx_digest(b"a"), tx_digest(b"b")])));
         pool.remove([&Bytes::from_static(b"a")]);
         assert_eq!(pool.len(), 1);
         assert!(pool.insert(Bytes::from_static(b"c")));

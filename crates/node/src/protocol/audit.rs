@@ -222,14 +222,26 @@ impl AuditLog {
         ))
     }
 
-    /// Appends and syncs one entry; returns its sequence number.
-    pub fn append(&self, body: Body) -> Result<u64, AuditError> {
-        // A writer poisoned by a panic elsewhere still holds a consistent chain: `next` and
-        // `last` change only after the journal append succeeded.
-        let mut w = self
-            .0
+    /// The writer. One poisoned by a panic elsewhere still holds a consistent chain: `next` and
+    /// `last` change only after the journal took the entry.
+    fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
+        self.0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Appends and syncs one entry (with any staged before it); returns its sequence number.
+    pub fn append(&self, body: Body) -> Result<u64, AuditError> {
+        let seq = self.stage(body)?;
+        self.flush()?;
+        Ok(seq)
+    }
+
+    /// Chains one entry and stages it: it is on disk after the next [`AuditLog::flush`]
+    /// (group commit: one sync for all the entries of a burst). Acknowledging a block or
+    /// answering a client from a staged entry must wait for that flush.
+    pub fn stage(&self, body: Body) -> Result<u64, AuditError> {
+        let mut w = self.writer();
         let hash = body.hash(&w.last);
         let seq = w.next;
         let entry = Entry {
@@ -238,10 +250,20 @@ impl AuditLog {
             hash,
             body,
         };
-        w.journal.append(&entry)?;
+        w.journal.stage(&entry)?;
         w.next += 1;
         w.last = hash;
         Ok(seq)
+    }
+
+    /// Writes and syncs the staged entries.
+    pub fn flush(&self) -> Result<(), AuditError> {
+        Ok(self.writer().journal.flush()?)
+    }
+
+    /// Whether entries are staged but not yet on disk.
+    pub fn has_staged(&self) -> bool {
+        self.writer().journal.has_staged()
     }
 }
 
@@ -296,8 +318,9 @@ pub struct Summary {
 }
 
 /// Reads the entries of an audit log file without modifying it or checking the chain. A torn
-/// last line (a crash during an append that never returned) is ignored, as on restart; any
-/// other line that is not an entry is an error naming it.
+/// tail (a crash during a flush that never returned: nothing after its first bad line
+/// parses) is ignored, as on restart; any other line that is not an entry is an error naming
+/// it.
 pub fn read_entries(path: &Path) -> Result<Vec<Entry>, AuditError> {
     let text = std::fs::read_to_string(path).map_err(|source| {
         AuditError::Journal(JournalError::Io {
@@ -310,7 +333,14 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>, AuditError> {
     for (i, line) in lines.iter().enumerate() {
         match serde_json::from_str::<Entry>(line) {
             Ok(e) => entries.push(e),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            // A torn tail (a crash during a flush): nothing after it parses.
+            Err(_)
+                if lines[i + 1..]
+                    .iter()
+                    .all(|l| serde_json::from_str::<Entry>(l).is_err()) =>
+            {
+                break;
+            }
             Err(e) => {
                 return Err(AuditError::Broken {
                     seq: i as u64,

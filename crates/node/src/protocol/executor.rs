@@ -16,8 +16,10 @@
 
 use super::audit::{AuditLog, Body, Entry, HexBytes};
 use super::beacon::Beacons;
+use super::certify::Collect;
 use super::journal::Journal;
 use super::results::{Decided, Results};
+use super::speculate::Speculation;
 use super::state::{Event, State};
 use super::tx::Tx;
 use crate::chain::{
@@ -36,7 +38,7 @@ use byzvote_models::{Completion, ModelBackend};
 use commonware_actor::Feedback;
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_consensus::{Heightable as _, Reporter, marshal::Update};
-use commonware_cryptography::Digested;
+use commonware_cryptography::{Digested, Digestible as _};
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
 use commonware_utils::Acknowledgement as _;
@@ -100,6 +102,8 @@ pub enum Message {
     BeaconPartial(Digest, PartialSignature),
     /// A transaction to submit now (used by [`Fault::LateReveal`] only).
     Submit(Tx),
+    /// A request reached this node's mempool (not ordered yet): see [`super::speculate`].
+    Pending(byzvote_core::Request),
 }
 
 /// Marshal's reporter: forwards finalized blocks to the executor.
@@ -136,26 +140,6 @@ fn digest_bytes(d: &Digest) -> [u8; 32] {
     out
 }
 
-/// Partial signatures gathered for one decision.
-#[derive(Default)]
-struct Collect {
-    record: Option<DecisionRecord>,
-    /// Partials that arrived before this node decided (checked once the record is known).
-    pending: Vec<PartialSignature>,
-    /// Partials checked against this node's record, by share index (each checked once).
-    verified: BTreeMap<u32, PartialSignature>,
-    done: bool,
-    /// This node's own partial, to answer a peer that is still collecting (e.g. one that
-    /// restarted and decided this vote from backfilled blocks after the others finished).
-    mine: Option<PartialSignature>,
-    /// Peers answered that way, with the height of the last answer: a peer is answered again
-    /// only after half a resend period, so a peer cannot make us loop or amplify, yet one
-    /// that crashed before our first answer arrived is answered when it asks again.
-    answered: BTreeMap<PublicKey, u64>,
-    /// Height at which this node last broadcast its partial (see [`Executor::resend_partials`]).
-    sent_at: u64,
-}
-
 /// The executor actor.
 pub struct Executor<E, S> {
     context: E,
@@ -178,7 +162,19 @@ pub struct Executor<E, S> {
     inbox: mpsc::UnboundedReceiver<Message>,
     outbox: mpsc::UnboundedSender<Message>,
     replaying: bool,
+    /// Model calls in flight, and requests answered before they were ordered.
+    speculation: Speculation,
+    /// Votes for which the block being applied carries a counted commit by this node
+    /// ([`super::speculate::counted_commits`]).
+    committed_here: Vec<Digest>,
+    /// Blocks applied whose audit entries are staged: acknowledged after the next flush.
+    unacked: Vec<Exact>,
+    /// Certificates whose audit entries are staged: published after the next flush.
+    unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature)>,
 }
+
+/// At most this many messages share one audit sync (bounds an answer's wait under load).
+const MAX_BATCH: usize = 256;
 
 /// Bound on partials buffered for votes this node has not decided yet (peer-chosen keys).
 const MAX_EARLY_VOTES: usize = 4096;
@@ -248,6 +244,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             inbox,
             outbox: outbox.clone(),
             replaying: true,
+            unacked: Vec::new(),
+            unpublished: Vec::new(),
+            speculation: Speculation::default(),
+            committed_here: Vec::new(),
         };
         executor.replay(entries);
         Ok((executor, Mailbox(outbox)))
@@ -327,26 +327,81 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
-    /// Runs the actor until the inbox closes.
+    /// Runs the actor until the inbox closes (or the audit log cannot be written).
+    ///
+    /// Group commit: after one message, every message already waiting is handled too, then
+    /// one sync of the audit log covers all of their entries, and only then are their
+    /// blocks acknowledged to marshal and their certificates handed to the clients.
     pub async fn run(mut self) {
+        // Certificates recovered while resuming after the replay.
+        if !self.flush() {
+            return;
+        }
         while let Some(message) = self.inbox.next().await {
-            match message {
-                Message::Block(block, ack) => {
-                    self.on_block(block.inner());
-                    ack.acknowledge();
+            self.handle(message);
+            for _ in 1..MAX_BATCH {
+                match self.inbox.try_recv() {
+                    Ok(message) => self.handle(message),
+                    Err(_) => break,
                 }
-                Message::Inferred { id, result } => self.on_inferred(id, result),
-                Message::Partial(from, id, partial) => self.on_partial(from, id, partial),
-                Message::BeaconPartial(id, partial) => {
-                    if let Some(signature) = self.beacons.add(&self.cfg.dkg, id, partial) {
-                        self.submit(Tx::Beacon {
-                            request: id,
-                            signature,
-                        });
-                    }
-                }
-                Message::Submit(tx) => self.submit(tx),
             }
+            if !self.flush() {
+                return;
+            }
+        }
+    }
+
+    /// Syncs the staged audit entries, then acknowledges their blocks and publishes their
+    /// certificates. `false` if the log cannot be written: without it, acknowledging would
+    /// lose a decided vote on restart, so the executor stops (marshal redelivers the blocks
+    /// to the next start).
+    fn flush(&mut self) -> bool {
+        if self.audit.has_staged() {
+            let synced = self.shared.timings.now();
+            let flushed = self.audit.flush();
+            self.shared.timings.since("audit.sync", synced);
+            if let Err(e) = flushed {
+                warn!(error = %e, "cannot write the audit log; stopping the executor");
+                return false;
+            }
+        }
+        for ack in self.unacked.drain(..) {
+            ack.acknowledge();
+        }
+        for (id, record, signature) in std::mem::take(&mut self.unpublished) {
+            self.publish(id, record, signature);
+        }
+        true
+    }
+
+    fn handle(&mut self, message: Message) {
+        match message {
+            Message::Block(block, ack) => {
+                let timings = self.shared.timings.clone();
+                let stage = if block.inner().txs.is_empty() {
+                    "chain.finalize.empty"
+                } else {
+                    "chain.finalize.txs"
+                };
+                timings.end(stage, "proposed", block.digest().as_ref());
+                let started = timings.now();
+                self.on_block(block.inner());
+                timings.since("executor.block", started);
+                timings.value("chain.block_txs", block.inner().txs.len() as f64);
+                self.unacked.push(ack);
+            }
+            Message::Inferred { id, result } => self.on_inferred(id, result),
+            Message::Partial(from, id, partial) => self.on_partial(from, id, partial),
+            Message::BeaconPartial(id, partial) => {
+                if let Some(signature) = self.beacons.add(&self.cfg.dkg, id, partial) {
+                    self.submit(Tx::Beacon {
+                        request: id,
+                        signature,
+                    });
+                }
+            }
+            Message::Submit(tx) => self.submit(tx),
+            Message::Pending(request) => self.on_pending(request),
         }
     }
 
@@ -356,6 +411,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return; // redelivered after a restart
         }
         let events = self.state.apply(height, block.timestamp_ms, &block.txs);
+        self.committed_here = match self.me {
+            Some(me) => super::speculate::counted_commits(&block.txs, me),
+            None => Vec::new(),
+        };
         // A block that carries nothing and changes nothing (no deadline passed) is not
         // logged: replaying the log without it gives the same state, and the log does not
         // grow with heartbeat blocks.
@@ -371,9 +430,13 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             parent: digest_bytes(&block.parent),
             txs: block.txs.iter().map(HexBytes::from).collect(),
         };
-        if let Err(e) = self.audit.append(body) {
-            // Without the log, acknowledging would lose a decided vote on restart: stop here.
-            warn!(error = %e, "cannot write the audit log; stopping the executor");
+        // Staged: synced (with the rest of this burst) before the block is acknowledged.
+        // Acting on it before that sync is safe: marshal redelivers an unacknowledged block
+        // after a crash, and what this node says about it is the same again (commits and
+        // reveals come from secrets synced before the first send; partial signatures are
+        // deterministic).
+        if let Err(e) = self.audit.stage(body) {
+            warn!(error = %e, "cannot encode an audit entry; stopping the executor");
             self.inbox.close();
             return;
         }
@@ -394,11 +457,24 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 if self.replaying {
                     return;
                 }
+                let timings = &self.shared.timings;
+                timings.mark("vote.started", id.as_ref());
+                timings.between(
+                    "vote.order_request",
+                    "vote.submitted",
+                    "vote.started",
+                    id.as_ref(),
+                );
                 let Some(me) = self.me.filter(|m| committee.contains(m)) else {
                     return;
                 };
                 if let Some(secret) = self.secrets.get(&id).cloned() {
-                    self.send_commit(id, me, &secret);
+                    // Committed before the vote started (a restart, or speculation): again,
+                    // unless this very block carries it (a commit ordered before its
+                    // request does not count).
+                    if !self.committed_here.contains(&id) {
+                        self.send_commit(id, me, &secret);
+                    }
                 } else {
                     self.infer(id);
                 }
@@ -424,6 +500,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 if self.replaying {
                     return;
                 }
+                let timings = &self.shared.timings;
+                timings.mark("vote.closed", id.as_ref());
+                timings.between(
+                    "vote.order_commits",
+                    "vote.committed",
+                    "vote.closed",
+                    id.as_ref(),
+                );
                 let Some(me) = self.me.filter(|m| members.contains(m)) else {
                     return;
                 };
@@ -473,6 +557,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 let collect = self.collecting.entry(id).or_default();
                 collect.record = Some(record.clone());
                 if !self.replaying {
+                    let timings = &self.shared.timings;
+                    timings.mark("vote.decided", id.as_ref());
+                    timings.between(
+                        "vote.order_reveals",
+                        "vote.closed",
+                        "vote.decided",
+                        id.as_ref(),
+                    );
                     info!(?id, outcome = ?record.outcome, answer = ?record.answer, "decided");
                     self.sign_decision(record);
                 }
@@ -480,34 +572,68 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
+    /// A request in the mempool: answer it now if its committee is known to be everyone
+    /// ([`super::speculate`]).
+    fn on_pending(&mut self, request: byzvote_core::Request) {
+        let id = request.id();
+        let n = u32::try_from(self.cfg.participants.len()).unwrap_or(u32::MAX);
+        if self.me.is_none()
+            || self.state.vote(&id).is_some()
+            || self.secrets.contains_key(&id)
+            || !self.speculation.admit(id, &request, n)
+        {
+            return;
+        }
+        self.shared.timings.value("vote.speculated", 1.0);
+        self.spawn_model(id, super::prompt::prompt(&request));
+    }
+
     fn infer(&mut self, id: Digest) {
         let Some(vote) = self.state.vote(&id) else {
             return;
         };
         let prompt = super::prompt::prompt(vote.request());
+        if self.speculation.start(id) {
+            self.spawn_model(id, prompt);
+        }
+    }
+
+    fn spawn_model(&mut self, id: Digest, prompt: byzvote_models::Prompt) {
         let model = self.cfg.model.clone();
         let outbox = self.outbox.clone();
+        let timings = self.shared.timings.clone();
         self.context.child("infer").spawn(move |_| async move {
+            let called = timings.now();
             let result = model.complete(&prompt).await.map_err(|e| e.to_string());
+            timings.since("model.call", called);
             let _ = outbox.unbounded_send(Message::Inferred { id, result });
         });
     }
 
     fn on_inferred(&mut self, id: Digest, result: Result<Completion, String>) {
-        let (Some(me), Some(vote)) = (self.me, self.state.vote(&id)) else {
+        let speculative = self.speculation.request(&id).cloned();
+        self.speculation.finish(&id);
+        let Some(me) = self.me else {
             return;
         };
-        if self.secrets.contains_key(&id)
-            || vote.closed_set().is_some()
-            || vote.decision().is_some()
-        {
+        let mode = match (self.state.vote(&id), &speculative) {
+            (Some(vote), _) => {
+                if vote.closed_set().is_some() || vote.decision().is_some() {
+                    return;
+                }
+                vote.request().mode.clone()
+            }
+            (None, Some(request)) => request.mode.clone(),
+            (None, None) => return,
+        };
+        if self.secrets.contains_key(&id) {
             return;
         }
         // A member whose model fails, or whose answer does not fit the mode, still commits
         // (to its abstention), so the commitment set need not wait for the deadline.
         let abstain = || Canonical::abstention(me);
         let (canonical, completion) = match result {
-            Ok(completion) => match canonicalize(&vote.request().mode, &completion.text) {
+            Ok(completion) => match canonicalize(&mode, &completion.text) {
                 Ok(c) => (c, Some(completion)),
                 Err(e) => {
                     warn!(?id, error = %e, text = %completion.text, "answer does not fit the mode; abstaining");
@@ -526,7 +652,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             canonical: canonical.as_str().to_string(),
             salt,
         };
-        if let Err(e) = self.secrets_journal.append(&secret) {
+        let synced = self.shared.timings.now();
+        let appended = self.secrets_journal.append(&secret);
+        self.shared.timings.since("secrets.sync", synced);
+        if let Err(e) = appended {
             warn!(error = %e, "cannot persist the commitment secret; not committing");
             return;
         }
@@ -535,6 +664,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             self.mine.insert(id, completion);
         }
         self.send_commit(id, me, &secret);
+        let timings = &self.shared.timings;
+        timings.mark("vote.committed", id.as_ref());
+        timings.between(
+            "vote.model_commit",
+            "vote.started",
+            "vote.committed",
+            id.as_ref(),
+        );
     }
 
     fn send_commit(&mut self, id: Digest, me: MemberId, secret: &Secret) {
@@ -618,8 +755,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             Some(Fault::ForgedDecision) => forged(&record),
             _ => record.clone(),
         };
-        let partial =
-            threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &signed.encode());
+        let partial = self.shared.timings.time("sig.partial_sign", || {
+            threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &signed.encode())
+        });
         self.partials.send(
             Recipients::All,
             partial_message(DECISION_PARTIAL, &id, &partial),
@@ -627,9 +765,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         );
         let collect = self.collecting.entry(id).or_default();
         collect.record = Some(record);
-        collect.mine = Some(partial.clone());
         collect.sent_at = self.state.height();
-        collect.verified.insert(partial.index.get(), partial);
+        collect.add_own(partial);
         self.try_certify(id);
     }
 
@@ -666,71 +803,63 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             }
             return;
         }
-        if collect.verified.contains_key(&partial.index.get()) {
+        if !collect.add(partial, max_pending) {
+            debug!(
+                ?id,
+                "dropping a partial: known, duplicate, or too many unchecked"
+            );
             return;
-        }
-        match &collect.record {
-            None if collect.pending.len() < max_pending => collect.pending.push(partial),
-            None => debug!(?id, "dropping a partial: too many before the decision"),
-            Some(record) => {
-                if threshold::verify_partial(
-                    &self.cfg.dkg,
-                    &partial,
-                    BYZVOTE_DECISION,
-                    &record.encode(),
-                ) {
-                    collect.verified.insert(partial.index.get(), partial);
-                } else {
-                    debug!(?id, "dropping a partial that does not verify");
-                }
-            }
         }
         self.try_certify(id);
     }
 
-    /// Checks the partials that arrived early, then recovers the certificate once a
-    /// threshold of verified partials is in.
+    /// Recovers the certificate once partials with a threshold of share indices are in
+    /// (optimistically: see [`super::certify`]), logs it and answers the waiting clients.
     fn try_certify(&mut self, id: Digest) {
         let dkg = self.cfg.dkg.clone();
+        let timings = self.shared.timings.clone();
         let Some(collect) = self.collecting.get_mut(&id) else {
             return;
         };
         let Some(record) = collect.record.clone() else {
             return;
         };
-        if collect.done {
-            return;
-        }
         let msg = record.encode();
-        for partial in std::mem::take(&mut collect.pending) {
-            let index = partial.index.get();
-            if !collect.verified.contains_key(&index)
-                && threshold::verify_partial(&dkg, &partial, BYZVOTE_DECISION, &msg)
-            {
-                collect.verified.insert(index, partial);
-            }
-        }
-        if collect.verified.len() < dkg.threshold() as usize {
-            return;
-        }
-        let Ok(signature) = threshold::recover(&dkg, collect.verified.values()) else {
+        let Some(signature) = collect.try_recover(&dkg, &msg, &timings) else {
             return;
         };
-        if !threshold::verify(dkg.group_public_key(), BYZVOTE_DECISION, &msg, &signature) {
-            warn!(?id, "recovered signature does not verify");
-            return;
-        }
         collect.done = true;
         let body = Body::Certificate {
             request: digest_bytes(&id),
             record: HexBytes(msg.to_vec()),
             signature: HexBytes(signature.encode().to_vec()),
         };
-        if let Err(e) = self.audit.append(body) {
+        // Persist before you speak: clients hear of it after the next flush.
+        if let Err(e) = self.audit.stage(body) {
             warn!(error = %e, "cannot write the certificate to the audit log");
             return;
         }
-        self.publish(id, record, signature);
+        timings.mark("vote.certified", id.as_ref());
+        timings.between(
+            "vote.certify",
+            "vote.decided",
+            "vote.certified",
+            id.as_ref(),
+        );
+        timings.between(
+            "vote.total",
+            "vote.submitted",
+            "vote.certified",
+            id.as_ref(),
+        );
+        timings.between(
+            "vote.total_from_order",
+            "vote.started",
+            "vote.certified",
+            id.as_ref(),
+        );
+        timings.forget(id.as_ref());
+        self.unpublished.push((id, record, signature));
     }
 
     /// Hands a certified decision, with what the finalized state knows of its votes, to the
@@ -770,16 +899,29 @@ fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
     Bytes::from(msg)
 }
 
-/// Receives gossiped transactions: checked, then pooled.
+/// Receives gossiped transactions: checked, then pooled; a new request is also handed to
+/// the executor (see [`super::speculate`]).
 pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
     mut receiver: R,
     participants: Arc<Vec<PublicKey>>,
     mempool: Mempool,
+    executor: mpsc::UnboundedSender<Message>,
 ) {
     while let Ok((from, msg)) = receiver.recv().await {
         let bytes = Bytes::copy_from_slice(msg.as_ref());
         if super::tx::check(&bytes, &participants) {
-            mempool.insert(bytes);
+            let request = match bytes.first() {
+                Some(&super::tx::REQUEST) => match Tx::decode(&bytes) {
+                    Some(Tx::Request(r)) => Some(r),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if mempool.insert(bytes)
+                && let Some(request) = request
+            {
+                let _ = executor.unbounded_send(Message::Pending(request));
+            }
         } else {
             debug!(?from, "dropping an invalid transaction");
         }

@@ -27,12 +27,17 @@ pub enum JournalError {
 
 pub struct Journal {
     file: Option<(PathBuf, File)>,
+    /// Lines staged by [`Journal::stage`], written and synced together by [`Journal::flush`].
+    staged: Vec<u8>,
 }
 
 impl Journal {
     /// An in-memory journal.
     pub fn memory() -> Self {
-        Self { file: None }
+        Self {
+            file: None,
+            staged: Vec::new(),
+        }
     }
 
     /// Opens (creating) the journal at `path` and returns it with its records.
@@ -48,23 +53,26 @@ impl Journal {
         let mut good_len = 0u64;
         if path.exists() {
             let reader = BufReader::new(File::open(path).map_err(io)?);
-            let mut lines = reader.split(b'\n').peekable();
-            let mut n = 0;
-            while let Some(line) = lines.next() {
-                n += 1;
-                let line = line.map_err(io)?;
-                let last = lines.peek().is_none();
-                match serde_json::from_slice::<T>(&line) {
+            let lines: Vec<Vec<u8>> = reader.split(b'\n').collect::<Result<_, _>>().map_err(io)?;
+            for (i, line) in lines.iter().enumerate() {
+                match serde_json::from_slice::<T>(line) {
                     Ok(record) => {
                         records.push(record);
                         good_len += line.len() as u64 + 1;
                     }
-                    // A torn final line: its append never returned, drop it.
-                    Err(_) if last => break,
+                    // A torn tail (a crash during the last flush, whose records were never
+                    // acknowledged): nothing after the first bad line parses. Drop it.
+                    Err(_)
+                        if lines[i + 1..]
+                            .iter()
+                            .all(|l| serde_json::from_slice::<T>(l).is_err()) =>
+                    {
+                        break;
+                    }
                     Err(e) => {
                         return Err(JournalError::Corrupt {
                             path: path.to_path_buf(),
-                            line: n,
+                            line: i + 1,
                             reason: e.to_string(),
                         });
                     }
@@ -84,27 +92,55 @@ impl Journal {
         Ok((
             Self {
                 file: Some((path.to_path_buf(), file)),
+                staged: Vec::new(),
             },
             records,
         ))
     }
 
-    /// Appends one record and syncs it to disk.
+    /// Appends one record and syncs it to disk (with any staged before it).
     pub fn append<T: Serialize>(&mut self, record: &T) -> Result<(), JournalError> {
-        let Some((path, file)) = &mut self.file else {
+        self.stage(record)?;
+        self.flush()
+    }
+
+    /// Stages one record in memory: it reaches the file at the next [`Journal::flush`], so
+    /// many records cost one write and one sync (group commit). Nothing that depends on a
+    /// staged record may be said before that flush returns.
+    pub fn stage<T: Serialize>(&mut self, record: &T) -> Result<(), JournalError> {
+        let Some((path, _)) = &self.file else {
             return Ok(());
         };
-        let io = |source| JournalError::Io {
-            path: path.clone(),
-            source,
-        };
-        let mut line = serde_json::to_vec(record).map_err(|e| JournalError::Corrupt {
+        let line = serde_json::to_vec(record).map_err(|e| JournalError::Corrupt {
             path: path.clone(),
             line: 0,
             reason: e.to_string(),
         })?;
-        line.push(b'\n');
-        file.write_all(&line).map_err(io)?;
+        self.staged.extend_from_slice(&line);
+        self.staged.push(b'\n');
+        Ok(())
+    }
+
+    /// Whether records are staged but not yet on disk.
+    pub fn has_staged(&self) -> bool {
+        !self.staged.is_empty()
+    }
+
+    /// Writes the staged records in one write and syncs them. A crash during it can tear only
+    /// the last line, which `open` drops (none of these records was acknowledged yet).
+    pub fn flush(&mut self) -> Result<(), JournalError> {
+        let Some((path, file)) = &mut self.file else {
+            return Ok(());
+        };
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let io = |source| JournalError::Io {
+            path: path.clone(),
+            source,
+        };
+        file.write_all(&self.staged).map_err(io)?;
+        self.staged.clear();
         file.sync_data().map_err(io)
     }
 }
@@ -131,6 +167,36 @@ mod tests {
         j.append(&3u32).unwrap();
         let (_, recs) = Journal::open::<u32>(&path).unwrap();
         assert_eq!(recs, vec![1, 2, 3]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn staged_records_reach_disk_at_flush_and_a_torn_tail_is_dropped() {
+        let dir = std::env::temp_dir().join(format!("byzvote-journal-g-{}", std::process::id()));
+        let path = dir.join("j.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let (mut j, _) = Journal::open::<u32>(&path).unwrap();
+        j.stage(&1u32).unwrap();
+        j.stage(&2u32).unwrap();
+        assert!(j.has_staged());
+        assert!(
+            Journal::open::<u32>(&path).unwrap().1.is_empty(),
+            "not written before flush"
+        );
+        j.flush().unwrap();
+        assert!(!j.has_staged());
+        drop(j);
+        // A crash during a group flush: two torn lines at the end.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"to\n\0\0\0").unwrap();
+        drop(f);
+        let (_, recs) = Journal::open::<u32>(&path).unwrap();
+        assert_eq!(recs, vec![1, 2]);
+        // A bad line followed by a good one is corruption, not a torn tail.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"x\n3\n").unwrap();
+        drop(f);
+        assert!(Journal::open::<u32>(&path).is_err());
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -24,11 +24,11 @@ use byzvote_core::{Digest, Request, SignedCommit, SignedReveal};
 use byzvote_dkg::GroupSignature;
 use commonware_codec::{DecodeExt as _, Encode as _};
 
-const REQUEST: u8 = 0;
-const COMMIT: u8 = 1;
+pub(crate) const REQUEST: u8 = 0;
+pub(crate) const COMMIT: u8 = 1;
 const REVEAL: u8 = 2;
 const META: u8 = 3;
-const BEACON: u8 = 4;
+pub(crate) const BEACON: u8 = 4;
 const VERDICT: u8 = 5;
 
 /// One ordered transaction.

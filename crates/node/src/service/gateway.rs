@@ -286,4 +286,16 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
             handle.submit_verdict(digest, passed, verifier);
         }
     }
+
+    fn timings(&self, reset: bool) -> Option<serde_json::Value> {
+        let timings = self.handle.lock().ok()?.timings.clone();
+        if !timings.is_enabled() {
+            return None;
+        }
+        let snapshot = timings.snapshot();
+        if reset {
+            timings.reset();
+        }
+        serde_json::to_value(snapshot).ok()
+    }
 }
