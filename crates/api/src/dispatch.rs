@@ -46,12 +46,24 @@ pub async fn vote(
                 },
                 &state.config.router.rules,
             );
+            let (mut tier, mut reasons) = (r.tier, r.reasons);
+            // Semantic votes are decided on similarities validators re-check: consensus only.
+            if tier < 3
+                && body
+                    .mode
+                    .trim()
+                    .to_ascii_lowercase()
+                    .starts_with("semantic")
+            {
+                tier = 3;
+                reasons.push("semantic mode needs consensus: tier 3".to_string());
+            }
             let info = RouteInfo {
-                tier: r.tier,
-                reasons: r.reasons,
+                tier,
+                reasons,
                 escalated_from: Vec::new(),
             };
-            (r.tier, Some(info))
+            (tier, Some(info))
         }
     };
     let deadline = body

@@ -30,6 +30,7 @@ pub fn record(answer: &str) -> DecisionRecord {
         height: 42,
         epoch: 0,
         aggregation: None,
+        cosines: None,
     }
 }
 

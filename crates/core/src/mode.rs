@@ -2,10 +2,11 @@
 //!
 //! The CLI and HTTP syntax is a short string: `exact`, `class:a,b,c`, `number:2`, `json`.
 //! [`Mode`] parses it ([`FromStr`]), prints it back ([`Display`](std::fmt::Display)) and serialises as that string
-//! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json; 4 and 5 are
-//! reserved for `semantic` and `pick-best`) followed by the variant's fields.
+//! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json, 4 semantic;
+//! 5 is reserved for `pick-best`) followed by the variant's fields.
 
 use crate::robust::{AggregateRule, parse_rule, rule_code, rule_from_code};
+use crate::semantic::SemanticConfig;
 use crate::wire::{read_str, str_size, write_str};
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, RangeCfg, Read, ReadExt, Write};
@@ -50,6 +51,10 @@ pub enum Mode {
         /// The robust aggregation rule (never `mean`).
         rule: AggregateRule,
     },
+    /// Free text; answers that mean the same form one class ([`crate::semantic`]). Decided on
+    /// pairwise cosines that travel in a block and that validators re-check (DESIGN §2 step 5),
+    /// so only tiers 3-5 (consensus) serve it.
+    Semantic(SemanticConfig),
 }
 
 /// Why a mode string was rejected.
@@ -57,9 +62,17 @@ pub enum Mode {
 pub enum ModeError {
     /// Not one of the known kinds.
     #[error(
-        "unknown mode {0:?}; use exact, class:a,b,c, number:P, json, number:P:RULE or vector:RULE"
+        "unknown mode {0:?}; use exact, class:a,b,c, number:P, json, number:P:RULE, vector:RULE or semantic[:THRESHOLD]"
     )]
     Unknown(String),
+    /// `semantic:` with a threshold that is not a cosine in (0, 1].
+    #[error("{0}")]
+    Semantic(#[from] crate::semantic::SemanticConfigError),
+    /// `semantic` at tier 1 or 2, which are served without consensus.
+    #[error(
+        "semantic mode needs tier 3 or higher (validators re-check the similarities in consensus; tiers 1-2 have none); got tier {0}, use --tier 3"
+    )]
+    SemanticNeedsConsensus(u8),
     /// `class:` without labels, or with an empty label.
     #[error("class mode needs non-empty labels separated by commas, e.g. class:yes,no")]
     EmptyLabel,
@@ -181,6 +194,7 @@ impl Mode {
             Mode::Class { .. } => 1,
             Mode::Number { .. } => 2,
             Mode::Json => 3,
+            Mode::Semantic(_) => 4,
             Mode::NumberAggregate { .. } => 6,
             Mode::Vector { .. } => 7,
         }
@@ -248,6 +262,7 @@ impl FromStr for Mode {
             ("vector", Some(r)) => Ok(Mode::Vector {
                 rule: parse_rule(r)?,
             }),
+            ("semantic", param) => Ok(Mode::Semantic(SemanticConfig::from_param(param)?)),
             _ => Err(ModeError::Unknown(s.to_string())),
         }
     }
@@ -262,6 +277,7 @@ impl fmt::Display for Mode {
             Mode::Json => f.write_str("json"),
             Mode::NumberAggregate { decimals, rule } => write!(f, "number:{decimals}:{rule}"),
             Mode::Vector { rule } => write!(f, "vector:{rule}"),
+            Mode::Semantic(config) => write!(f, "{config}"),
         }
     }
 }
@@ -295,6 +311,7 @@ impl Write for Mode {
                 rule_code(*rule).write(buf);
             }
             Mode::Vector { rule } => rule_code(*rule).write(buf),
+            Mode::Semantic(config) => config.threshold_milli().write(buf),
             Mode::Exact | Mode::Json => {}
         }
     }
@@ -307,7 +324,7 @@ impl EncodeSize for Mode {
                 labels.len().encode_size() + labels.iter().map(|l| str_size(l)).sum::<usize>()
             }
             Mode::Number { .. } | Mode::Vector { .. } => 1,
-            Mode::NumberAggregate { .. } => 2,
+            Mode::NumberAggregate { .. } | Mode::Semantic(_) => 2,
             Mode::Exact | Mode::Json => 0,
         }
     }
@@ -330,6 +347,10 @@ impl Read for Mode {
                 decimals: u8::read(buf)?,
             },
             3 => Mode::Json,
+            4 => Mode::Semantic(
+                SemanticConfig::with_threshold_milli(u16::read(buf)?)
+                    .ok_or(Error::Invalid("mode", "semantic threshold out of range"))?,
+            ),
             6 => Mode::NumberAggregate {
                 decimals: u8::read(buf)?,
                 rule: read_rule(buf)?,

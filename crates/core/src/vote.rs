@@ -40,6 +40,14 @@
 //!    [`DecisionRecord`], with `height` = this block's height (for `number:P:RULE` and
 //!    `vector:RULE`, the robust aggregate of [`crate::robust`] over the same reveals does).
 //!
+//! 6. **Semantic evidence** (`semantic` mode only). At the point of rule 5, if at least a
+//!    quorum revealed, the vote does not decide yet: it emits [`Action::NeedSimilarities`] with
+//!    the counted members and texts, and waits for a finalized [`Similarities`] transaction
+//!    naming exactly those members and texts ([`Vote::on_similarities`]; the first one counts;
+//!    validators re-checked its cosines before the block was final). At the end of the block
+//!    that carries it, [`crate::semantic::decide`] gives the record. If none is finalized by
+//!    the rule-5 time + `timeouts.reveal`, the vote decides `no_agreement` (never a guess).
+//!
 //! Every action is emitted exactly once; after the decision every input is ignored.
 //!
 //! # Recovery
@@ -52,9 +60,11 @@ use crate::{
     canonical::Canonical,
     commit::{Commit, MemberId, Reveal},
     evidence::Evidence,
+    mode::Mode,
     quorum::Bounds,
     record::DecisionRecord,
     request::Request,
+    semantic::Similarities,
 };
 use commonware_cryptography::sha256::Digest;
 use std::{
@@ -95,6 +105,22 @@ pub enum Action {
     Evidence(Evidence),
     /// The vote is decided: certify this record.
     Decide(DecisionRecord),
+    /// A `semantic` vote's reveals are final: these are the counted members and texts; a node
+    /// with an embedder should submit their [`Similarities`] (rule 6).
+    NeedSimilarities {
+        /// The counted members, ascending.
+        members: Vec<MemberId>,
+        /// Their texts, in `members` order.
+        texts: Vec<Canonical>,
+    },
+}
+
+/// A `semantic` vote waiting for its similarity evidence (rule 6).
+#[derive(Debug, Clone)]
+struct Judging {
+    counted: BTreeMap<MemberId, Canonical>,
+    at_ms: u64,
+    cosines: Option<Vec<i16>>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +146,7 @@ pub struct Vote {
     valid: BTreeMap<MemberId, Canonical>,
     bad: BTreeSet<MemberId>,
     decision: Option<DecisionRecord>,
+    judging: Option<Judging>,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -158,6 +185,7 @@ impl Vote {
             valid: BTreeMap::new(),
             bad: BTreeSet::new(),
             decision: None,
+            judging: None,
         }
     }
 
@@ -235,6 +263,10 @@ impl Vote {
         if self.decision.is_some() {
             return out;
         }
+        if self.judging.is_some() {
+            self.try_judge(height, timestamp_ms, &mut out);
+            return out;
+        }
         if self.closed.is_none() && !self.try_close(height, timestamp_ms, &mut out) {
             return out;
         }
@@ -294,6 +326,9 @@ impl Vote {
     pub fn next_deadline_ms(&self) -> Option<u64> {
         if self.decision.is_some() {
             return None;
+        }
+        if let Some(j) = &self.judging {
+            return Some(j.at_ms.saturating_add(ms(self.timeouts.reveal)));
         }
         Some(match &self.closed {
             Some(c) => c.at_ms.saturating_add(ms(self.timeouts.reveal)),
@@ -363,7 +398,78 @@ impl Vote {
                 .into_iter()
                 .map(|member| Action::Evidence(Evidence::NeverRevealed { member, request })),
         );
+        if matches!(self.request.mode, Mode::Semantic(_))
+            && counted.len() >= 2
+            && self.bounds.is_quorum(counted.len())
+        {
+            out.push(Action::NeedSimilarities {
+                members: counted.keys().copied().collect(),
+                texts: counted.values().cloned().collect(),
+            });
+            self.judging = Some(Judging {
+                counted,
+                at_ms: timestamp_ms,
+                cosines: None,
+            });
+            return;
+        }
         self.decide(height, &counted, out);
+    }
+
+    /// Feeds one finalized similarity transaction (already well-formed). The first one whose
+    /// members and texts are exactly this vote's counted reveals is kept; any other is ignored.
+    pub fn on_similarities(&mut self, evidence: &Similarities) {
+        let Some(j) = self.judging.as_mut() else {
+            return;
+        };
+        if j.cosines.is_some()
+            || self.decision.is_some()
+            || evidence.request != self.id
+            || !evidence.is_well_formed()
+            || !j.counted.keys().eq(evidence.members.iter())
+            || !j.counted.values().eq(evidence.texts.iter())
+        {
+            return;
+        }
+        j.cosines = Some(evidence.cosines.clone());
+    }
+
+    /// The counted reveals of a `semantic` vote waiting for its evidence.
+    pub fn awaiting_similarities(&self) -> Option<&BTreeMap<MemberId, Canonical>> {
+        match (&self.judging, &self.decision) {
+            (Some(j), None) if j.cosines.is_none() => Some(&j.counted),
+            _ => None,
+        }
+    }
+
+    /// Rule 6: decides on the evidence once finalized, or without it at the deadline.
+    fn try_judge(&mut self, height: u64, timestamp_ms: u64, out: &mut Vec<Action>) {
+        let Some(j) = &self.judging else { return };
+        let deadline = j.at_ms.saturating_add(ms(self.timeouts.reveal));
+        if j.cosines.is_none() && timestamp_ms < deadline {
+            return;
+        }
+        let Mode::Semantic(config) = &self.request.mode else {
+            return;
+        };
+        let d = crate::semantic::decide(
+            config,
+            self.bounds,
+            &self.committee,
+            &j.counted,
+            j.cosines.as_deref(),
+        );
+        let record = DecisionRecord::from_semantic(
+            self.id,
+            self.request.tier,
+            self.request.mode.clone(),
+            &self.committee,
+            d,
+            height,
+            self.epoch,
+        );
+        self.decision = Some(record.clone());
+        out.push(Action::Decide(record));
     }
 
     fn close(&mut self, timestamp_ms: u64, out: &mut Vec<Action>) {

@@ -138,6 +138,7 @@ fn run_tier(
                     reveal: Duration::from_secs(2),
                 },
                 chain_timeouts: ChainTimeouts::default(),
+                embedder: Some(Arc::new(Words)),
                 pacing: DEFAULT_PACING,
                 vendors: participants
                     .iter()
@@ -200,6 +201,34 @@ fn run_tier(
             dkg: outputs,
         }
     })
+}
+
+/// A deterministic stand-in for the MiniLM embedder (the real one needs its weights): a bag
+/// of lower-cased words hashed into 64 buckets, L2-normalised, so texts with the same words
+/// have cosine 1 and every node computes the same bits.
+struct Words;
+
+impl byzvote_core::Embedder for Words {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, byzvote_core::EmbedError> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let mut v = vec![0f32; 64];
+                for w in t
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
+                    let h = w
+                        .to_lowercase()
+                        .bytes()
+                        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+                    v[(h % 64) as usize] += 1.0;
+                }
+                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
+                v.iter().map(|x| x / n).collect()
+            })
+            .collect())
+    }
 }
 
 fn agreed(o: &Outcome) -> &Decided {
@@ -407,4 +436,34 @@ fn a_wild_vector_does_not_move_the_certified_median() {
         d.revealed.get(&3).map(String::as_str),
         Some("[1e300,-1e300,1e300]")
     );
+}
+
+/// `semantic`: three honest members answer with paraphrases, one with the contradiction. The
+/// similarities are proposed in a block, re-checked by every validator, and every node decides
+/// from the finalized cosines: the paraphrase wins, the contradiction dissents.
+#[test]
+fn semantic_paraphrases_win_over_a_contradiction() {
+    let o = run(
+        8,
+        vec![
+            Node::Honest("Paris is the capital of France."),
+            Node::Honest("The capital of France is Paris."),
+            Node::Honest("Paris is the capital city of France."),
+            Node::Honest("Paris is not the capital of France."),
+        ],
+        "semantic:0.8".parse().unwrap(),
+    );
+    let d = agreed(&o);
+    let r = &d.record;
+    assert_eq!(r.outcome, OutcomeKind::Agreed, "{r:?}");
+    assert_eq!(r.supporters, vec![0, 1, 2]);
+    assert_eq!(r.dissenters, vec![3]);
+    assert!(
+        r.answer.as_deref().is_some_and(|a| !a.contains("not")),
+        "{r:?}"
+    );
+    // The record names the cosines decided on: one per pair of the four revealers.
+    let cosines = r.cosines.as_ref().expect("semantic records carry cosines");
+    assert_eq!(cosines.len(), 6);
+    assert_eq!(cosines[0], 10_000, "identical bags of words: {cosines:?}");
 }

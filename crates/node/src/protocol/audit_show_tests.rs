@@ -134,6 +134,7 @@ fn fixture(name: &str) -> Fixture {
         height: 4,
         epoch: 0,
         aggregation: None,
+        cosines: None,
     };
     let (key, sign) = group_key(11);
     let (other_group_key, _) = group_key(12);

@@ -64,6 +64,9 @@ pub struct Config {
     pub dir: Option<PathBuf>,
     /// A deliberate fault, for simulations only (see [`Fault`]).
     pub fault: Option<Fault>,
+    /// Computes this node's similarity evidence for `semantic` votes (none without an
+    /// embedder; see [`super::similarity`]).
+    pub similarity: Arc<super::similarity::Checker>,
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
@@ -305,6 +308,24 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         for id in awaiting {
             self.act(Event::NeedBeacon { id });
         }
+        let judging: Vec<(Digest, Vec<MemberId>, Vec<Canonical>)> = self
+            .state
+            .open()
+            .filter_map(|v| {
+                let c = v.awaiting_similarities()?;
+                Some((
+                    v.id(),
+                    c.keys().copied().collect(),
+                    c.values().cloned().collect(),
+                ))
+            })
+            .collect();
+        for (id, members, texts) in judging {
+            self.act(Event::Vote {
+                id,
+                action: Action::NeedSimilarities { members, texts },
+            });
+        }
         for (id, committee, closed) in open {
             match closed {
                 None => self.act(Event::Started { id, committee }),
@@ -462,6 +483,18 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             } => {
                 if !self.replaying {
                     warn!(?id, ?evidence, "evidence recorded");
+                }
+            }
+            Event::Vote {
+                id,
+                action: Action::NeedSimilarities { members, texts },
+            } => {
+                if self.replaying {
+                    return; // proposed once the replay is over, if still needed
+                }
+                let counted = members.into_iter().zip(texts).collect();
+                if let Some(evidence) = self.cfg.similarity.compute(id, &counted) {
+                    self.submit(Tx::Similarities(evidence));
                 }
             }
             Event::Vote {
@@ -771,12 +804,12 @@ fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
 /// Receives gossiped transactions: checked, then pooled.
 pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
     mut receiver: R,
-    participants: Arc<Vec<PublicKey>>,
+    check: crate::chain::app::TxCheck,
     mempool: Mempool,
 ) {
     while let Ok((from, msg)) = receiver.recv().await {
         let bytes = Bytes::copy_from_slice(msg.as_ref());
-        if super::tx::check(&bytes, &participants) {
+        if check(&bytes) {
             mempool.insert(bytes);
         } else {
             debug!(?from, "dropping an invalid transaction");

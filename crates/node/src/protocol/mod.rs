@@ -8,5 +8,6 @@ pub mod journal;
 pub mod meta;
 pub mod prompt;
 pub mod results;
+pub mod similarity;
 pub mod state;
 pub mod tx;

@@ -8,6 +8,9 @@
 //!   3 = Meta          (a member's signed report on its model call, see [`super::meta`])
 //!   4 = Beacon        (request id (32) | the cluster's threshold signature over it (96),
 //!                      see [`super::beacon`])
+//!   5 = Similarities  (a semantic vote's pairwise cosines with the texts they are of,
+//!                      byzvote_core::semantic::Similarities encoding; unsigned: validators
+//!                      re-check the cosines themselves, see [`super::similarity`])
 //! ```
 //!
 //! [`check`] is the stateless validity every validator applies before voting for a block:
@@ -18,7 +21,7 @@
 
 use crate::chain::types::PublicKey;
 use bytes::{BufMut, Bytes};
-use byzvote_core::{Digest, Request, SignedCommit, SignedReveal};
+use byzvote_core::{Digest, Request, SignedCommit, SignedReveal, semantic::Similarities};
 use byzvote_dkg::GroupSignature;
 use commonware_codec::{DecodeExt as _, Encode as _};
 
@@ -27,6 +30,7 @@ const COMMIT: u8 = 1;
 const REVEAL: u8 = 2;
 const META: u8 = 3;
 const BEACON: u8 = 4;
+const SIMILARITIES: u8 = 5;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,6 +43,7 @@ pub enum Tx {
         request: Digest,
         signature: GroupSignature,
     },
+    Similarities(Similarities),
 }
 
 impl Tx {
@@ -49,6 +54,7 @@ impl Tx {
             Tx::Reveal(r) => (REVEAL, r.encode()),
             Tx::Meta(m) => (META, Bytes::from(m.encode())),
             Tx::Beacon { request, signature } => (BEACON, (*request, *signature).encode()),
+            Tx::Similarities(s) => (SIMILARITIES, s.encode()),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.put_u8(tag);
@@ -73,6 +79,9 @@ impl Tx {
             BEACON => <(Digest, GroupSignature)>::decode(Bytes::copy_from_slice(body))
                 .ok()
                 .map(|(request, signature)| Tx::Beacon { request, signature }),
+            SIMILARITIES => Similarities::decode(Bytes::copy_from_slice(body))
+                .ok()
+                .map(Tx::Similarities),
             _ => None,
         }
     }
@@ -87,6 +96,8 @@ pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
         Some(Tx::Reveal(r)) => key(participants, r.reveal.member).is_some_and(|k| r.verify(k)),
         Some(Tx::Meta(m)) => key(participants, m.meta.member).is_some_and(|k| m.verify(k)),
         Some(Tx::Beacon { .. }) => true,
+        // Well-formed by decoding; the cosines are re-checked by `similarity::Checker`.
+        Some(Tx::Similarities(_)) => true,
         None => false,
     }
 }
