@@ -31,6 +31,7 @@ pub fn record(answer: &str) -> DecisionRecord {
         epoch: 0,
         aggregation: None,
         cosines: None,
+        pick: None,
     }
 }
 

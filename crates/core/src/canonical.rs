@@ -23,6 +23,7 @@
 //! * **semantic**: the free text, Unicode NFKC, whitespace runs collapsed to one space and
 //!   trimmed; case is kept (the semantic rule tells names from common words by their capitals,
 //!   see [`crate::semantic`]). Meaning is compared at the decision, not here.
+//! * **pick-best**: as semantic (the candidate's text; the ballot is a `class` vote).
 
 pub mod json;
 pub mod number;
@@ -125,7 +126,7 @@ pub fn canonicalize(mode: &Mode, raw: &str) -> Result<Canonical, CanonError> {
         }
         Mode::Json => json::canonical(raw)?,
         Mode::Vector { .. } => vector::canonical(raw)?,
-        Mode::Semantic(_) => free_text(raw)?,
+        Mode::Semantic(_) | Mode::PickBest => free_text(raw)?,
     };
     if out.len() > MAX_CANONICAL {
         return Err(CanonError::TooLong);

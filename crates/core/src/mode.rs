@@ -2,8 +2,8 @@
 //!
 //! The CLI and HTTP syntax is a short string: `exact`, `class:a,b,c`, `number:2`, `json`.
 //! [`Mode`] parses it ([`FromStr`]), prints it back ([`Display`](std::fmt::Display)) and serialises as that string
-//! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json, 4 semantic;
-//! 5 is reserved for `pick-best`) followed by the variant's fields.
+//! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json, 4 semantic,
+//! 5 pick-best, 6 number aggregate, 7 vector) followed by the variant's fields.
 
 use crate::robust::{AggregateRule, parse_rule, rule_code, rule_from_code};
 use crate::semantic::SemanticConfig;
@@ -55,6 +55,9 @@ pub enum Mode {
     /// pairwise cosines that travel in a block and that validators re-check (DESIGN §2 step 5),
     /// so only tiers 3-5 (consensus) serve it.
     Semantic(SemanticConfig),
+    /// Free text in two stages: the committee writes candidates, then votes for the best by
+    /// number in a derived class vote ([`crate::pick`]); tiers 3-5 only.
+    PickBest,
 }
 
 /// Why a mode string was rejected.
@@ -62,7 +65,7 @@ pub enum Mode {
 pub enum ModeError {
     /// Not one of the known kinds.
     #[error(
-        "unknown mode {0:?}; use exact, class:a,b,c, number:P, json, number:P:RULE, vector:RULE or semantic[:THRESHOLD]"
+        "unknown mode {0:?}; use exact, class:a,b,c, number:P, json, number:P:RULE, vector:RULE, semantic[:THRESHOLD] or pick-best"
     )]
     Unknown(String),
     /// `semantic:` with a threshold that is not a cosine in (0, 1].
@@ -73,6 +76,11 @@ pub enum ModeError {
         "semantic mode needs tier 3 or higher (validators re-check the similarities in consensus; tiers 1-2 have none); got tier {0}, use --tier 3"
     )]
     SemanticNeedsConsensus(u8),
+    /// `pick-best` at tier 1 or 2, which are served without consensus.
+    #[error(
+        "pick-best needs tier 3 or higher (its ballot is a second vote of the committee); got tier {0}, use --tier 3"
+    )]
+    PickBestNeedsConsensus(u8),
     /// `class:` without labels, or with an empty label.
     #[error("class mode needs non-empty labels separated by commas, e.g. class:yes,no")]
     EmptyLabel,
@@ -195,6 +203,7 @@ impl Mode {
             Mode::Number { .. } => 2,
             Mode::Json => 3,
             Mode::Semantic(_) => 4,
+            Mode::PickBest => 5,
             Mode::NumberAggregate { .. } => 6,
             Mode::Vector { .. } => 7,
         }
@@ -262,6 +271,7 @@ impl FromStr for Mode {
             ("vector", Some(r)) => Ok(Mode::Vector {
                 rule: parse_rule(r)?,
             }),
+            ("pick-best", None) => Ok(Mode::PickBest),
             ("semantic", param) => Ok(Mode::Semantic(SemanticConfig::from_param(param)?)),
             _ => Err(ModeError::Unknown(s.to_string())),
         }
@@ -278,6 +288,7 @@ impl fmt::Display for Mode {
             Mode::NumberAggregate { decimals, rule } => write!(f, "number:{decimals}:{rule}"),
             Mode::Vector { rule } => write!(f, "vector:{rule}"),
             Mode::Semantic(config) => write!(f, "{config}"),
+            Mode::PickBest => f.write_str("pick-best"),
         }
     }
 }
@@ -312,7 +323,7 @@ impl Write for Mode {
             }
             Mode::Vector { rule } => rule_code(*rule).write(buf),
             Mode::Semantic(config) => config.threshold_milli().write(buf),
-            Mode::Exact | Mode::Json => {}
+            Mode::Exact | Mode::Json | Mode::PickBest => {}
         }
     }
 }
@@ -325,7 +336,7 @@ impl EncodeSize for Mode {
             }
             Mode::Number { .. } | Mode::Vector { .. } => 1,
             Mode::NumberAggregate { .. } | Mode::Semantic(_) => 2,
-            Mode::Exact | Mode::Json => 0,
+            Mode::Exact | Mode::Json | Mode::PickBest => 0,
         }
     }
 }
@@ -351,6 +362,7 @@ impl Read for Mode {
                 SemanticConfig::with_threshold_milli(u16::read(buf)?)
                     .ok_or(Error::Invalid("mode", "semantic threshold out of range"))?,
             ),
+            5 => Mode::PickBest,
             6 => Mode::NumberAggregate {
                 decimals: u8::read(buf)?,
                 rule: read_rule(buf)?,

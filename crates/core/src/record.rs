@@ -17,6 +17,7 @@
 //! mode                        u8 tag: 0 exact | 1 class ‖ varint count ‖ count × (varint len ‖ UTF-8)
 //!                                     | 2 number ‖ u8 decimals | 3 json
 //!                                     | 4 semantic ‖ u16 threshold (thousandths, 1..=1000)
+//!                                     | 5 pick-best
 //!                                     | 6 number aggregate ‖ u8 decimals ‖ u8 rule
 //!                                     | 7 vector ‖ u8 rule
 //! list    committee          ascending, distinct, at most 1024
@@ -36,6 +37,11 @@
 //! varint  count              0 (no similarity evidence) or k(k−1)/2, k = |supporters|+|dissenters|
 //! count × i16  cosines       pairwise cosines × 10^4 (big-endian, −10000..=10000) of the members
 //!                            who revealed, ascending, pairs (0,1),(0,2),…,(k−2,k−1)
+//! -- only when the mode tag is 5 (pick-best, see crate::pick):
+//! [32]    ballot             the ballot's request id (its own record is certified too);
+//!                            all zero when no ballot was held
+//! u32     choice             the winning candidate's number on the ballot, 1-based; 0 if none
+//! list    authors            members who wrote the winning text, ascending (empty if none)
 //! ```
 //!
 //! The semantic mode is written `4 ‖ u16 threshold` (thousandths, 1..=1000). A semantic
@@ -47,7 +53,7 @@
 //! Rule codes: 1 median, 2 trimmed-mean, 3 krum, 4 multi-krum, 5 bulyan, 6 geometric-median,
 //! 7 centered-clipping, 8 cgc. Records of modes 0-3 have no trailer, so their bytes are exactly
 //! what they were before numeric modes existed (the version stays 1; a verifier that does not
-//! know tags 4, 6 and 7 refuses such a record rather than misreading it). For a robust mode the
+//! know tags 4 to 7 refuses such a record rather than misreading it). For a robust mode the
 //! answer is the aggregate in the mode's canonical form, `supporters` are the members whose
 //! values the rule used, and `dissenters` the other members that revealed.
 //!
@@ -73,6 +79,7 @@ use crate::{
     commit::MemberId,
     mode::Mode,
     namespace::BYZVOTE_DECISION,
+    pick::Pick,
     quorum::Bounds,
     robust::{Aggregation, RobustDecision},
     semantic::SemanticDecision,
@@ -137,6 +144,10 @@ pub struct DecisionRecord {
     /// module doc); absent (and not in the JSON) for every other mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cosines: Option<Vec<i16>>,
+    /// For `pick-best`: the ballot that decided it, the winning number and its authors;
+    /// absent (and not in the JSON) for every other mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pick: Option<Pick>,
 }
 
 /// `sha256` of the answer's UTF-8 bytes (no namespace, so clients can recompute it trivially).
@@ -159,6 +170,10 @@ impl DecisionRecord {
         height: u64,
         epoch: u64,
     ) -> Self {
+        if mode == Mode::PickBest {
+            // Without a ballot (the vote passes the ballot's decision to `from_ballot`).
+            return Self::without_ballot(request, tier, committee, counted, height, epoch);
+        }
         if let Mode::Semantic(config) = &mode {
             // Without finalized similarities (the vote passes them through `from_semantic`).
             let d = crate::semantic::decide(config, bounds, committee, counted, None);
@@ -203,6 +218,7 @@ impl DecisionRecord {
             epoch,
             aggregation: Some(decision.aggregation),
             cosines: None,
+            pick: None,
         }
     }
 
@@ -236,6 +252,7 @@ impl DecisionRecord {
             epoch,
             aggregation: None,
             cosines: Some(decision.cosines),
+            pick: None,
         }
     }
 
@@ -273,6 +290,7 @@ impl DecisionRecord {
             epoch,
             aggregation: None,
             cosines: None,
+            pick: None,
         }
     }
 
@@ -317,7 +335,8 @@ impl DecisionRecord {
             );
         }
         aggregation::check(self)?;
-        similarities::check(self)
+        similarities::check(self)?;
+        pick::check(self)
     }
 }
 
@@ -366,6 +385,9 @@ impl Write for DecisionRecord {
         if let Some(c) = &self.cosines {
             similarities::write(c, buf);
         }
+        if let Some(p) = &self.pick {
+            pick::write(p, buf);
+        }
     }
 }
 
@@ -386,6 +408,7 @@ impl EncodeSize for DecisionRecord {
             + 8
             + self.aggregation.map_or(0, |_| aggregation::SIZE)
             + self.cosines.as_deref().map_or(0, similarities::size)
+            + self.pick.as_ref().map_or(0, pick::size)
     }
 }
 
@@ -402,6 +425,7 @@ impl Read for DecisionRecord {
         let mode = Mode::read(buf)?;
         let mode_is_robust = mode.aggregate_rule().is_some();
         let mode_is_semantic = matches!(mode, Mode::Semantic(_));
+        let mode_is_pick = mode == Mode::PickBest;
         let committee = read_members(buf, MAX_COMMITTEE)?;
         let outcome = match u8::read(buf)? {
             0 => OutcomeKind::Agreed,
@@ -440,6 +464,11 @@ impl Read for DecisionRecord {
             } else {
                 None
             },
+            pick: if mode_is_pick {
+                Some(pick::read(buf)?)
+            } else {
+                None
+            },
         };
         record
             .check()
@@ -449,6 +478,7 @@ impl Read for DecisionRecord {
 }
 
 mod aggregation;
+mod pick;
 mod similarities;
 #[cfg(test)]
 pub(crate) mod tests;

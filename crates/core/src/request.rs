@@ -178,6 +178,9 @@ impl Request {
         if matches!(self.mode, Mode::Semantic(_)) && self.tier < 3 {
             return Err(crate::mode::ModeError::SemanticNeedsConsensus(self.tier).into());
         }
+        if self.mode == Mode::PickBest && self.tier < 3 {
+            return Err(crate::mode::ModeError::PickBestNeedsConsensus(self.tier).into());
+        }
         Ok(())
     }
 

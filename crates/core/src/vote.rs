@@ -48,6 +48,11 @@
 //!    that carries it, [`crate::semantic::decide`] gives the record. If none is finalized by
 //!    the rule-5 time + `timeouts.reveal`, the vote decides `no_agreement` (never a guess).
 //!
+//! 7. **Ballot** (`pick-best` only). At the point of rule 5, if at least a quorum revealed, the
+//!    vote emits [`Action::Ballot`] with the derived ballot request ([`crate::pick::ballot`]) and
+//!    waits, with no deadline of its own, for that ballot's decision
+//!    ([`Vote::on_ballot_decided`]), which decides it ([`DecisionRecord::from_ballot`]).
+//!
 //! Every action is emitted exactly once; after the decision every input is ignored.
 //!
 //! # Recovery
@@ -60,11 +65,9 @@ use crate::{
     canonical::Canonical,
     commit::{Commit, MemberId, Reveal},
     evidence::Evidence,
-    mode::Mode,
     quorum::Bounds,
     record::DecisionRecord,
     request::Request,
-    semantic::Similarities,
 };
 use commonware_cryptography::sha256::Digest;
 use std::{
@@ -94,6 +97,8 @@ pub enum Phase {
 }
 
 /// What the node must do after feeding an input.
+// One per vote event, consumed at once: boxing the record would cost more than the size.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// The commitment set closed: these committed members should now reveal.
@@ -113,6 +118,10 @@ pub enum Action {
         /// Their texts, in `members` order.
         texts: Vec<Canonical>,
     },
+    /// A `pick-best` vote's candidates are final: the node must start this ballot (a `class`
+    /// vote of the same committee, see [`crate::pick`]) and feed its decision back with
+    /// [`Vote::on_ballot_decided`] (rule 7).
+    Ballot(Box<Request>),
 }
 
 /// A `semantic` vote waiting for its similarity evidence (rule 6).
@@ -121,6 +130,13 @@ struct Judging {
     counted: BTreeMap<MemberId, Canonical>,
     at_ms: u64,
     cosines: Option<Vec<i16>>,
+}
+
+/// A `pick-best` vote waiting for its ballot (rule 7).
+#[derive(Debug, Clone)]
+struct Picking {
+    ballot: Digest,
+    candidates: crate::pick::Candidates,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +163,7 @@ pub struct Vote {
     bad: BTreeSet<MemberId>,
     decision: Option<DecisionRecord>,
     judging: Option<Judging>,
+    picking: Option<Picking>,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -186,6 +203,7 @@ impl Vote {
             bad: BTreeSet::new(),
             decision: None,
             judging: None,
+            picking: None,
         }
     }
 
@@ -267,6 +285,9 @@ impl Vote {
             self.try_judge(height, timestamp_ms, &mut out);
             return out;
         }
+        if self.picking.is_some() {
+            return out; // decided by its ballot (rule 7), which has its own deadlines
+        }
         if self.closed.is_none() && !self.try_close(height, timestamp_ms, &mut out) {
             return out;
         }
@@ -329,6 +350,9 @@ impl Vote {
         }
         if let Some(j) = &self.judging {
             return Some(j.at_ms.saturating_add(ms(self.timeouts.reveal)));
+        }
+        if self.picking.is_some() {
+            return None; // its ballot's deadlines drive it
         }
         Some(match &self.closed {
             Some(c) => c.at_ms.saturating_add(ms(self.timeouts.reveal)),
@@ -398,78 +422,10 @@ impl Vote {
                 .into_iter()
                 .map(|member| Action::Evidence(Evidence::NeverRevealed { member, request })),
         );
-        if matches!(self.request.mode, Mode::Semantic(_))
-            && counted.len() >= 2
-            && self.bounds.is_quorum(counted.len())
-        {
-            out.push(Action::NeedSimilarities {
-                members: counted.keys().copied().collect(),
-                texts: counted.values().cloned().collect(),
-            });
-            self.judging = Some(Judging {
-                counted,
-                at_ms: timestamp_ms,
-                cosines: None,
-            });
+        if self.start_stage(&counted, timestamp_ms, out) {
             return;
         }
         self.decide(height, &counted, out);
-    }
-
-    /// Feeds one finalized similarity transaction (already well-formed). The first one whose
-    /// members and texts are exactly this vote's counted reveals is kept; any other is ignored.
-    pub fn on_similarities(&mut self, evidence: &Similarities) {
-        let Some(j) = self.judging.as_mut() else {
-            return;
-        };
-        if j.cosines.is_some()
-            || self.decision.is_some()
-            || evidence.request != self.id
-            || !evidence.is_well_formed()
-            || !j.counted.keys().eq(evidence.members.iter())
-            || !j.counted.values().eq(evidence.texts.iter())
-        {
-            return;
-        }
-        j.cosines = Some(evidence.cosines.clone());
-    }
-
-    /// The counted reveals of a `semantic` vote waiting for its evidence.
-    pub fn awaiting_similarities(&self) -> Option<&BTreeMap<MemberId, Canonical>> {
-        match (&self.judging, &self.decision) {
-            (Some(j), None) if j.cosines.is_none() => Some(&j.counted),
-            _ => None,
-        }
-    }
-
-    /// Rule 6: decides on the evidence once finalized, or without it at the deadline.
-    fn try_judge(&mut self, height: u64, timestamp_ms: u64, out: &mut Vec<Action>) {
-        let Some(j) = &self.judging else { return };
-        let deadline = j.at_ms.saturating_add(ms(self.timeouts.reveal));
-        if j.cosines.is_none() && timestamp_ms < deadline {
-            return;
-        }
-        let Mode::Semantic(config) = &self.request.mode else {
-            return;
-        };
-        let d = crate::semantic::decide(
-            config,
-            self.bounds,
-            &self.committee,
-            &j.counted,
-            j.cosines.as_deref(),
-        );
-        let record = DecisionRecord::from_semantic(
-            self.id,
-            self.request.tier,
-            self.request.mode.clone(),
-            &self.committee,
-            d,
-            height,
-            self.epoch,
-        );
-        self.decision = Some(record.clone());
-        out.push(Action::Decide(record));
     }
 
     fn close(&mut self, timestamp_ms: u64, out: &mut Vec<Action>) {
@@ -516,6 +472,8 @@ impl Vote {
         out.push(Action::Decide(record));
     }
 }
+
+mod stages;
 
 #[cfg(test)]
 mod prop;

@@ -43,6 +43,8 @@ def mode(s: str) -> bytes:
         return b"\x00"
     if s == "json":
         return b"\x03"
+    if s == "pick-best":
+        return b"\x05"
     if s == "semantic":  # the default threshold, 0.775
         return b"\x04" + struct.pack(">H", 775)
     kind, arg = s.split(":", 1)
@@ -76,6 +78,9 @@ def encode(r) -> bytes:
     if "aggregation" in r:  # robust modes (tags 6, 7) only
         a = r["aggregation"]
         out += struct.pack(">IIB", a["values"], a["f"], REASONS[a["reason"]])
+    if "pick" in r:  # pick-best (tag 5) only: ballot id, u32 choice, authors
+        p = r["pick"]
+        out += bytes.fromhex(p["ballot"]) + struct.pack(">I", p["choice"]) + members(p["authors"])
     if "cosines" in r:  # semantic mode (tag 4) only: varint count, then i16 each
         out += varint(len(r["cosines"])) + b"".join(struct.pack(">h", c) for c in r["cosines"])
     return out

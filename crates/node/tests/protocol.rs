@@ -26,6 +26,12 @@ enum Node {
     /// Takes part in the DKG, then never starts.
     Crashed,
     Faulty(&'static str, Fault),
+    /// `pick-best`: writes `write` as its candidate, and on the ballot votes for the first
+    /// candidate whose text contains `prefer` (ignoring case).
+    Picker {
+        write: &'static str,
+        prefer: &'static str,
+    },
 }
 
 struct Outcome {
@@ -94,7 +100,7 @@ fn run_tier(
                     handles.push(None);
                     continue;
                 }
-                Node::Honest(a) => (*a, None),
+                Node::Honest(a) | Node::Picker { write: a, .. } => (*a, None),
                 Node::Faulty(a, f) => (*a, Some(*f)),
             };
             let control = oracle.control(keys[i].public_key());
@@ -123,8 +129,10 @@ fn run_tier(
                 txs: next(),
                 partials: next(),
             };
-            let model: Arc<dyn ModelBackend> =
-                Arc::new(Scripted::constant(format!("model-{i}"), answer));
+            let model: Arc<dyn ModelBackend> = match behaviour {
+                Node::Picker { write, prefer } => Arc::new(picker(i, write, prefer)),
+                _ => Arc::new(Scripted::constant(format!("model-{i}"), answer)),
+            };
             let cfg = node::Config {
                 signer: keys[i].clone(),
                 participants: participants.clone(),
@@ -229,6 +237,22 @@ impl byzvote_core::Embedder for Words {
             })
             .collect())
     }
+}
+
+/// A scripted `pick-best` member (see [`Node::Picker`]).
+fn picker(i: usize, write: &'static str, prefer: &'static str) -> Scripted {
+    Scripted::new(format!("model-{i}"), move |prompt| {
+        let last = prompt.messages.last().map_or("", |m| m.content.as_str());
+        if !last.contains("Which candidate answers best?") {
+            return byzvote_models::ScriptedReply::Answer(write.to_string());
+        }
+        let choice = last
+            .lines()
+            .filter_map(|l| l.split_once(". "))
+            .find(|(_, text)| text.to_lowercase().contains(prefer))
+            .map_or("none", |(n, _)| n);
+        byzvote_models::ScriptedReply::Answer(format!("Candidate {choice} is best."))
+    })
 }
 
 fn agreed(o: &Outcome) -> &Decided {
@@ -466,4 +490,50 @@ fn semantic_paraphrases_win_over_a_contradiction() {
     let cosines = r.cosines.as_ref().expect("semantic records carry cosines");
     assert_eq!(cosines.len(), 6);
     assert_eq!(cosines[0], 10_000, "identical bags of words: {cosines:?}");
+}
+
+/// `pick-best`: the committee writes candidates, then votes for the best by number in a
+/// derived ballot (an exact class vote). Three members prefer a mutex, one a global variable:
+/// the mutex candidate wins, and the record names the ballot, the number and the authors.
+#[test]
+fn pick_best_certifies_the_candidate_the_committee_votes_for() {
+    let o = run(
+        9,
+        vec![
+            Node::Picker {
+                write: "Use a mutex.",
+                prefer: "mutex",
+            },
+            Node::Picker {
+                write: "Wrap the counter in a Mutex.",
+                prefer: "mutex",
+            },
+            Node::Picker {
+                write: "Use a mutex.",
+                prefer: "mutex",
+            },
+            Node::Picker {
+                write: "Use a global variable.",
+                prefer: "global",
+            },
+        ],
+        Mode::PickBest,
+    );
+    let d = agreed(&o);
+    let r = &d.record;
+    assert_eq!(r.outcome, OutcomeKind::Agreed, "{r:?}");
+    assert_eq!(r.answer.as_deref(), Some("Use a mutex."));
+    assert_eq!(
+        (r.supporters.clone(), r.dissenters.clone()),
+        (vec![0, 1, 2], vec![3])
+    );
+    let pick = r
+        .pick
+        .as_ref()
+        .expect("pick-best records name their ballot");
+    assert_eq!((pick.choice, pick.authors.clone()), (1, vec![0, 2]));
+    // The ballot was certified too, as a class vote on the numbers.
+    let node = o.decided.iter().flatten().next().unwrap();
+    assert_eq!(node.record.request, o.id);
+    assert_ne!(pick.ballot, o.id);
 }

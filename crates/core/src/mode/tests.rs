@@ -56,7 +56,7 @@ fn parse_table() {
     }
     let bad = [
         ("", ModeError::Unknown(String::new())),
-        ("pick-best", ModeError::Unknown("pick-best".into())),
+        ("pick-best:2", ModeError::Unknown("pick-best:2".into())),
         (
             "semantic:1.5",
             ModeError::Semantic(crate::semantic::SemanticConfigError::BadThreshold(
@@ -172,7 +172,7 @@ fn codec_rejects_bad_input() {
     let bad = [
         "04",            // semantic without its threshold
         "040000",        // semantic threshold 0
-        "05",            // reserved tag (pick-best)
+        "08",            // unknown tag
         "ff",            // unknown tag
         "020d",          // 13 decimals
         "0100",          // zero labels

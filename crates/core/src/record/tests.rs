@@ -24,6 +24,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 epoch: 1,
                 aggregation: None,
                 cosines: None,
+                pick: None,
             },
         ),
         (
@@ -43,6 +44,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 epoch: 0,
                 aggregation: None,
                 cosines: None,
+                pick: None,
             },
         ),
         (
@@ -62,6 +64,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 epoch: 300,
                 aggregation: None,
                 cosines: None,
+                pick: None,
             },
         ),
         (
@@ -85,6 +88,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                     reason: None,
                 }),
                 cosines: None,
+                pick: None,
             },
         ),
         (
@@ -108,6 +112,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                     reason: Some(crate::NoAggregate::TooFewValues),
                 }),
                 cosines: None,
+                pick: None,
             },
         ),
         (
@@ -127,6 +132,7 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 epoch: 2,
                 aggregation: None,
                 cosines: Some(vec![9712, 9604, 9890, 9455, 9801, 9523]),
+                pick: None,
             },
         ),
         (
@@ -146,6 +152,31 @@ pub(crate) fn fixtures() -> Vec<(&'static str, DecisionRecord)> {
                 epoch: 2,
                 aggregation: None,
                 cosines: Some(vec![]),
+                pick: None,
+            },
+        ),
+        (
+            "agreed_tier3_pick_best",
+            DecisionRecord {
+                request: Sha256::fill(0x88),
+                tier: 3,
+                mode: Mode::PickBest,
+                committee: vec![0, 1, 2, 3],
+                outcome: OutcomeKind::Agreed,
+                answer: Some("Use a mutex around the counter.".into()),
+                answer_digest: Some(answer_digest("Use a mutex around the counter.")),
+                supporters: vec![0, 2, 3],
+                dissenters: vec![1],
+                silent: vec![],
+                height: 12,
+                epoch: 2,
+                aggregation: None,
+                cosines: None,
+                pick: Some(crate::pick::Pick {
+                    ballot: Sha256::fill(0x99),
+                    choice: 2,
+                    authors: vec![1, 3],
+                }),
             },
         ),
     ]

@@ -135,6 +135,7 @@ fn fixture(name: &str) -> Fixture {
         epoch: 0,
         aggregation: None,
         cosines: None,
+        pick: None,
     };
     let (key, sign) = group_key(11);
     let (other_group_key, _) = group_key(12);

@@ -497,6 +497,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     self.submit(Tx::Similarities(evidence));
                 }
             }
+            // The state already started the ballot (and emitted its `Started`).
+            Event::Vote {
+                action: Action::Ballot(_),
+                ..
+            } => {}
             Event::Vote {
                 id,
                 action: Action::Decide(record),

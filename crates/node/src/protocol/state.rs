@@ -58,6 +58,8 @@ pub struct State {
     /// Each committee member's signed report on its model call (first one counts).
     meta: BTreeMap<Digest, BTreeMap<MemberId, super::meta::Meta>>,
     height: u64,
+    /// `pick-best` ballots (derived votes) → the vote each decides (see [`ballot`]).
+    ballots: BTreeMap<Digest, Digest>,
 }
 
 impl State {
@@ -75,6 +77,7 @@ impl State {
             revealed: BTreeMap::new(),
             meta: BTreeMap::new(),
             height: 0,
+            ballots: BTreeMap::new(),
         }
     }
 
@@ -278,6 +281,7 @@ impl State {
             }
         }
         let open: Vec<Digest> = self.open.iter().copied().collect();
+        let first = events.len();
         for id in open {
             if let Some(vote) = self.votes.get_mut(&id) {
                 let actions = vote.on_block_end(height, timestamp_ms);
@@ -287,6 +291,7 @@ impl State {
                 }
             }
         }
+        self.run_stages(&mut events, first, timestamp_ms);
         for event in &events {
             match event {
                 Event::Vote {
@@ -303,6 +308,8 @@ impl State {
         events
     }
 }
+
+mod ballot;
 
 #[cfg(test)]
 mod tests {
