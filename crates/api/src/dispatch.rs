@@ -46,12 +46,20 @@ pub async fn vote(
                 },
                 &state.config.router.rules,
             );
+            let (mut tier, mut reasons) = (r.tier, r.reasons);
+            // Semantic votes are decided on similarities validators re-check, pick-best by a
+            // second vote of the committee: consensus only.
+            let mode = body.mode.trim().to_ascii_lowercase();
+            if tier < 3 && (mode.starts_with("semantic") || mode == "pick-best") {
+                tier = 3;
+                reasons.push(format!("{mode} mode needs consensus: tier 3"));
+            }
             let info = RouteInfo {
-                tier: r.tier,
-                reasons: r.reasons,
+                tier,
+                reasons,
                 escalated_from: Vec::new(),
             };
-            (r.tier, Some(info))
+            (tier, Some(info))
         }
     };
     let deadline = body

@@ -83,6 +83,13 @@ pub fn render_response(response: &VoteResponse) -> String {
         "cost         ${:.6}, latency {} ms, id {}",
         response.cost_usd, response.latency_ms, response.id
     );
+    if let Some(line) = response
+        .certificate
+        .as_ref()
+        .and_then(|c| evidence(&c.record))
+    {
+        let _ = writeln!(out, "{line}");
+    }
     match &response.certificate {
         Some(cert) => {
             let _ = writeln!(
@@ -113,6 +120,31 @@ pub fn render_response(response: &VoteResponse) -> String {
         },
     }
     out
+}
+
+/// The second-stage evidence of a `semantic` or `pick-best` record, in one line.
+fn evidence(record: &byzvote_core::DecisionRecord) -> Option<String> {
+    if let Some(p) = &record.pick {
+        let authors: Vec<String> = p.authors.iter().map(u32::to_string).collect();
+        return Some(format!(
+            "pick-best    candidate {} (written by member {}) won the ballot {}...",
+            p.choice,
+            authors.join(", "),
+            prefix(&hex::encode(p.ballot), 16)
+        ));
+    }
+    let cosines = record.cosines.as_ref()?;
+    if cosines.is_empty() {
+        return Some("semantic     no similarity evidence was finalized".to_string());
+    }
+    let shown: Vec<String> = cosines
+        .iter()
+        .map(|q| format!("{:.3}", f32::from(*q) / 10_000.0))
+        .collect();
+    Some(format!(
+        "semantic     pairwise cosines of the members who answered: {}",
+        shown.join(" ")
+    ))
 }
 
 /// Renders a response whose certificate the client has checked ([`crate::consistency`]).

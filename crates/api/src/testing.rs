@@ -30,6 +30,8 @@ pub fn record(answer: &str) -> DecisionRecord {
         height: 42,
         epoch: 0,
         aggregation: None,
+        cosines: None,
+        pick: None,
     }
 }
 

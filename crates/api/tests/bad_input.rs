@@ -307,7 +307,9 @@ async fn oversized_bodies_are_413_at_the_configured_limit() {
 async fn unknown_and_invalid_modes() {
     let base = common::start(ServerConfig::default()).await;
     let cases: &[(&str, &[&str])] = &[
-        ("semantic", &["semantic"]),
+        ("semantic:1.5", &["1.5"]),
+        ("semantic:0.8x", &["0.8x"]),
+        ("pick-best:2", &["pick-best:2"]),
         ("", &["mode"]),
         ("exact:3", &["mode"]),
         ("json:strict", &["mode"]),

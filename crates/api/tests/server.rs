@@ -191,7 +191,7 @@ async fn invalid_values_are_422_with_an_actionable_message() {
     let base = common::start(ServerConfig::default()).await;
     let e = expect_error(
         &base,
-        r#"{"prompt": "x", "mode": "semantic:0.9"}"#,
+        r#"{"prompt": "x", "mode": "meaning:0.9"}"#,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unknown_mode",
     )

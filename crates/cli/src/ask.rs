@@ -16,7 +16,9 @@ pub struct AskArgs {
     #[arg(long, env = "BYZVOTE_ENDPOINT")]
     pub endpoint: Option<String>,
     /// How answers are compared: exact | class:a,b,c | number:P | json, or decided by a robust
-    /// aggregate: number:P:RULE | vector[:RULE] (see --aggregate).
+    /// aggregate: number:P:RULE | vector[:RULE] (see --aggregate); free text compared by
+    /// meaning: semantic[:THRESHOLD] (e.g. semantic:0.8); or pick-best (candidates, then a
+    /// ballot). semantic and pick-best need --tier 3 or higher.
     #[arg(long, default_value = "exact")]
     pub mode: String,
     /// With `--mode number:P` or `--mode vector`: decide by this robust aggregate of the
@@ -148,6 +150,9 @@ mod tests {
             "vector:trimmed-mean"
         );
         assert_eq!(mode(&["--mode", "vector"]).unwrap(), "vector:median");
+        assert_eq!(mode(&["--mode", "semantic:0.8"]).unwrap(), "semantic:0.8");
+        assert_eq!(mode(&["--mode", "semantic"]).unwrap(), "semantic");
+        assert_eq!(mode(&["--mode", "pick-best"]).unwrap(), "pick-best");
         assert_eq!(mode(&[]).unwrap(), "exact");
         for bad in [
             &["--mode", "exact", "--aggregate", "median"][..],

@@ -28,8 +28,23 @@ pub fn node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     let file = NodeFile::load(&args.config)?;
     let model =
         crate::models::build(&file.model).with_context(|| format!("the model of {}", file.name))?;
-    run::run(file, model)?;
+    run::run_with(file, model, embedder())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The built-in MiniLM embedder for `semantic` votes, when its weights are installed; `None`
+/// (the node then warns that it cannot re-check similarities) otherwise.
+fn embedder() -> Option<std::sync::Arc<dyn byzvote_core::Embedder>> {
+    let dir = byzvote_builtin::models_dir(None).ok()?;
+    match byzvote_builtin::MiniLm::load(&dir) {
+        Ok(m) => Some(std::sync::Arc::new(m)),
+        Err(e) => {
+            eprintln!(
+                "warning: the built-in embedder is unavailable ({e}); semantic votes are not re-checked by this node"
+            );
+            None
+        }
+    }
 }
 
 #[derive(Args)]

@@ -20,6 +20,10 @@
 //! * **number:P:RULE**: exactly as `number:P` (the aggregate is computed at the decision).
 //! * **vector:RULE**: see [`crate::canonical::vector`]: the first flat array of numbers, each
 //!   coordinate written as its shortest round-trip decimal.
+//! * **semantic**: the free text, Unicode NFKC, whitespace runs collapsed to one space and
+//!   trimmed; case is kept (the semantic rule tells names from common words by their capitals,
+//!   see [`crate::semantic`]). Meaning is compared at the decision, not here.
+//! * **pick-best**: as semantic (the candidate's text; the ballot is a `class` vote).
 
 pub mod json;
 pub mod number;
@@ -122,6 +126,7 @@ pub fn canonicalize(mode: &Mode, raw: &str) -> Result<Canonical, CanonError> {
         }
         Mode::Json => json::canonical(raw)?,
         Mode::Vector { .. } => vector::canonical(raw)?,
+        Mode::Semantic(_) | Mode::PickBest => free_text(raw)?,
     };
     if out.len() > MAX_CANONICAL {
         return Err(CanonError::TooLong);
@@ -133,6 +138,16 @@ pub fn canonicalize(mode: &Mode, raw: &str) -> Result<Canonical, CanonError> {
 fn normalise(raw: &str) -> String {
     let lowered = raw.nfkc().collect::<String>().to_lowercase();
     lowered.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The semantic mode's canonical form: NFKC, whitespace collapsed, trimmed, case kept.
+fn free_text(raw: &str) -> Result<String, CanonError> {
+    let text = raw.nfkc().collect::<String>();
+    let out = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.is_empty() {
+        return Err(CanonError::Empty);
+    }
+    Ok(out)
 }
 
 const QUOTE_PAIRS: [(char, char); 8] = [

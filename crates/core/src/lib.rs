@@ -17,6 +17,7 @@ pub mod committee;
 pub mod evidence;
 pub mod mode;
 pub mod namespace;
+pub mod pick;
 pub mod privacy;
 pub mod quorum;
 pub mod record;

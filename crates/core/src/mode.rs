@@ -2,10 +2,11 @@
 //!
 //! The CLI and HTTP syntax is a short string: `exact`, `class:a,b,c`, `number:2`, `json`.
 //! [`Mode`] parses it ([`FromStr`]), prints it back ([`Display`](std::fmt::Display)) and serialises as that string
-//! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json; 4 and 5 are
-//! reserved for `semantic` and `pick-best`) followed by the variant's fields.
+//! with serde. On the wire it is a tag byte (0 exact, 1 class, 2 number, 3 json, 4 semantic,
+//! 5 pick-best, 6 number aggregate, 7 vector) followed by the variant's fields.
 
 use crate::robust::{AggregateRule, parse_rule, rule_code, rule_from_code};
+use crate::semantic::SemanticConfig;
 use crate::wire::{read_str, str_size, write_str};
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, RangeCfg, Read, ReadExt, Write};
@@ -50,6 +51,13 @@ pub enum Mode {
         /// The robust aggregation rule (never `mean`).
         rule: AggregateRule,
     },
+    /// Free text; answers that mean the same form one class ([`crate::semantic`]). Decided on
+    /// pairwise cosines that travel in a block and that validators re-check (DESIGN §2 step 5),
+    /// so only tiers 3-5 (consensus) serve it.
+    Semantic(SemanticConfig),
+    /// Free text in two stages: the committee writes candidates, then votes for the best by
+    /// number in a derived class vote ([`crate::pick`]); tiers 3-5 only.
+    PickBest,
 }
 
 /// Why a mode string was rejected.
@@ -57,9 +65,22 @@ pub enum Mode {
 pub enum ModeError {
     /// Not one of the known kinds.
     #[error(
-        "unknown mode {0:?}; use exact, class:a,b,c, number:P, json, number:P:RULE or vector:RULE"
+        "unknown mode {0:?}; use exact, class:a,b,c, number:P, json, number:P:RULE, vector:RULE, semantic[:THRESHOLD] or pick-best"
     )]
     Unknown(String),
+    /// `semantic:` with a threshold that is not a cosine in (0, 1].
+    #[error("{0}")]
+    Semantic(#[from] crate::semantic::SemanticConfigError),
+    /// `semantic` at tier 1 or 2, which are served without consensus.
+    #[error(
+        "semantic mode needs tier 3 or higher (validators re-check the similarities in consensus; tiers 1-2 have none); got tier {0}, use --tier 3"
+    )]
+    SemanticNeedsConsensus(u8),
+    /// `pick-best` at tier 1 or 2, which are served without consensus.
+    #[error(
+        "pick-best needs tier 3 or higher (its ballot is a second vote of the committee); got tier {0}, use --tier 3"
+    )]
+    PickBestNeedsConsensus(u8),
     /// `class:` without labels, or with an empty label.
     #[error("class mode needs non-empty labels separated by commas, e.g. class:yes,no")]
     EmptyLabel,
@@ -181,6 +202,8 @@ impl Mode {
             Mode::Class { .. } => 1,
             Mode::Number { .. } => 2,
             Mode::Json => 3,
+            Mode::Semantic(_) => 4,
+            Mode::PickBest => 5,
             Mode::NumberAggregate { .. } => 6,
             Mode::Vector { .. } => 7,
         }
@@ -248,6 +271,8 @@ impl FromStr for Mode {
             ("vector", Some(r)) => Ok(Mode::Vector {
                 rule: parse_rule(r)?,
             }),
+            ("pick-best", None) => Ok(Mode::PickBest),
+            ("semantic", param) => Ok(Mode::Semantic(SemanticConfig::from_param(param)?)),
             _ => Err(ModeError::Unknown(s.to_string())),
         }
     }
@@ -262,6 +287,8 @@ impl fmt::Display for Mode {
             Mode::Json => f.write_str("json"),
             Mode::NumberAggregate { decimals, rule } => write!(f, "number:{decimals}:{rule}"),
             Mode::Vector { rule } => write!(f, "vector:{rule}"),
+            Mode::Semantic(config) => write!(f, "{config}"),
+            Mode::PickBest => f.write_str("pick-best"),
         }
     }
 }
@@ -295,7 +322,8 @@ impl Write for Mode {
                 rule_code(*rule).write(buf);
             }
             Mode::Vector { rule } => rule_code(*rule).write(buf),
-            Mode::Exact | Mode::Json => {}
+            Mode::Semantic(config) => config.threshold_milli().write(buf),
+            Mode::Exact | Mode::Json | Mode::PickBest => {}
         }
     }
 }
@@ -307,8 +335,8 @@ impl EncodeSize for Mode {
                 labels.len().encode_size() + labels.iter().map(|l| str_size(l)).sum::<usize>()
             }
             Mode::Number { .. } | Mode::Vector { .. } => 1,
-            Mode::NumberAggregate { .. } => 2,
-            Mode::Exact | Mode::Json => 0,
+            Mode::NumberAggregate { .. } | Mode::Semantic(_) => 2,
+            Mode::Exact | Mode::Json | Mode::PickBest => 0,
         }
     }
 }
@@ -330,6 +358,11 @@ impl Read for Mode {
                 decimals: u8::read(buf)?,
             },
             3 => Mode::Json,
+            4 => Mode::Semantic(
+                SemanticConfig::with_threshold_milli(u16::read(buf)?)
+                    .ok_or(Error::Invalid("mode", "semantic threshold out of range"))?,
+            ),
+            5 => Mode::PickBest,
             6 => Mode::NumberAggregate {
                 decimals: u8::read(buf)?,
                 rule: read_rule(buf)?,

@@ -16,6 +16,8 @@
 //! u8      tier               1..=5
 //! mode                        u8 tag: 0 exact | 1 class ‖ varint count ‖ count × (varint len ‖ UTF-8)
 //!                                     | 2 number ‖ u8 decimals | 3 json
+//!                                     | 4 semantic ‖ u16 threshold (thousandths, 1..=1000)
+//!                                     | 5 pick-best
 //!                                     | 6 number aggregate ‖ u8 decimals ‖ u8 rule
 //!                                     | 7 vector ‖ u8 rule
 //! list    committee          ascending, distinct, at most 1024
@@ -31,12 +33,27 @@
 //! u32     values             n: valid values given to the rule
 //! u32     f                  faults the rule tolerates (the committee's f)
 //! u8      reason             0 aggregated (agreed) | 1 too_few_values | 2 failed
+//! -- only when the mode tag is 4 (semantic, see crate::semantic):
+//! varint  count              0 (no similarity evidence) or k(k−1)/2, k = |supporters|+|dissenters|
+//! count × i16  cosines       pairwise cosines × 10^4 (big-endian, −10000..=10000) of the members
+//!                            who revealed, ascending, pairs (0,1),(0,2),…,(k−2,k−1)
+//! -- only when the mode tag is 5 (pick-best, see crate::pick):
+//! [32]    ballot             the ballot's request id (its own record is certified too);
+//!                            all zero when no ballot was held
+//! u32     choice             the winning candidate's number on the ballot, 1-based; 0 if none
+//! list    authors            members who wrote the winning text, ascending (empty if none)
 //! ```
+//!
+//! The semantic mode is written `4 ‖ u16 threshold` (thousandths, 1..=1000). A semantic
+//! record's answer is the text of the winning group's medoid; the cosines are the finalized
+//! evidence every validator re-checked within its tolerance before the block was final, and
+//! with the revealed texts (in the chain and in the vote's breakdown) they let anyone re-run
+//! the rule (`byzvote_core::semantic::decide`).
 //!
 //! Rule codes: 1 median, 2 trimmed-mean, 3 krum, 4 multi-krum, 5 bulyan, 6 geometric-median,
 //! 7 centered-clipping, 8 cgc. Records of modes 0-3 have no trailer, so their bytes are exactly
 //! what they were before numeric modes existed (the version stays 1; a verifier that does not
-//! know tags 6 and 7 refuses such a record rather than misreading it). For a robust mode the
+//! know tags 4 to 7 refuses such a record rather than misreading it). For a robust mode the
 //! answer is the aggregate in the mode's canonical form, `supporters` are the members whose
 //! values the rule used, and `dissenters` the other members that revealed.
 //!
@@ -62,8 +79,10 @@ use crate::{
     commit::MemberId,
     mode::Mode,
     namespace::BYZVOTE_DECISION,
+    pick::Pick,
     quorum::Bounds,
     robust::{Aggregation, RobustDecision},
+    semantic::SemanticDecision,
     tally::{Outcome, Tally, tally},
     wire::{hex_digest, hex_digest_opt, read_members, read_str, str_size, write_str},
 };
@@ -121,6 +140,14 @@ pub struct DecisionRecord {
     /// (and not in the JSON) for every other mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregation: Option<Aggregation>,
+    /// For `semantic`: the quantised pairwise cosines the decision was taken on (layout in the
+    /// module doc); absent (and not in the JSON) for every other mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosines: Option<Vec<i16>>,
+    /// For `pick-best`: the ballot that decided it, the winning number and its authors;
+    /// absent (and not in the JSON) for every other mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pick: Option<Pick>,
 }
 
 /// `sha256` of the answer's UTF-8 bytes (no namespace, so clients can recompute it trivially).
@@ -143,6 +170,15 @@ impl DecisionRecord {
         height: u64,
         epoch: u64,
     ) -> Self {
+        if mode == Mode::PickBest {
+            // Without a ballot (the vote passes the ballot's decision to `from_ballot`).
+            return Self::without_ballot(request, tier, committee, counted, height, epoch);
+        }
+        if let Mode::Semantic(config) = &mode {
+            // Without finalized similarities (the vote passes them through `from_semantic`).
+            let d = crate::semantic::decide(config, bounds, committee, counted, None);
+            return Self::from_semantic(request, tier, mode, committee, d, height, epoch);
+        }
         match crate::robust::decide(&mode, bounds, committee, counted) {
             Some(d) => Self::from_robust(request, tier, mode, committee, d, height, epoch),
             None => {
@@ -181,6 +217,42 @@ impl DecisionRecord {
             height,
             epoch,
             aggregation: Some(decision.aggregation),
+            cosines: None,
+            pick: None,
+        }
+    }
+
+    /// The record of a semantic decision. `committee` is sorted and deduplicated here.
+    pub fn from_semantic(
+        request: Digest,
+        tier: u8,
+        mode: Mode,
+        committee: &[MemberId],
+        decision: SemanticDecision,
+        height: u64,
+        epoch: u64,
+    ) -> Self {
+        let answer = decision.answer.map(|a| a.0);
+        Self {
+            request,
+            tier,
+            mode,
+            committee: sorted(committee),
+            outcome: if answer.is_some() {
+                OutcomeKind::Agreed
+            } else {
+                OutcomeKind::NoAgreement
+            },
+            answer_digest: answer.as_deref().map(answer_digest),
+            answer,
+            supporters: decision.supporters,
+            dissenters: decision.dissenters,
+            silent: decision.silent,
+            height,
+            epoch,
+            aggregation: None,
+            cosines: Some(decision.cosines),
+            pick: None,
         }
     }
 
@@ -217,6 +289,8 @@ impl DecisionRecord {
             height,
             epoch,
             aggregation: None,
+            cosines: None,
+            pick: None,
         }
     }
 
@@ -260,7 +334,9 @@ impl DecisionRecord {
                 "every committee member must be in exactly one of supporters, dissenters, silent",
             );
         }
-        aggregation::check(self)
+        aggregation::check(self)?;
+        similarities::check(self)?;
+        pick::check(self)
     }
 }
 
@@ -306,6 +382,12 @@ impl Write for DecisionRecord {
         if let Some(a) = &self.aggregation {
             aggregation::write(a, buf);
         }
+        if let Some(c) = &self.cosines {
+            similarities::write(c, buf);
+        }
+        if let Some(p) = &self.pick {
+            pick::write(p, buf);
+        }
     }
 }
 
@@ -325,6 +407,8 @@ impl EncodeSize for DecisionRecord {
             + 8
             + 8
             + self.aggregation.map_or(0, |_| aggregation::SIZE)
+            + self.cosines.as_deref().map_or(0, similarities::size)
+            + self.pick.as_ref().map_or(0, pick::size)
     }
 }
 
@@ -340,6 +424,8 @@ impl Read for DecisionRecord {
         let tier = u8::read(buf)?;
         let mode = Mode::read(buf)?;
         let mode_is_robust = mode.aggregate_rule().is_some();
+        let mode_is_semantic = matches!(mode, Mode::Semantic(_));
+        let mode_is_pick = mode == Mode::PickBest;
         let committee = read_members(buf, MAX_COMMITTEE)?;
         let outcome = match u8::read(buf)? {
             0 => OutcomeKind::Agreed,
@@ -373,6 +459,16 @@ impl Read for DecisionRecord {
             } else {
                 None
             },
+            cosines: if mode_is_semantic {
+                Some(similarities::read(buf)?)
+            } else {
+                None
+            },
+            pick: if mode_is_pick {
+                Some(pick::read(buf)?)
+            } else {
+                None
+            },
         };
         record
             .check()
@@ -382,5 +478,7 @@ impl Read for DecisionRecord {
 }
 
 mod aggregation;
+mod pick;
+mod similarities;
 #[cfg(test)]
 pub(crate) mod tests;

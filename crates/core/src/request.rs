@@ -175,6 +175,12 @@ impl Request {
         }
         self.mode.validate()?;
         self.check_rule_fits_tier()?;
+        if matches!(self.mode, Mode::Semantic(_)) && self.tier < 3 {
+            return Err(crate::mode::ModeError::SemanticNeedsConsensus(self.tier).into());
+        }
+        if self.mode == Mode::PickBest && self.tier < 3 {
+            return Err(crate::mode::ModeError::PickBestNeedsConsensus(self.tier).into());
+        }
         Ok(())
     }
 

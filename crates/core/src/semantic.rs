@@ -29,10 +29,13 @@
 //!
 //! Floating point differs across machines, so a decision's cosines travel with it as evidence
 //! and validators re-check them within a tolerance (DESIGN.md §2 step 5); [`judge_features`]
-//! takes the cosine as an argument for that.
+//! takes the cosine as an argument for that. [`evidence`] holds the quantised cosines and their
+//! transaction, [`decide`] the vote's rule over them.
 
 mod config;
+mod decide;
 mod embed;
+pub mod evidence;
 mod features;
 mod group;
 mod judge;
@@ -41,12 +44,16 @@ mod number;
 mod tokens;
 
 #[cfg(test)]
+mod decide_tests;
+#[cfg(test)]
 mod prop;
 #[cfg(test)]
 mod tests;
 
 pub use config::{DEFAULT_THRESHOLD_MILLI, SemanticConfig, SemanticConfigError};
+pub use decide::{SemanticDecision, decide};
 pub use embed::{EmbedError, Embedder, cosine};
+pub use evidence::Similarities;
 pub use features::{Features, Verdict, extract};
 pub use group::{SEARCH_BUDGET, group, group_by, representative};
 pub use judge::{Answer, Direction, Judgement, Reason, judge, judge_features};

@@ -41,6 +41,19 @@
 //!    [`DecisionRecord`], with `height` = this block's height (for `number:P:RULE` and
 //!    `vector:RULE`, the robust aggregate of [`crate::robust`] over the same reveals does).
 //!
+//! 6. **Semantic evidence** (`semantic` mode only). At the point of rule 5, if at least a
+//!    quorum revealed, the vote does not decide yet: it emits [`Action::NeedSimilarities`] with
+//!    the counted members and texts, and waits for a finalized [`Similarities`] transaction
+//!    naming exactly those members and texts ([`Vote::on_similarities`]; the first one counts;
+//!    validators re-checked its cosines before the block was final). At the end of the block
+//!    that carries it, [`crate::semantic::decide`] gives the record. If none is finalized by
+//!    the rule-5 time + `timeouts.reveal`, the vote decides `no_agreement` (never a guess).
+//!
+//! 7. **Ballot** (`pick-best` only). At the point of rule 5, if at least a quorum revealed, the
+//!    vote emits [`Action::Ballot`] with the derived ballot request ([`crate::pick::ballot`]) and
+//!    waits, with no deadline of its own, for that ballot's decision
+//!    ([`Vote::on_ballot_decided`]), which decides it ([`DecisionRecord::from_ballot`]).
+//!
 //! Every action is emitted exactly once; after the decision every input is ignored.
 //!
 //! # Grace: `f+1` blocks past a deadline
@@ -100,6 +113,8 @@ pub enum Phase {
 }
 
 /// What the node must do after feeding an input.
+// One per vote event, consumed at once: boxing the record would cost more than the size.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// The commitment set closed: these committed members should now reveal.
@@ -111,6 +126,33 @@ pub enum Action {
     Evidence(Evidence),
     /// The vote is decided: certify this record.
     Decide(DecisionRecord),
+    /// A `semantic` vote's reveals are final: these are the counted members and texts; a node
+    /// with an embedder should submit their [`Similarities`] (rule 6).
+    NeedSimilarities {
+        /// The counted members, ascending.
+        members: Vec<MemberId>,
+        /// Their texts, in `members` order.
+        texts: Vec<Canonical>,
+    },
+    /// A `pick-best` vote's candidates are final: the node must start this ballot (a `class`
+    /// vote of the same committee, see [`crate::pick`]) and feed its decision back with
+    /// [`Vote::on_ballot_decided`] (rule 7).
+    Ballot(Box<Request>),
+}
+
+/// A `semantic` vote waiting for its similarity evidence (rule 6).
+#[derive(Debug, Clone)]
+struct Judging {
+    counted: BTreeMap<MemberId, Canonical>,
+    at_ms: u64,
+    cosines: Option<Vec<i16>>,
+}
+
+/// A `pick-best` vote waiting for its ballot (rule 7).
+#[derive(Debug, Clone)]
+struct Picking {
+    ballot: Digest,
+    candidates: crate::pick::Candidates,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +182,8 @@ pub struct Vote {
     overdue: u32,
     /// How many such blocks a deadline waits for (see *Grace*).
     grace: u32,
+    judging: Option<Judging>,
+    picking: Option<Picking>,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -180,6 +224,8 @@ impl Vote {
             decision: None,
             overdue: 0,
             grace: bounds.f().saturating_add(1),
+            judging: None,
+            picking: None,
         }
     }
 
@@ -265,6 +311,13 @@ impl Vote {
         if self.decision.is_some() {
             return out;
         }
+        if self.judging.is_some() {
+            self.try_judge(height, timestamp_ms, &mut out);
+            return out;
+        }
+        if self.picking.is_some() {
+            return out; // decided by its ballot (rule 7), which has its own deadlines
+        }
         if self.closed.is_none() && !self.try_close(height, timestamp_ms, &mut out) {
             return out;
         }
@@ -324,6 +377,12 @@ impl Vote {
     pub fn next_deadline_ms(&self) -> Option<u64> {
         if self.decision.is_some() {
             return None;
+        }
+        if let Some(j) = &self.judging {
+            return Some(j.at_ms.saturating_add(ms(self.timeouts.reveal)));
+        }
+        if self.picking.is_some() {
+            return None; // its ballot's deadlines drive it
         }
         Some(match &self.closed {
             Some(c) => c.at_ms.saturating_add(ms(self.timeouts.reveal)),
@@ -395,6 +454,9 @@ impl Vote {
                 .into_iter()
                 .map(|member| Action::Evidence(Evidence::NeverRevealed { member, request })),
         );
+        if self.start_stage(&counted, timestamp_ms, out) {
+            return;
+        }
         self.decide(height, &counted, out);
     }
 
@@ -451,6 +513,8 @@ impl Vote {
         out.push(Action::Decide(record));
     }
 }
+
+mod stages;
 
 #[cfg(test)]
 mod prop;

@@ -43,6 +43,10 @@ def mode(s: str) -> bytes:
         return b"\x00"
     if s == "json":
         return b"\x03"
+    if s == "pick-best":
+        return b"\x05"
+    if s == "semantic":  # the default threshold, 0.775
+        return b"\x04" + struct.pack(">H", 775)
     kind, arg = s.split(":", 1)
     if kind == "class":
         labels = arg.split(",")
@@ -54,6 +58,8 @@ def mode(s: str) -> bytes:
         return b"\x02" + bytes([int(arg)])
     if kind == "vector":
         return b"\x07" + bytes([RULES.index(arg)])
+    if kind == "semantic":  # threshold in thousandths
+        return b"\x04" + struct.pack(">H", round(float(arg) * 1000))
     raise ValueError(s)
 
 
@@ -72,6 +78,11 @@ def encode(r) -> bytes:
     if "aggregation" in r:  # robust modes (tags 6, 7) only
         a = r["aggregation"]
         out += struct.pack(">IIB", a["values"], a["f"], REASONS[a["reason"]])
+    if "pick" in r:  # pick-best (tag 5) only: ballot id, u32 choice, authors
+        p = r["pick"]
+        out += bytes.fromhex(p["ballot"]) + struct.pack(">I", p["choice"]) + members(p["authors"])
+    if "cosines" in r:  # semantic mode (tag 4) only: varint count, then i16 each
+        out += varint(len(r["cosines"])) + b"".join(struct.pack(">h", c) for c in r["cosines"])
     return out
 
 

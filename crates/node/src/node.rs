@@ -2,7 +2,7 @@
 //! transactions and partial signatures, assembled over seven p2p channels.
 
 use crate::chain::{
-    app::{App, Pacing, Shared},
+    app::{App, Pacing, Shared, TxCheck},
     block::Limits,
     engine::{self, Timeouts},
     mempool::Mempool,
@@ -12,6 +12,7 @@ use crate::protocol::{
     audit::AuditError,
     executor::{self, Executor},
     results::{Results, Wait},
+    similarity::Checker,
     tx::{self, Tx},
 };
 use byzvote_core::Request;
@@ -69,6 +70,10 @@ pub struct Config {
     pub vendors: std::collections::BTreeMap<PublicKey, String>,
     /// A deliberate fault, for simulations only.
     pub fault: Option<executor::Fault>,
+    /// The sentence embedder `semantic` votes are decided with (the built-in MiniLM in
+    /// production). `None`: this node neither proposes nor re-checks similarity evidence
+    /// (see [`crate::protocol::similarity`]).
+    pub embedder: Option<Arc<dyn byzvote_core::Embedder>>,
 }
 
 /// The node's p2p channels.
@@ -181,6 +186,14 @@ where
     let (txs_sender, txs_receiver) = channels.txs;
     let (partials_sender, partials_receiver) = channels.partials;
     let group_key = *cfg.dkg.group_public_key();
+    let similarity = Arc::new(Checker::new(cfg.embedder));
+    // Every validator applies the same check to gossiped transactions and to proposed blocks,
+    // so an honest leader never proposes what its peers refuse.
+    let check_participants = participants.clone();
+    let check_similarity = similarity.clone();
+    let check: TxCheck = Arc::new(move |bytes: &[u8]| {
+        tx::check(bytes, &check_participants) && check_similarity.check(bytes)
+    });
 
     let exec_cfg = executor::Config {
         signer: cfg.signer.clone(),
@@ -194,6 +207,7 @@ where
         timeouts: cfg.vote_timeouts,
         dir: cfg.dir,
         fault: cfg.fault,
+        similarity,
     };
     let (exec, mailbox) = Executor::new(
         context.child("executor"),
@@ -209,19 +223,18 @@ where
     let outbox_for_handle = outbox.clone();
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
-    let ps = participants.clone();
+    let gossip_check = check.clone();
     let to_executor = outbox.clone();
     context
         .child("tx_gossip")
-        .spawn(move |_| executor::receive_txs(txs_receiver, ps, pool, to_executor));
+        .spawn(move |_| executor::receive_txs(txs_receiver, gossip_check, pool, to_executor));
     context
         .child("partial_gossip")
         .spawn(move |_| executor::receive_partials(partials_receiver, outbox));
 
-    let check_participants = participants.clone();
     let app = App {
         mempool: mempool.clone(),
-        check: Arc::new(move |bytes: &[u8]| tx::check(bytes, &check_participants)),
+        check,
         shared,
         pacing: cfg.pacing,
         limits,

@@ -26,6 +26,12 @@ enum Node {
     /// Takes part in the DKG, then never starts.
     Crashed,
     Faulty(&'static str, Fault),
+    /// `pick-best`: writes `write` as its candidate, and on the ballot votes for the first
+    /// candidate whose text contains `prefer` (ignoring case).
+    Picker {
+        write: &'static str,
+        prefer: &'static str,
+    },
 }
 
 struct Outcome {
@@ -94,7 +100,7 @@ fn run_tier(
                     handles.push(None);
                     continue;
                 }
-                Node::Honest(a) => (*a, None),
+                Node::Honest(a) | Node::Picker { write: a, .. } => (*a, None),
                 Node::Faulty(a, f) => (*a, Some(*f)),
             };
             let control = oracle.control(keys[i].public_key());
@@ -123,8 +129,10 @@ fn run_tier(
                 txs: next(),
                 partials: next(),
             };
-            let model: Arc<dyn ModelBackend> =
-                Arc::new(Scripted::constant(format!("model-{i}"), answer));
+            let model: Arc<dyn ModelBackend> = match behaviour {
+                Node::Picker { write, prefer } => Arc::new(picker(i, write, prefer)),
+                _ => Arc::new(Scripted::constant(format!("model-{i}"), answer)),
+            };
             let cfg = node::Config {
                 signer: keys[i].clone(),
                 participants: participants.clone(),
@@ -138,6 +146,7 @@ fn run_tier(
                     reveal: Duration::from_secs(2),
                 },
                 chain_timeouts: ChainTimeouts::default(),
+                embedder: Some(Arc::new(Words)),
                 pacing: DEFAULT_PACING,
                 vendors: participants
                     .iter()
@@ -199,6 +208,50 @@ fn run_tier(
             id,
             dkg: outputs,
         }
+    })
+}
+
+/// A deterministic stand-in for the MiniLM embedder (the real one needs its weights): a bag
+/// of lower-cased words hashed into 64 buckets, L2-normalised, so texts with the same words
+/// have cosine 1 and every node computes the same bits.
+struct Words;
+
+impl byzvote_core::Embedder for Words {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, byzvote_core::EmbedError> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let mut v = vec![0f32; 64];
+                for w in t
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
+                    let h = w
+                        .to_lowercase()
+                        .bytes()
+                        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+                    v[(h % 64) as usize] += 1.0;
+                }
+                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
+                v.iter().map(|x| x / n).collect()
+            })
+            .collect())
+    }
+}
+
+/// A scripted `pick-best` member (see [`Node::Picker`]).
+fn picker(i: usize, write: &'static str, prefer: &'static str) -> Scripted {
+    Scripted::new(format!("model-{i}"), move |prompt| {
+        let last = prompt.messages.last().map_or("", |m| m.content.as_str());
+        if !last.contains("Which candidate answers best?") {
+            return byzvote_models::ScriptedReply::Answer(write.to_string());
+        }
+        let choice = last
+            .lines()
+            .filter_map(|l| l.split_once(". "))
+            .find(|(_, text)| text.to_lowercase().contains(prefer))
+            .map_or("none", |(n, _)| n);
+        byzvote_models::ScriptedReply::Answer(format!("Candidate {choice} is best."))
     })
 }
 
@@ -407,4 +460,80 @@ fn a_wild_vector_does_not_move_the_certified_median() {
         d.revealed.get(&3).map(String::as_str),
         Some("[1e300,-1e300,1e300]")
     );
+}
+
+/// `semantic`: three honest members answer with paraphrases, one with the contradiction. The
+/// similarities are proposed in a block, re-checked by every validator, and every node decides
+/// from the finalized cosines: the paraphrase wins, the contradiction dissents.
+#[test]
+fn semantic_paraphrases_win_over_a_contradiction() {
+    let o = run(
+        8,
+        vec![
+            Node::Honest("Paris is the capital of France."),
+            Node::Honest("The capital of France is Paris."),
+            Node::Honest("Paris is the capital city of France."),
+            Node::Honest("Paris is not the capital of France."),
+        ],
+        "semantic:0.8".parse().unwrap(),
+    );
+    let d = agreed(&o);
+    let r = &d.record;
+    assert_eq!(r.outcome, OutcomeKind::Agreed, "{r:?}");
+    assert_eq!(r.supporters, vec![0, 1, 2]);
+    assert_eq!(r.dissenters, vec![3]);
+    assert!(
+        r.answer.as_deref().is_some_and(|a| !a.contains("not")),
+        "{r:?}"
+    );
+    // The record names the cosines decided on: one per pair of the four revealers.
+    let cosines = r.cosines.as_ref().expect("semantic records carry cosines");
+    assert_eq!(cosines.len(), 6);
+    assert_eq!(cosines[0], 10_000, "identical bags of words: {cosines:?}");
+}
+
+/// `pick-best`: the committee writes candidates, then votes for the best by number in a
+/// derived ballot (an exact class vote). Three members prefer a mutex, one a global variable:
+/// the mutex candidate wins, and the record names the ballot, the number and the authors.
+#[test]
+fn pick_best_certifies_the_candidate_the_committee_votes_for() {
+    let o = run(
+        9,
+        vec![
+            Node::Picker {
+                write: "Use a mutex.",
+                prefer: "mutex",
+            },
+            Node::Picker {
+                write: "Wrap the counter in a Mutex.",
+                prefer: "mutex",
+            },
+            Node::Picker {
+                write: "Use a mutex.",
+                prefer: "mutex",
+            },
+            Node::Picker {
+                write: "Use a global variable.",
+                prefer: "global",
+            },
+        ],
+        Mode::PickBest,
+    );
+    let d = agreed(&o);
+    let r = &d.record;
+    assert_eq!(r.outcome, OutcomeKind::Agreed, "{r:?}");
+    assert_eq!(r.answer.as_deref(), Some("Use a mutex."));
+    assert_eq!(
+        (r.supporters.clone(), r.dissenters.clone()),
+        (vec![0, 1, 2], vec![3])
+    );
+    let pick = r
+        .pick
+        .as_ref()
+        .expect("pick-best records name their ballot");
+    assert_eq!((pick.choice, pick.authors.clone()), (1, vec![0, 2]));
+    // The ballot was certified too, as a class vote on the numbers.
+    let node = o.decided.iter().flatten().next().unwrap();
+    assert_eq!(node.record.request, o.id);
+    assert_ne!(pick.ballot, o.id);
 }

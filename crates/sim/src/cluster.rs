@@ -213,6 +213,7 @@ impl Cluster {
             chain_timeouts: timing.chain,
             pacing: timing.pacing,
             vendors: Default::default(),
+            embedder: None,
             fault: behaviour.fault(),
         };
         let manager = self.oracle.manager();

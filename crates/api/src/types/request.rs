@@ -35,7 +35,11 @@ pub struct VoteRequest {
     /// `vector` is `vector:median`). RULE is `median`, `trimmed-mean`, `krum`, `multi-krum`,
     /// `bulyan`, `geometric-median`, `centered-clipping` or `cgc`. The rule rides in the mode
     /// string (no separate field), so the mode alone names how the answer was decided, in the
-    /// request id and in the certified record alike.
+    /// request id and in the certified record alike. `semantic[:THRESHOLD]` (e.g.
+    /// `semantic:0.8`; tier 3 or higher) compares free-text answers by meaning: the answer is
+    /// the winning group's most central text, and the record carries the pairwise cosines.
+    /// `pick-best` (tier 3 or higher): the committee writes candidates, then votes for the best
+    /// by number in a second, exact vote; the answer is the winning candidate's text.
     #[serde(default = "default_mode")]
     pub mode: String,
     /// The assurance tier, 1 to 5 (default 3: a committee of 4 tolerating 1 faulty member), or

@@ -56,7 +56,13 @@ fn parse_table() {
     }
     let bad = [
         ("", ModeError::Unknown(String::new())),
-        ("semantic:0.9", ModeError::Unknown("semantic:0.9".into())),
+        ("pick-best:2", ModeError::Unknown("pick-best:2".into())),
+        (
+            "semantic:1.5",
+            ModeError::Semantic(crate::semantic::SemanticConfigError::BadThreshold(
+                "1.5".into(),
+            )),
+        ),
         ("exact:1", ModeError::Unknown("exact:1".into())),
         ("class", ModeError::EmptyLabel),
         ("class:", ModeError::EmptyLabel),
@@ -164,7 +170,9 @@ fn codec_round_trips_and_is_pinned() {
 #[test]
 fn codec_rejects_bad_input() {
     let bad = [
-        "04",            // reserved tag (semantic)
+        "04",            // semantic without its threshold
+        "040000",        // semantic threshold 0
+        "08",            // unknown tag
         "ff",            // unknown tag
         "020d",          // 13 decimals
         "0100",          // zero labels

@@ -134,6 +134,8 @@ fn fixture(name: &str) -> Fixture {
         height: 4,
         epoch: 0,
         aggregation: None,
+        cosines: None,
+        pick: None,
     };
     let (key, sign) = group_key(11);
     let (other_group_key, _) = group_key(12);

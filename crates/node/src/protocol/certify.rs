@@ -163,6 +163,8 @@ mod tests {
             height: 4,
             epoch: 0,
             aggregation: None,
+            cosines: None,
+            pick: None,
         }
     }
 

@@ -66,6 +66,9 @@ pub struct Config {
     pub dir: Option<PathBuf>,
     /// A deliberate fault, for simulations only (see [`Fault`]).
     pub fault: Option<Fault>,
+    /// Computes this node's similarity evidence for `semantic` votes (none without an
+    /// embedder; see [`super::similarity`]).
+    pub similarity: Arc<super::similarity::Checker>,
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
@@ -306,6 +309,24 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         let awaiting: Vec<Digest> = self.state.awaiting().copied().collect();
         for id in awaiting {
             self.act(Event::NeedBeacon { id });
+        }
+        let judging: Vec<(Digest, Vec<MemberId>, Vec<Canonical>)> = self
+            .state
+            .open()
+            .filter_map(|v| {
+                let c = v.awaiting_similarities()?;
+                Some((
+                    v.id(),
+                    c.keys().copied().collect(),
+                    c.values().cloned().collect(),
+                ))
+            })
+            .collect();
+        for (id, members, texts) in judging {
+            self.act(Event::Vote {
+                id,
+                action: Action::NeedSimilarities { members, texts },
+            });
         }
         for (id, committee, closed) in open {
             match closed {
@@ -550,6 +571,23 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     warn!(?id, ?evidence, "evidence recorded");
                 }
             }
+            Event::Vote {
+                id,
+                action: Action::NeedSimilarities { members, texts },
+            } => {
+                if self.replaying {
+                    return; // proposed once the replay is over, if still needed
+                }
+                let counted = members.into_iter().zip(texts).collect();
+                if let Some(evidence) = self.cfg.similarity.compute(id, &counted) {
+                    self.submit(Tx::Similarities(evidence));
+                }
+            }
+            // The state already started the ballot (and emitted its `Started`).
+            Event::Vote {
+                action: Action::Ballot(_),
+                ..
+            } => {}
             Event::Vote {
                 id,
                 action: Action::Decide(record),
@@ -903,13 +941,13 @@ fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
 /// the executor (see [`super::speculate`]).
 pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
     mut receiver: R,
-    participants: Arc<Vec<PublicKey>>,
+    check: crate::chain::app::TxCheck,
     mempool: Mempool,
     executor: mpsc::UnboundedSender<Message>,
 ) {
     while let Ok((from, msg)) = receiver.recv().await {
         let bytes = Bytes::copy_from_slice(msg.as_ref());
-        if super::tx::check(&bytes, &participants) {
+        if check(&bytes) {
             let request = match bytes.first() {
                 Some(&super::tx::REQUEST) => match Tx::decode(&bytes) {
                     Some(Tx::Request(r)) => Some(r),

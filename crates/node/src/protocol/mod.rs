@@ -10,6 +10,7 @@ pub mod journal;
 pub mod meta;
 pub mod prompt;
 pub mod results;
+pub mod similarity;
 pub mod speculate;
 pub mod state;
 pub mod tx;

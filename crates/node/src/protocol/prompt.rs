@@ -17,6 +17,8 @@ pub fn prompt(request: &Request) -> Prompt {
         Mode::Vector { .. } => {
             "Answer with a JSON array of numbers only, e.g. [0.5, 2, -1].".to_string()
         }
+        Mode::Semantic(_) => "Answer in one short sentence.".to_string(),
+        Mode::PickBest => "Answer briefly and precisely.".to_string(),
     };
     let mut messages = vec![byzvote_models::Message {
         role: byzvote_models::Role::System,

@@ -60,6 +60,8 @@ pub struct State {
     /// Failed external verifications counted per vote (see [`super::verdict`]).
     verdicts: super::verdict::Verdicts,
     height: u64,
+    /// `pick-best` ballots (derived votes) → the vote each decides (see [`ballot`]).
+    ballots: BTreeMap<Digest, Digest>,
 }
 
 impl State {
@@ -78,6 +80,7 @@ impl State {
             meta: BTreeMap::new(),
             verdicts: Default::default(),
             height: 0,
+            ballots: BTreeMap::new(),
         }
     }
 
@@ -259,6 +262,11 @@ impl State {
                         events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
                     }
                 }
+                Some(Tx::Similarities(evidence)) => {
+                    if let Some(vote) = self.votes.get_mut(&evidence.request) {
+                        vote.on_similarities(&evidence);
+                    }
+                }
                 Some(Tx::Meta(signed)) => {
                     let meta = signed.meta;
                     let id = meta.request;
@@ -285,6 +293,7 @@ impl State {
             }
         }
         let open: Vec<Digest> = self.open.iter().copied().collect();
+        let first = events.len();
         for id in open {
             if let Some(vote) = self.votes.get_mut(&id) {
                 let actions = vote.on_block_end(height, timestamp_ms);
@@ -294,6 +303,7 @@ impl State {
                 }
             }
         }
+        self.run_stages(&mut events, first, timestamp_ms);
         for event in &events {
             match event {
                 Event::Vote {
@@ -310,6 +320,8 @@ impl State {
         events
     }
 }
+
+mod ballot;
 
 #[cfg(test)]
 mod tests {
@@ -383,6 +395,100 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A semantic vote decides on the first well-formed similarity transaction for its
+    /// counted reveals; malformed or out-of-range evidence is ignored.
+    #[test]
+    fn a_similarity_transaction_decides_a_semantic_vote() {
+        use byzvote_core::semantic::Similarities;
+        use byzvote_core::{Canonical, Commit, OutcomeKind, Reveal, Salt};
+        use commonware_cryptography::{Signer as _, ed25519};
+        let dkg = super::super::beacon::tests::trusted_dealer_outputs(4, 1);
+        let mut state = State::new(4, TIMEOUTS, 0, *dkg[0].group_public_key());
+        let r = Request::new(
+            vec![Message::user("Capital of France?")],
+            "semantic".parse().unwrap(),
+            3,
+            16,
+            1,
+        )
+        .unwrap();
+        let id = r.id();
+        assert!(matches!(
+            state.apply(1, 1000, &[Tx::Request(r).encode()]).as_slice(),
+            [Event::Started { .. }]
+        ));
+        let texts = [
+            "Paris is the capital of France.",
+            "The capital of France is Paris.",
+            "Paris is not the capital of France.",
+            "France's capital is Paris.",
+        ];
+        let keys: Vec<_> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
+        let reveals: Vec<Reveal> = (0..4u32)
+            .map(|m| Reveal {
+                request: id,
+                member: m,
+                canonical: Canonical(texts[m as usize].into()),
+                salt: Salt([m as u8; 32]),
+            })
+            .collect();
+        let commits: Vec<Bytes> = reveals
+            .iter()
+            .map(|rv| {
+                let c = Commit::new(id, rv.member, &rv.canonical, &rv.salt);
+                Tx::Commit(c.sign(&keys[rv.member as usize])).encode()
+            })
+            .collect();
+        state.apply(2, 1100, &commits);
+        let signed: Vec<Bytes> = reveals
+            .iter()
+            .map(|rv| Tx::Reveal(rv.clone().sign(&keys[rv.member as usize])).encode())
+            .collect();
+        let events = state.apply(3, 1200, &signed);
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Event::Vote {
+                    action: Action::NeedSimilarities { .. },
+                    ..
+                }
+            )),
+            "{events:?}"
+        );
+        let good = Similarities {
+            request: id,
+            members: vec![0, 1, 2, 3],
+            texts: texts.iter().map(|t| Canonical(t.to_string())).collect(),
+            cosines: vec![9500; 6],
+        };
+        let mut out_of_range = good.clone();
+        out_of_range.cosines[0] = 12_000;
+        let mut truncated = Tx::Similarities(good.clone()).encode().to_vec();
+        truncated.pop();
+        let ignored = [
+            Tx::Similarities(out_of_range).encode(),
+            Bytes::from(truncated),
+            Bytes::from_static(&[5, 1, 2, 3]),
+        ];
+        assert_eq!(state.apply(4, 1300, &ignored), vec![]);
+        let events = state.apply(5, 1400, &[Tx::Similarities(good).encode()]);
+        let record = events
+            .iter()
+            .find_map(|e| match e {
+                Event::Vote {
+                    action: Action::Decide(r),
+                    ..
+                } => Some(r),
+                _ => None,
+            })
+            .expect("decided");
+        assert_eq!(record.outcome, OutcomeKind::Agreed);
+        assert_eq!(record.supporters, vec![0, 1, 3]);
+        assert_eq!(record.dissenters, vec![2]);
+        assert_eq!(record.cosines, Some(vec![9500; 6]));
+        assert!(!state.busy());
     }
 }
 

@@ -10,6 +10,9 @@
 //!                      see [`super::beacon`])
 //!   5 = Verdict       (a node's signed verdict from its external verifier on a vote's
 //!                      agreed answer, see [`super::verdict`])
+//!   6 = Similarities  (a semantic vote's pairwise cosines with the texts they are of,
+//!                      byzvote_core::semantic::Similarities encoding; unsigned: validators
+//!                      re-check the cosines themselves, see [`super::similarity`])
 //! ```
 //!
 //! [`check`] is the stateless validity every validator applies before voting for a block:
@@ -20,7 +23,7 @@
 
 use crate::chain::types::PublicKey;
 use bytes::{BufMut, Bytes};
-use byzvote_core::{Digest, Request, SignedCommit, SignedReveal};
+use byzvote_core::{Digest, Request, SignedCommit, SignedReveal, semantic::Similarities};
 use byzvote_dkg::GroupSignature;
 use commonware_codec::{DecodeExt as _, Encode as _};
 
@@ -30,6 +33,7 @@ const REVEAL: u8 = 2;
 const META: u8 = 3;
 pub(crate) const BEACON: u8 = 4;
 const VERDICT: u8 = 5;
+const SIMILARITIES: u8 = 6;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +47,7 @@ pub enum Tx {
         signature: GroupSignature,
     },
     Verdict(super::verdict::SignedVerdict),
+    Similarities(Similarities),
 }
 
 impl Tx {
@@ -54,6 +59,7 @@ impl Tx {
             Tx::Meta(m) => (META, Bytes::from(m.encode())),
             Tx::Beacon { request, signature } => (BEACON, (*request, *signature).encode()),
             Tx::Verdict(v) => (VERDICT, Bytes::from(v.encode())),
+            Tx::Similarities(s) => (SIMILARITIES, s.encode()),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.put_u8(tag);
@@ -79,6 +85,9 @@ impl Tx {
                 .ok()
                 .map(|(request, signature)| Tx::Beacon { request, signature }),
             VERDICT => super::verdict::SignedVerdict::decode(body).map(Tx::Verdict),
+            SIMILARITIES => Similarities::decode(Bytes::copy_from_slice(body))
+                .ok()
+                .map(Tx::Similarities),
             _ => None,
         }
     }
@@ -94,6 +103,8 @@ pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
         Some(Tx::Meta(m)) => key(participants, m.meta.member).is_some_and(|k| m.verify(k)),
         Some(Tx::Beacon { .. }) => true,
         Some(Tx::Verdict(v)) => key(participants, v.verdict.member).is_some_and(|k| v.verify(k)),
+        // Well-formed by decoding; the cosines are re-checked by `similarity::Checker`.
+        Some(Tx::Similarities(_)) => true,
         None => false,
     }
 }

@@ -56,8 +56,24 @@ struct Api {
     verifier: Option<Arc<byzvote_api::verifier::Verifier>>,
 }
 
-/// Runs the node until Ctrl-C or SIGTERM.
+/// Runs the node until Ctrl-C or SIGTERM, without a sentence embedder (see [`run_with`]).
 pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError> {
+    run_with(file, model, None)
+}
+
+/// Runs the node until Ctrl-C or SIGTERM. `embedder` decides and re-checks `semantic` votes;
+/// without one the node accepts peers' similarity evidence unchecked and proposes none
+/// (`crate::protocol::similarity`), which it says at start.
+pub fn run_with(
+    file: NodeFile,
+    model: Arc<dyn ModelBackend>,
+    embedder: Option<Arc<dyn byzvote_core::Embedder>>,
+) -> Result<(), RunError> {
+    if embedder.is_none() {
+        warn!(
+            "no sentence embedder: this node cannot re-check the similarities of semantic votes and accepts them unchecked (install the built-in models with `byzvote models fetch`)"
+        );
+    }
     let signer = read_key(&file.key_file)?;
     let keys = byzvote_api::keys::KeyStore::open(file.api_keys.clone()).map_err(RunError::Keys)?;
     // Validated at load; compiled here once for the requests and once for this model's outputs.
@@ -100,6 +116,7 @@ pub fn run(file: NodeFile, model: Arc<dyn ModelBackend>) -> Result<(), RunError>
             signer,
             peers,
             model,
+            embedder,
             Api {
                 keys,
                 privacy,
@@ -121,6 +138,7 @@ async fn serve(
     signer: crate::chain::types::PrivateKey,
     peers: Vec<(PublicKey, std::net::SocketAddr)>,
     model: Arc<dyn ModelBackend>,
+    embedder: Option<Arc<dyn byzvote_core::Embedder>>,
     api: Api,
 ) -> Result<(), RunError> {
     let namespace = file.namespace.as_bytes().to_vec();
@@ -231,6 +249,7 @@ async fn serve(
         dkg: dkg.clone(),
         vote_timeouts: timeouts,
         chain_timeouts: ChainTimeouts::default(),
+        embedder,
         pacing: DEFAULT_PACING,
         vendors,
         fault: None,
