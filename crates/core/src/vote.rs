@@ -384,10 +384,11 @@ impl Vote {
         if self.picking.is_some() {
             return None; // its ballot's deadlines drive it
         }
+        // Every block at or past the commit deadline counts towards its grace, with or without
+        // a quorum of commits yet (see *Grace*): that is acting on its own too.
         Some(match &self.closed {
             Some(c) => c.at_ms.saturating_add(ms(self.timeouts.reveal)),
-            None if self.bounds.is_quorum(self.commits.len()) => self.commit_deadline_ms(),
-            None => self.hard_deadline_ms(),
+            None => self.commit_deadline_ms(),
         })
     }
 

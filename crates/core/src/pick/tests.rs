@@ -112,7 +112,13 @@ fn run_stage_one(v: &mut Vote, texts: &[&str], shown: usize) -> Vec<Action> {
     for r in all.into_iter().take(shown) {
         v.on_reveal(r);
     }
-    v.on_block_end(2, if shown == n { 1_200 } else { 2_100 })
+    if shown == n {
+        return v.on_block_end(2, 1_200);
+    }
+    // Past the reveal deadline: it takes effect at the f+1-th such block (f = 1).
+    let mut out = v.on_block_end(2, 2_100);
+    out.extend(v.on_block_end(3, 2_150));
+    out
 }
 
 /// The ballot's own vote (members' labels), decided at height 5.

@@ -431,15 +431,23 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         if height <= self.state.height() {
             return; // redelivered after a restart
         }
+        // A block at or past an open vote's deadline counts towards that deadline's grace
+        // (see core's `Vote`), a change of state even when it emits nothing.
+        let counts = self
+            .state
+            .next_deadline_ms()
+            .is_some_and(|d| block.timestamp_ms >= d);
         let events = self.state.apply(height, block.timestamp_ms, &block.txs);
         self.committed_here = match self.me {
             Some(me) => super::speculate::counted_commits(&block.txs, me),
             None => Vec::new(),
         };
-        // A block that carries nothing and changes nothing (no deadline passed) is not
+        // A block that carries nothing and changes nothing (no deadline reached) is not
         // logged: replaying the log without it gives the same state, and the log does not
-        // grow with heartbeat blocks.
-        if block.txs.is_empty() && events.is_empty() {
+        // grow with heartbeat blocks. (Found by the 7-node chaos run: empty blocks past a
+        // deadline were skipped, so a restarted node's replay counted fewer blocks of grace
+        // and decided a vote at another height than its peers.)
+        if block.txs.is_empty() && events.is_empty() && !counts {
             self.shared.finalized.store(height, Ordering::Release);
             self.resend_partials(height);
             self.resend_beacons(height);
