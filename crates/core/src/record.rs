@@ -188,17 +188,17 @@ impl DecisionRecord {
         }
     }
 
-    /// The record of a robust decision. `committee` is sorted and deduplicated here.
-    pub fn from_robust(
+    /// The fields every constructor shares: the outcome follows from whether there is an
+    /// answer, the members and the mode's trailer are left empty for the caller to fill.
+    fn base(
         request: Digest,
         tier: u8,
         mode: Mode,
         committee: &[MemberId],
-        decision: RobustDecision,
+        answer: Option<String>,
         height: u64,
         epoch: u64,
     ) -> Self {
-        let answer = decision.answer.map(|a| a.0);
         Self {
             request,
             tier,
@@ -211,14 +211,34 @@ impl DecisionRecord {
             },
             answer_digest: answer.as_deref().map(answer_digest),
             answer,
+            supporters: Vec::new(),
+            dissenters: Vec::new(),
+            silent: Vec::new(),
+            height,
+            epoch,
+            aggregation: None,
+            cosines: None,
+            pick: None,
+        }
+    }
+
+    /// The record of a robust decision. `committee` is sorted and deduplicated here.
+    pub fn from_robust(
+        request: Digest,
+        tier: u8,
+        mode: Mode,
+        committee: &[MemberId],
+        decision: RobustDecision,
+        height: u64,
+        epoch: u64,
+    ) -> Self {
+        let answer = decision.answer.map(|a| a.0);
+        Self {
             supporters: decision.supporters,
             dissenters: decision.dissenters,
             silent: decision.silent,
-            height,
-            epoch,
             aggregation: Some(decision.aggregation),
-            cosines: None,
-            pick: None,
+            ..Self::base(request, tier, mode, committee, answer, height, epoch)
         }
     }
 
@@ -234,25 +254,11 @@ impl DecisionRecord {
     ) -> Self {
         let answer = decision.answer.map(|a| a.0);
         Self {
-            request,
-            tier,
-            mode,
-            committee: sorted(committee),
-            outcome: if answer.is_some() {
-                OutcomeKind::Agreed
-            } else {
-                OutcomeKind::NoAgreement
-            },
-            answer_digest: answer.as_deref().map(answer_digest),
-            answer,
             supporters: decision.supporters,
             dissenters: decision.dissenters,
             silent: decision.silent,
-            height,
-            epoch,
-            aggregation: None,
             cosines: Some(decision.cosines),
-            pick: None,
+            ..Self::base(request, tier, mode, committee, answer, height, epoch)
         }
     }
 
@@ -266,31 +272,17 @@ impl DecisionRecord {
         height: u64,
         epoch: u64,
     ) -> Self {
-        let committee = sorted(committee);
-        let (outcome, answer, supporters) = match &tally.outcome {
-            Outcome::Agreed { answer, supporters } => (
-                OutcomeKind::Agreed,
-                Some(answer.as_str().to_string()),
-                supporters.clone(),
-            ),
-            Outcome::NoAgreement => (OutcomeKind::NoAgreement, None, Vec::new()),
+        let (answer, supporters) = match &tally.outcome {
+            Outcome::Agreed { answer, supporters } => {
+                (Some(answer.as_str().to_string()), supporters.clone())
+            }
+            Outcome::NoAgreement => (None, Vec::new()),
         };
         Self {
-            request,
-            tier,
-            mode,
-            committee,
-            outcome,
-            answer_digest: answer.as_deref().map(answer_digest),
-            answer,
             supporters,
             dissenters: tally.dissenters(),
             silent: tally.silent.clone(),
-            height,
-            epoch,
-            aggregation: None,
-            cosines: None,
-            pick: None,
+            ..Self::base(request, tier, mode, committee, answer, height, epoch)
         }
     }
 
