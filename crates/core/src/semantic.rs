@@ -52,7 +52,7 @@ mod tests;
 
 pub use config::{DEFAULT_THRESHOLD_MILLI, SemanticConfig, SemanticConfigError};
 pub use decide::{SemanticDecision, decide};
-pub use embed::{EmbedError, Embedder, cosine};
+pub use embed::{BagOfWords, EmbedError, Embedder, cosine};
 pub use evidence::Similarities;
 pub use features::{Features, Verdict, extract};
 pub use group::{SEARCH_BUDGET, group, group_by, representative};

@@ -146,7 +146,7 @@ fn run_tier(
                     reveal: Duration::from_secs(2),
                 },
                 chain_timeouts: ChainTimeouts::default(),
-                embedder: Some(Arc::new(Words)),
+                embedder: Some(Arc::new(byzvote_core::semantic::BagOfWords)),
                 pacing: DEFAULT_PACING,
                 vendors: participants
                     .iter()
@@ -209,34 +209,6 @@ fn run_tier(
             dkg: outputs,
         }
     })
-}
-
-/// A deterministic stand-in for the MiniLM embedder (the real one needs its weights): a bag
-/// of lower-cased words hashed into 64 buckets, L2-normalised, so texts with the same words
-/// have cosine 1 and every node computes the same bits.
-struct Words;
-
-impl byzvote_core::Embedder for Words {
-    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, byzvote_core::EmbedError> {
-        Ok(texts
-            .iter()
-            .map(|t| {
-                let mut v = vec![0f32; 64];
-                for w in t
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                {
-                    let h = w
-                        .to_lowercase()
-                        .bytes()
-                        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-                    v[(h % 64) as usize] += 1.0;
-                }
-                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
-                v.iter().map(|x| x / n).collect()
-            })
-            .collect())
-    }
 }
 
 /// A scripted `pick-best` member (see [`Node::Picker`]).

@@ -35,3 +35,35 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
         (dot / (na * nb)).clamp(-1.0, 1.0)
     }
 }
+
+/// A deterministic stand-in for a sentence-embedding model, for tests and simulations where
+/// the real weights are absent: a bag of lower-cased words hashed into 64 buckets,
+/// L2-normalised. Texts with the same words have cosine 1, and every machine computes the same
+/// bits. It knows nothing of meaning: never the default of a running node.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BagOfWords;
+
+impl Embedder for BagOfWords {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let mut v = vec![0f32; 64];
+                for w in t
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
+                    let h = w
+                        .to_lowercase()
+                        .bytes()
+                        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+                    if let Some(x) = v.get_mut((h % 64) as usize) {
+                        *x += 1.0;
+                    }
+                }
+                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
+                v.iter().map(|x| x / n).collect()
+            })
+            .collect())
+    }
+}

@@ -1,32 +1,5 @@
 use super::*;
-use byzvote_core::{EmbedError, semantic::evidence::quantise};
-
-/// A deterministic stand-in for MiniLM: a bag of lower-cased words hashed into 64 buckets,
-/// L2-normalised. Texts with the same words have cosine 1.
-struct Words;
-
-impl Embedder for Words {
-    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        Ok(texts
-            .iter()
-            .map(|t| {
-                let mut v = vec![0f32; 64];
-                for w in t
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                {
-                    let h = w
-                        .to_lowercase()
-                        .bytes()
-                        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-                    v[(h % 64) as usize] += 1.0;
-                }
-                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
-                v.iter().map(|x| x / n).collect()
-            })
-            .collect())
-    }
-}
+use byzvote_core::semantic::{BagOfWords, evidence::quantise};
 
 fn counted() -> BTreeMap<MemberId, Canonical> {
     [
@@ -46,7 +19,7 @@ fn encoded(s: &Similarities) -> Vec<u8> {
 
 #[test]
 fn honest_evidence_is_accepted_and_forged_cosines_are_refused() {
-    let checker = Checker::new(Some(Arc::new(Words)));
+    let checker = Checker::new(Some(Arc::new(BagOfWords)));
     let id = Digest::from([3u8; 32]);
     let honest = checker.compute(id, &counted()).unwrap();
     assert_eq!(honest.cosines.len(), 3);
@@ -63,7 +36,7 @@ fn honest_evidence_is_accepted_and_forged_cosines_are_refused() {
     assert!(!checker.check(&encoded(&forged)));
     // Refused again from the cache, and by a fresh checker.
     assert!(!checker.check(&encoded(&forged)));
-    assert!(!Checker::new(Some(Arc::new(Words))).check(&encoded(&forged)));
+    assert!(!Checker::new(Some(Arc::new(BagOfWords))).check(&encoded(&forged)));
 
     // Texts swapped under the same cosines: refused.
     let mut swapped = honest.clone();
