@@ -2,7 +2,7 @@
 //! transactions and partial signatures, assembled over seven p2p channels.
 
 use crate::chain::{
-    app::{App, Pacing, Shared, TxCheck},
+    app::{App, DeepCheck, Pacing, Shared, TxCheck},
     block::Limits,
     engine::{self, Timeouts},
     mempool::Mempool,
@@ -12,7 +12,7 @@ use crate::protocol::{
     audit::AuditError,
     executor::{self, Executor},
     results::{Results, Wait},
-    similarity::Checker,
+    similarity::{Checker, embeddings::Embeddings},
     tx::{self, Tx},
 };
 use byzvote_core::Request;
@@ -186,13 +186,22 @@ where
     let (txs_sender, txs_receiver) = channels.txs;
     let (partials_sender, partials_receiver) = channels.partials;
     let group_key = *cfg.dkg.group_public_key();
-    let similarity = Arc::new(Checker::new(cfg.embedder));
+    // The embedder runs on a worker of its own, never on the executor or consensus tasks.
+    let embeddings = cfg
+        .embedder
+        .map(|e| Embeddings::spawn(context.child("embedder"), e));
+    let similarity = Arc::new(Checker::new(embeddings));
     // Every validator applies the same check to gossiped transactions and to proposed blocks,
     // so an honest leader never proposes what its peers refuse.
     let check_participants = participants.clone();
+    let check: TxCheck = Arc::new(move |bytes: &[u8]| tx::check(bytes, &check_participants));
     let check_similarity = similarity.clone();
-    let check: TxCheck = Arc::new(move |bytes: &[u8]| {
-        tx::check(bytes, &check_participants) && check_similarity.check(bytes)
+    let deep_check: DeepCheck = Arc::new(move |bytes: &bytes::Bytes| {
+        if !Checker::concerns(bytes) {
+            return None;
+        }
+        let (checker, bytes) = (check_similarity.clone(), bytes.clone());
+        Some(Box::pin(async move { checker.check(&bytes).await }))
     });
 
     let exec_cfg = executor::Config {
@@ -223,7 +232,7 @@ where
     let outbox_for_handle = outbox.clone();
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
-    let gossip_check = check.clone();
+    let gossip_check = (check.clone(), deep_check.clone());
     let to_executor = outbox.clone();
     context
         .child("tx_gossip")
@@ -235,6 +244,7 @@ where
     let app = App {
         mempool: mempool.clone(),
         check,
+        deep_check,
         shared,
         pacing: cfg.pacing,
         limits,

@@ -100,6 +100,7 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
             let app = App {
                 mempool,
                 check: Arc::new(|tx: &[u8]| !tx.is_empty()),
+                deep_check: Arc::new(|_: &bytes::Bytes| None),
                 shared: Shared::default(),
                 pacing: Pacing {
                     idle: Duration::from_millis(300),

@@ -59,6 +59,12 @@ impl Vote {
         }
     }
 
+    /// The candidates of this `pick-best` vote once its ballot started (kept after the
+    /// decision): their authors are exactly the members counted in stage 1.
+    pub fn candidates(&self) -> Option<&Candidates> {
+        self.picking.as_ref().map(|p| &p.candidates)
+    }
+
     /// Rule 7: the ballot's decision decides this vote (at the ballot's height). Anything but
     /// the decision of this vote's own ballot is ignored.
     pub fn on_ballot_decided(&mut self, ballot: &DecisionRecord) -> Vec<Action> {

@@ -10,12 +10,14 @@
 use super::block::{Block, Limits};
 use super::mempool::{Mempool, tx_digest};
 use super::types::{Ctx, Scheme};
+use bytes::Bytes;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::{Heightable as _, types::Height};
 use commonware_cryptography::{Digested, Digestible as _};
 use commonware_runtime::Clock;
 use commonware_utils::SystemTimeExt as _;
 use futures::StreamExt as _;
+use futures::future::BoxFuture;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +28,11 @@ const SYNCHRONY_BOUND_MS: u64 = 500;
 
 /// Stateless validity of one transaction (decodes, signatures check, author known).
 pub type TxCheck = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// The part of a transaction's check that is too slow for an async task (embedding texts):
+/// `None` when the transaction needs none, otherwise a future that runs the slow work
+/// elsewhere and resolves to the verdict. Applied after [`TxCheck`] passed.
+pub type DeepCheck = Arc<dyn Fn(&Bytes) -> Option<BoxFuture<'static, bool>> + Send + Sync>;
 
 /// When a leader proposes.
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +59,7 @@ pub struct Shared {
 pub struct App {
     pub mempool: Mempool,
     pub check: TxCheck,
+    pub deep_check: DeepCheck,
     pub shared: Shared,
     pub pacing: Pacing,
     pub limits: Limits,
@@ -163,13 +171,26 @@ where
         let bytes: usize = block.txs.iter().map(|tx| tx.len()).sum();
         let timings = &self.shared.timings;
         // A transaction in this node's pool was checked when it entered the pool (gossip or
-        // own submission): only the others are checked here (an ed25519 verification each).
-        timings.time("chain.verify", || {
-            bytes <= self.max_block_bytes
-                && block
-                    .txs
-                    .iter()
-                    .all(|tx| self.mempool.contains(&tx_digest(tx)) || (self.check)(tx))
-        })
+        // own submission): only the others are checked here (an ed25519 verification each,
+        // then the deep check awaited off this task for the few that need one).
+        let unknown: Vec<&Bytes> = block
+            .txs
+            .iter()
+            .filter(|tx| !self.mempool.contains(&tx_digest(tx)))
+            .collect();
+        let valid = timings.time("chain.verify", || {
+            bytes <= self.max_block_bytes && unknown.iter().all(|tx| (self.check)(tx))
+        });
+        if !valid {
+            return false;
+        }
+        for tx in unknown {
+            if let Some(deep) = (self.deep_check)(tx)
+                && !deep.await
+            {
+                return false;
+            }
+        }
+        true
     }
 }

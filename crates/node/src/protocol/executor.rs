@@ -103,7 +103,8 @@ pub enum Message {
     Partial(Option<PublicKey>, Digest, PartialSignature),
     /// A peer's partial signature over a request's committee beacon.
     BeaconPartial(Digest, PartialSignature),
-    /// A transaction to submit now (used by [`Fault::LateReveal`] only).
+    /// A transaction to submit now (a late reveal of [`Fault::LateReveal`], similarity
+    /// evidence computed off the executor).
     Submit(Tx),
     /// A request reached this node's mempool (not ordered yet): see [`super::speculate`].
     Pending(byzvote_core::Request),
@@ -583,13 +584,22 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 id,
                 action: Action::NeedSimilarities { members, texts },
             } => {
-                if self.replaying {
+                if self.replaying || !self.cfg.similarity.has_embedder() {
                     return; // proposed once the replay is over, if still needed
                 }
-                let counted = members.into_iter().zip(texts).collect();
-                if let Some(evidence) = self.cfg.similarity.compute(id, &counted) {
-                    self.submit(Tx::Similarities(evidence));
-                }
+                // Embedding takes tens of ms: the worker does it, and the evidence comes
+                // back as a message to submit.
+                let counted: BTreeMap<MemberId, Canonical> =
+                    members.into_iter().zip(texts).collect();
+                let (checker, outbox) = (self.cfg.similarity.clone(), self.outbox.clone());
+                self.context
+                    .child("similarities")
+                    .spawn(move |_| async move {
+                        if let Some(evidence) = checker.compute(id, &counted).await {
+                            let _ =
+                                outbox.unbounded_send(Message::Submit(Tx::Similarities(evidence)));
+                        }
+                    });
             }
             // The state already started the ballot (and emitted its `Started`).
             Event::Vote {
@@ -949,13 +959,18 @@ fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
 /// the executor (see [`super::speculate`]).
 pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
     mut receiver: R,
-    check: crate::chain::app::TxCheck,
+    (check, deep_check): (crate::chain::app::TxCheck, crate::chain::app::DeepCheck),
     mempool: Mempool,
     executor: mpsc::UnboundedSender<Message>,
 ) {
     while let Ok((from, msg)) = receiver.recv().await {
         let bytes = Bytes::copy_from_slice(msg.as_ref());
-        if check(&bytes) {
+        let valid = check(&bytes)
+            && match deep_check(&bytes) {
+                Some(deep) => deep.await,
+                None => true,
+            };
+        if valid {
             let request = match bytes.first() {
                 Some(&super::tx::REQUEST) => match Tx::decode(&bytes) {
                     Some(Tx::Request(r)) => Some(r),

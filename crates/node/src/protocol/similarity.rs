@@ -8,10 +8,14 @@
 //! one finalized for the vote (nodes on the same hardware produce the same bytes, which the
 //! mempool deduplicates).
 //!
-//! [`Checker::check`] is part of the stateless transaction check every validator applies to a
-//! proposed block (and to gossiped transactions before pooling them, so that an honest leader
-//! never proposes evidence its peers will refuse): it re-embeds the texts carried in the
-//! transaction and refuses it when any cosine is more than the tolerance away from its own.
+//! [`Checker::check`] is part of the transaction check every validator applies to a proposed
+//! block (and to gossiped transactions before pooling them, so that an honest leader never
+//! proposes evidence its peers will refuse): it embeds the texts carried in the transaction
+//! and refuses it when any cosine is more than the tolerance away from its own. It is
+//! asynchronous: the embedding runs on a worker, never on the executor or consensus task, and
+//! vectors already computed for the same texts (this node's own evidence, an earlier check)
+//! are reused ([`embeddings`]). A transaction that passed at gossip sits in the mempool, which
+//! block verification trusts without checking again.
 //!
 //! **A node without an embedder** (weights absent, or the embedder fails) cannot re-check:
 //! it accepts well-formed evidence unchecked, logs that it did, and never submits evidence
@@ -25,36 +29,39 @@
 
 use super::tx::Tx;
 use byzvote_core::{
-    Canonical, Digest, Embedder, MemberId,
+    Canonical, Digest, MemberId,
     semantic::{Similarities, evidence::DEFAULT_TOLERANCE},
 };
 use commonware_cryptography::{Hasher as _, Sha256};
+use embeddings::{Embeddings, Known};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use tracing::{debug, warn};
+
+pub mod embeddings;
 
 /// Most re-check results remembered (a block is verified by several paths: gossip, proposal).
 const MAX_CACHED: usize = 1024;
 
 /// Re-checks similarity evidence with this node's embedder (module doc).
 pub struct Checker {
-    embedder: Option<Arc<dyn Embedder>>,
+    embeddings: Option<Embeddings>,
     tolerance: u16,
     /// Verdicts by transaction digest.
     cache: Mutex<HashMap<Digest, bool>>,
 }
 
 impl Checker {
-    /// A checker with `embedder` (none: accept unchecked, see the module doc) and the default
+    /// A checker with `embeddings` (none: accept unchecked, see the module doc) and the default
     /// tolerance (0.02).
-    pub fn new(embedder: Option<Arc<dyn Embedder>>) -> Self {
-        Self::with_tolerance(embedder, DEFAULT_TOLERANCE.unsigned_abs())
+    pub fn new(embeddings: Option<Embeddings>) -> Self {
+        Self::with_tolerance(embeddings, DEFAULT_TOLERANCE.unsigned_abs())
     }
 
     /// A checker accepting cosines within `tolerance` (1e-4 units) of its own.
-    pub fn with_tolerance(embedder: Option<Arc<dyn Embedder>>, tolerance: u16) -> Self {
+    pub fn with_tolerance(embeddings: Option<Embeddings>, tolerance: u16) -> Self {
         Self {
-            embedder,
+            embeddings,
             tolerance,
             cache: Mutex::new(HashMap::new()),
         }
@@ -62,17 +69,22 @@ impl Checker {
 
     /// Whether this node can compute and re-check evidence.
     pub fn has_embedder(&self) -> bool {
-        self.embedder.is_some()
+        self.embeddings.is_some()
     }
 
     /// The evidence for a vote's counted reveals, when this node has a working embedder.
-    pub fn compute(
+    pub async fn compute(
         &self,
         request: Digest,
         counted: &BTreeMap<MemberId, Canonical>,
     ) -> Option<Similarities> {
-        let embedder = self.embedder.as_deref()?;
-        match Similarities::compute(embedder, request, counted) {
+        let embeddings = self.embeddings.as_ref()?;
+        let texts: Vec<&str> = counted.values().map(Canonical::as_str).collect();
+        let computed = match embeddings.get(&texts).await {
+            Ok(vectors) => Similarities::compute(&Known::new(&texts, &vectors), request, counted),
+            Err(e) => Err(e),
+        };
+        match computed {
             Ok(s) => Some(s),
             Err(e) => {
                 warn!(?request, error = %e, "cannot embed a semantic vote's answers; not proposing similarities");
@@ -81,9 +93,14 @@ impl Checker {
         }
     }
 
+    /// Whether `bytes` need [`Checker::check`] (similarity evidence does, nothing else).
+    pub fn concerns(bytes: &[u8]) -> bool {
+        bytes.first() == Some(&super::tx::SIMILARITIES)
+    }
+
     /// The similarity re-check of an encoded transaction: `true` for every transaction that is
     /// not similarity evidence (those have their own checks in [`super::tx::check`]).
-    pub fn check(&self, bytes: &[u8]) -> bool {
+    pub async fn check(&self, bytes: &[u8]) -> bool {
         let Some(Tx::Similarities(evidence)) = Tx::decode(bytes) else {
             return true;
         };
@@ -91,7 +108,7 @@ impl Checker {
         if let Some(&verdict) = self.lock().get(&digest) {
             return verdict;
         }
-        let verdict = self.recheck(&evidence);
+        let verdict = self.recheck(&evidence).await;
         let mut cache = self.lock();
         if cache.len() >= MAX_CACHED {
             cache.clear();
@@ -100,16 +117,24 @@ impl Checker {
         verdict
     }
 
-    fn recheck(&self, evidence: &Similarities) -> bool {
+    async fn recheck(&self, evidence: &Similarities) -> bool {
         let request = evidence.request;
-        let Some(embedder) = self.embedder.as_deref() else {
+        let Some(embeddings) = self.embeddings.as_ref() else {
             debug!(
                 ?request,
                 "no embedder: accepting similarity evidence unchecked"
             );
             return evidence.is_well_formed();
         };
-        match evidence.recheck(embedder, self.tolerance) {
+        if !evidence.is_well_formed() {
+            return false;
+        }
+        let texts: Vec<&str> = evidence.texts.iter().map(Canonical::as_str).collect();
+        let rechecked = match embeddings.get(&texts).await {
+            Ok(vectors) => evidence.recheck(&Known::new(&texts, &vectors), self.tolerance),
+            Err(e) => Err(e),
+        };
+        match rechecked {
             Ok(true) => true,
             Ok(false) => {
                 warn!(

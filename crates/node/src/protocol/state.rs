@@ -284,7 +284,12 @@ impl State {
                 }
                 Some(Tx::Verdict(signed)) => {
                     let v = signed.verdict;
-                    let record = self.votes.get(&v.request).and_then(Vote::decision);
+                    // A ballot is never served, so never verified (see [`reputation`]).
+                    let record = self
+                        .votes
+                        .get(&v.request)
+                        .filter(|_| !self.is_ballot(&v.request))
+                        .and_then(Vote::decision);
                     // The cluster's f: f+1 distinct nodes include an honest one.
                     let f = self.n.saturating_sub(1) / 3;
                     self.verdicts.apply(&v, record, f, &mut self.reputation);
@@ -304,24 +309,13 @@ impl State {
             }
         }
         self.run_stages(&mut events, first, timestamp_ms);
-        for event in &events {
-            match event {
-                Event::Vote {
-                    action: Action::Evidence(e),
-                    ..
-                } => self.reputation.on_evidence(e),
-                Event::Vote {
-                    action: Action::Decide(record),
-                    ..
-                } => self.reputation.on_decision(record),
-                _ => {}
-            }
-        }
+        self.update_reputation(&events);
         events
     }
 }
 
 mod ballot;
+mod reputation;
 
 #[cfg(test)]
 mod tests {
@@ -495,3 +489,7 @@ mod tests {
 #[cfg(test)]
 #[path = "state_verdict_tests.rs"]
 mod verdict_tests;
+
+#[cfg(test)]
+#[path = "state_pick_tests.rs"]
+mod pick_tests;

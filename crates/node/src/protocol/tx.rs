@@ -33,7 +33,7 @@ const REVEAL: u8 = 2;
 const META: u8 = 3;
 pub(crate) const BEACON: u8 = 4;
 const VERDICT: u8 = 5;
-const SIMILARITIES: u8 = 6;
+pub(crate) const SIMILARITIES: u8 = 6;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
