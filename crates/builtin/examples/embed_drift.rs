@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let in_order: Vec<usize> = (0..n).collect();
     // Another order: stride 7 through the table (other neighbours and lengths in each batch).
     let mut shuffled: Vec<usize> = (0..n).map(|i| (i * 7) % n).collect();
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         shuffled = (0..n).rev().collect();
     }
     let alone = cosines(&embed_in_chunks(&packed, &texts, &in_order, 1), &labelled);

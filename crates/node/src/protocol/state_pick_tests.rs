@@ -146,7 +146,7 @@ fn a_pick_best_vote_moves_reputation_once() {
         })
         .unwrap_or_else(|| panic!("no ballot: {events:?}"));
     let (ballot_id, ballot_started) = (ballot.id(), chain.ts);
-    let votes = [Some("1"), Some("1"), Some("2"), None];
+    let votes = [Some("1"), Some("1"), Some("1"), None];
     let events = chain.vote(ballot_id, &ballot.mode, ballot_started, votes);
     let decided = decisions(&events);
     let ids: Vec<Digest> = decided.iter().map(|(id, _)| *id).collect();
@@ -157,7 +157,7 @@ fn a_pick_best_vote_moves_reputation_once() {
     );
     let (_, record) = decided[1];
     assert_eq!(record.answer.as_deref(), Some("Use a mutex."));
-    assert_eq!(record.supporters, vec![0, 1]);
+    assert_eq!(record.supporters, vec![0, 1, 2]);
 
     // One recovery for member 0 (not two), one absence for member 3 (not two).
     assert_eq!(
