@@ -50,6 +50,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, UNIX_EPOCH};
 use tracing::{debug, info, warn};
 
 /// What the executor needs.
@@ -107,6 +108,8 @@ pub enum Message {
     Submit(Tx),
     /// A request reached this node's mempool (not ordered yet): see [`super::speculate`].
     Pending(byzvote_core::Request),
+    /// The resend timer fired (every [`RESEND_PERIOD`]).
+    Tick,
 }
 
 /// Marshal's reporter: forwards finalized blocks to the executor.
@@ -181,10 +184,15 @@ const MAX_BATCH: usize = 256;
 
 /// Bound on partials buffered for votes this node has not decided yet (peer-chosen keys).
 const MAX_EARLY_VOTES: usize = 4096;
-/// A decided but uncertified vote's partial is broadcast again every this many blocks (a
-/// node that just restarted may not have reached every peer the first time).
+/// A committee beacon's partial is broadcast again every this many blocks while it is not
+/// recovered (blocks keep coming while a vote waits for its committee).
 const RESEND_EVERY: u64 = 10;
-/// At most this many partials are resent per block.
+/// A decided but uncertified vote's partial is broadcast again after this long (a peer that
+/// just restarted, or a lossy link, may have missed it). By time, not by blocks: once every
+/// vote is decided the chain idles and no block would come to trigger it, and on a slow chain
+/// (lossy links at n=10: a block every few seconds) ten blocks were too long (sim seed 10001).
+const RESEND_PERIOD: Duration = Duration::from_secs(1);
+/// At most this many partials are resent per period.
 const MAX_RESENDS: usize = 16;
 
 impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>> Executor<E, S> {
@@ -358,6 +366,18 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         if !self.flush() {
             return;
         }
+        // Stops at the first tick after the executor has stopped (its inbox is dropped).
+        let ticker = self.outbox.clone();
+        self.context
+            .child("resend")
+            .spawn(move |context| async move {
+                loop {
+                    context.sleep(RESEND_PERIOD).await;
+                    if ticker.unbounded_send(Message::Tick).is_err() {
+                        break;
+                    }
+                }
+            });
         while let Some(message) = self.inbox.next().await {
             self.handle(message);
             for _ in 1..MAX_BATCH {
@@ -423,6 +443,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             }
             Message::Submit(tx) => self.submit(tx),
             Message::Pending(request) => self.on_pending(request),
+            Message::Tick => self.resend_partials(),
         }
     }
 
@@ -449,7 +470,6 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         // and decided a vote at another height than its peers.)
         if block.txs.is_empty() && events.is_empty() && !counts {
             self.shared.finalized.store(height, Ordering::Release);
-            self.resend_partials(height);
             self.resend_beacons(height);
             return;
         }
@@ -475,7 +495,6 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         for event in events {
             self.act(event);
         }
-        self.resend_partials(height);
         self.resend_beacons(height);
     }
 
@@ -774,18 +793,26 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
+    /// Milliseconds since the Unix epoch on the runtime's clock (simulated in the sim).
+    fn now_ms(&self) -> u64 {
+        let since = self.context.current().duration_since(UNIX_EPOCH);
+        u64::try_from(since.unwrap_or_default().as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// Broadcasts again this node's partial for votes it decided but could not certify yet.
-    fn resend_partials(&mut self, height: u64) {
+    fn resend_partials(&mut self) {
+        let now = self.now_ms();
+        let period = RESEND_PERIOD.as_millis() as u64;
         let mut sent = 0;
         for (id, collect) in self.collecting.iter_mut() {
             if sent >= MAX_RESENDS {
                 break;
             }
             let Some(mine) = &collect.mine else { continue };
-            if collect.done || height < collect.sent_at.saturating_add(RESEND_EVERY) {
+            if collect.done || now < collect.sent_at.saturating_add(period) {
                 continue;
             }
-            collect.sent_at = height;
+            collect.sent_at = now;
             self.partials.send(
                 Recipients::All,
                 partial_message(DECISION_PARTIAL, id, mine),
@@ -809,9 +836,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             partial_message(DECISION_PARTIAL, &id, &partial),
             false,
         );
+        let now = self.now_ms();
         let collect = self.collecting.entry(id).or_default();
         collect.record = Some(record);
-        collect.sent_at = self.state.height();
+        collect.sent_at = now;
         collect.add_own(partial);
         self.try_certify(id);
     }
@@ -822,7 +850,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         let max_pending = 2 * self.cfg.participants.len();
-        let height = self.state.height();
+        let now = self.now_ms();
+        let half_period = RESEND_PERIOD.as_millis() as u64 / 2;
         let collect = self.collecting.entry(id).or_default();
         if collect.done {
             // The sender is still collecting: help it with this node's partial.
@@ -839,11 +868,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 && collect
                     .answered
                     .get(&peer)
-                    .is_none_or(|&at| height >= at + RESEND_EVERY / 2)
+                    .is_none_or(|&at| now >= at.saturating_add(half_period))
                 && (collect.answered.contains_key(&peer)
                     || collect.answered.len() < self.cfg.participants.len())
             {
-                collect.answered.insert(peer.clone(), height);
+                collect.answered.insert(peer.clone(), now);
                 let msg = partial_message(DECISION_PARTIAL, &id, &mine);
                 self.partials.send(Recipients::One(peer), msg, false);
             }
