@@ -27,6 +27,7 @@ pub enum Invariant {
     Blame,
     Certificate,
     Determinism,
+    Replay,
 }
 
 impl fmt::Display for Violation {
@@ -46,6 +47,33 @@ pub fn check(report: &Report) -> Vec<Violation> {
     out.extend(termination(report));
     out.extend(blame(report));
     out.extend(certificates(report));
+    out.extend(replay(report));
+    out
+}
+
+/// Replay: every decision a follower certified live is the one its audit log decides when
+/// replayed from scratch, so a node restarted from its log decides what it decided before
+/// (found by the chaos run: a log that skipped blocks counting towards a deadline made a
+/// restarted node decide a vote at another height).
+pub fn replay(report: &Report) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for m in report.followers() {
+        for (id, d) in &m.decisions {
+            match m.replayed.get(id) {
+                Some(r) if *r == d.record => {}
+                other => out.push(violation(
+                    Invariant::Replay,
+                    format!(
+                        "member {} certified {:?}/{:?} for {id:?} live, its audit log replays to {:?}",
+                        m.member,
+                        d.record.outcome,
+                        d.record.answer,
+                        other.map(|r| (r.outcome, &r.answer))
+                    ),
+                )),
+            }
+        }
+    }
     out
 }
 
