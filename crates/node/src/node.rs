@@ -109,7 +109,7 @@ pub struct Handle<S> {
     signer: PrivateKey,
     me: byzvote_core::MemberId,
     /// The executor's inbox (a submitted request may be answered before it is ordered).
-    executor: futures::channel::mpsc::UnboundedSender<executor::Message>,
+    executor: crate::protocol::intake::PeerInbox,
 }
 
 impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
@@ -121,9 +121,7 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
             self.timings.mark("vote.submitted", id.as_ref());
             let bytes = Tx::Request(request.clone()).encode();
             if self.mempool.insert(bytes.clone()) {
-                let _ = self
-                    .executor
-                    .unbounded_send(executor::Message::Pending(request));
+                self.executor.offer(executor::Message::Pending(request));
             }
             self.txs.send(Recipients::All, bytes, false);
         }
@@ -218,19 +216,19 @@ where
         txs_sender.clone(),
         partials_sender,
     )?;
-    let outbox = exec.outbox();
+    let peer_inbox = exec.peer_inbox();
     let audit = exec.audit();
-    let outbox_for_handle = outbox.clone();
+    let inbox_for_handle = peer_inbox.clone();
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
     let gossip_check = check.clone();
-    let to_executor = outbox.clone();
-    context
-        .child("tx_gossip")
-        .spawn(move |_| executor::receive_txs(txs_receiver, gossip_check, pool, to_executor));
+    let to_executor = peer_inbox.clone();
+    context.child("tx_gossip").spawn(move |_| {
+        crate::protocol::intake::receive_txs(txs_receiver, gossip_check, pool, to_executor)
+    });
     context
         .child("partial_gossip")
-        .spawn(move |_| executor::receive_partials(partials_receiver, outbox));
+        .spawn(move |_| crate::protocol::intake::receive_partials(partials_receiver, peer_inbox));
 
     let app = App {
         mempool: mempool.clone(),
@@ -261,7 +259,7 @@ where
         txs: txs_sender,
         me: my_index,
         signer,
-        executor: outbox_for_handle,
+        executor: inbox_for_handle,
     })
 }
 

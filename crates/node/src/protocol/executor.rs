@@ -13,10 +13,18 @@
 //!
 //! On start, the audit log is replayed into the state with actions suppressed, then the
 //! node resumes what it still owes: commits, reveals and partial signatures.
+//!
+//! Two inboxes: this node's own messages (blocks from marshal, model results, timer ticks)
+//! are never dropped; what peers cause (their partial signatures, gossiped requests) goes
+//! through a bounded [`PeerInbox`](super::intake::PeerInbox) and is dropped when it is full, so a flood or a stalled
+//! disk cannot grow memory without bound. Each of those is recoverable: partials are resent
+//! every second, and a gossiped request is still in the mempool (the message only lets this
+//! node answer before the request is ordered).
 
 use super::audit::{AuditLog, Body, Entry, HexBytes};
 use super::beacon::Beacons;
 use super::certify::Collect;
+use super::intake::PeerInbox;
 use super::journal::Journal;
 use super::results::{Decided, Results};
 use super::speculate::Speculation;
@@ -39,7 +47,7 @@ use commonware_actor::Feedback;
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_consensus::{Heightable as _, Reporter, marshal::Update};
 use commonware_cryptography::{Digested, Digestible as _};
-use commonware_p2p::{Receiver, Recipients, Sender};
+use commonware_p2p::{Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
 use commonware_utils::Acknowledgement as _;
 use commonware_utils::acknowledgement::Exact;
@@ -166,6 +174,9 @@ pub struct Executor<E, S> {
     txs: S,
     partials: S,
     inbox: mpsc::UnboundedReceiver<Message>,
+    /// Messages caused by peers (bounded: see the module doc and [`super::intake`]).
+    peers: mpsc::Receiver<Message>,
+    peer_outbox: mpsc::Sender<Message>,
     outbox: mpsc::UnboundedSender<Message>,
     replaying: bool,
     /// Model calls in flight, and requests answered before they were ordered.
@@ -181,6 +192,8 @@ pub struct Executor<E, S> {
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
 const MAX_BATCH: usize = 256;
+/// Capacity of the inbox for messages caused by peers ([`super::intake`]).
+const PEER_INBOX: usize = 4096;
 
 /// Bound on partials buffered for votes this node has not decided yet (peer-chosen keys).
 const MAX_EARLY_VOTES: usize = 4096;
@@ -207,6 +220,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         partials: S,
     ) -> Result<(Self, Mailbox), super::audit::AuditError> {
         let (outbox, inbox) = mpsc::unbounded();
+        let (peer_outbox, peers) = mpsc::channel(PEER_INBOX);
         let me = cfg
             .participants
             .iter()
@@ -253,6 +267,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             txs,
             partials,
             inbox,
+            peers,
+            peer_outbox,
             outbox: outbox.clone(),
             replaying: true,
             unacked: Vec::new(),
@@ -378,13 +394,26 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     }
                 }
             });
-        while let Some(message) = self.inbox.next().await {
+        loop {
+            // Own messages first (blocks unblock everything else). A closed peer inbox is
+            // terminated and no longer polled; the own inbox never closes while we hold
+            // `outbox`, except through `inbox.close()` on an audit error.
+            let message = futures::select_biased! {
+                m = self.inbox.next() => m,
+                m = self.peers.next() => m,
+                complete => None,
+            };
+            let Some(message) = message else { return };
             self.handle(message);
             for _ in 1..MAX_BATCH {
-                match self.inbox.try_recv() {
-                    Ok(message) => self.handle(message),
-                    Err(_) => break,
-                }
+                let next = match self.inbox.try_recv() {
+                    Ok(message) => message,
+                    Err(_) => match self.peers.try_recv() {
+                        Ok(message) => message,
+                        Err(_) => break,
+                    },
+                };
+                self.handle(next);
             }
             if !self.flush() {
                 return;
@@ -962,8 +991,8 @@ fn forged(record: &DecisionRecord) -> DecisionRecord {
 }
 
 /// Kinds of partial signature on the partials channel.
-const DECISION_PARTIAL: u8 = 0;
-const BEACON_PARTIAL: u8 = 1;
+pub(super) const DECISION_PARTIAL: u8 = 0;
+pub(super) const BEACON_PARTIAL: u8 = 1;
 
 /// The gossip message of a partial signature: its kind (1 byte), the request id, then the
 /// partial.
@@ -974,58 +1003,10 @@ fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
     Bytes::from(msg)
 }
 
-/// Receives gossiped transactions: checked, then pooled; a new request is also handed to
-/// the executor (see [`super::speculate`]).
-pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
-    mut receiver: R,
-    check: crate::chain::app::TxCheck,
-    mempool: Mempool,
-    executor: mpsc::UnboundedSender<Message>,
-) {
-    while let Ok((from, msg)) = receiver.recv().await {
-        let bytes = Bytes::copy_from_slice(msg.as_ref());
-        if check(&bytes) {
-            let request = match bytes.first() {
-                Some(&super::tx::REQUEST) => match Tx::decode(&bytes) {
-                    Some(Tx::Request(r)) => Some(r),
-                    _ => None,
-                },
-                _ => None,
-            };
-            if mempool.insert(bytes)
-                && let Some(request) = request
-            {
-                let _ = executor.unbounded_send(Message::Pending(request));
-            }
-        } else {
-            debug!(?from, "dropping an invalid transaction");
-        }
-    }
-}
-
-/// Receives gossiped partial signatures and forwards the well-formed ones to the executor.
-pub async fn receive_partials<R: Receiver<PublicKey = PublicKey>>(
-    mut receiver: R,
-    outbox: mpsc::UnboundedSender<Message>,
-) {
-    while let Ok((from, msg)) = receiver.recv().await {
-        let parsed = <(u8, Digest, PartialSignature)>::decode(Bytes::copy_from_slice(msg.as_ref()));
-        let message = match parsed {
-            Ok((DECISION_PARTIAL, id, partial)) => Message::Partial(Some(from), id, partial),
-            Ok((BEACON_PARTIAL, id, partial)) => Message::BeaconPartial(id, partial),
-            _ => {
-                debug!(?from, "dropping a malformed partial signature");
-                continue;
-            }
-        };
-        let _ = outbox.unbounded_send(message);
-    }
-}
-
 impl<E, S> Executor<E, S> {
-    /// A sender into this executor's inbox (for the partial-signature receiver).
-    pub fn outbox(&self) -> mpsc::UnboundedSender<Message> {
-        self.outbox.clone()
+    /// A sender into this executor's bounded inbox, for what peers cause.
+    pub fn peer_inbox(&self) -> PeerInbox {
+        PeerInbox::new(self.peer_outbox.clone())
     }
 
     /// The node's audit log, shared with the quick tiers (which log their decisions in it).

@@ -6,6 +6,7 @@ pub mod audit_show;
 pub mod beacon;
 pub mod certify;
 pub mod executor;
+pub mod intake;
 pub mod journal;
 pub mod meta;
 pub mod prompt;
