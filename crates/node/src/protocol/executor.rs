@@ -78,6 +78,8 @@ pub struct Config {
     /// Computes this node's similarity evidence for `semantic` votes (none without an
     /// embedder; see [`super::similarity`]).
     pub similarity: Arc<super::similarity::Checker>,
+    /// Where this node publishes what its open votes await (for its proposals).
+    pub awaiting: super::speculate::Awaiting,
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
@@ -315,6 +317,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             }
         }
         self.replaying = false;
+        self.publish_awaited();
         self.shared
             .finalized
             .store(self.state.height(), Ordering::Release);
@@ -519,6 +522,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         self.mempool.remove(&block.txs);
+        self.publish_awaited();
         self.shared.finalized.store(height, Ordering::Release);
         self.shared.busy.store(self.state.busy(), Ordering::Relaxed);
         for event in events {
@@ -820,6 +824,26 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 signature,
             });
         }
+    }
+
+    /// Tells this node's proposer what the open votes still wait for (see
+    /// [`super::speculate::arrange`]).
+    fn publish_awaited(&self) {
+        use byzvote_core::Phase;
+        let awaited = self
+            .state
+            .open()
+            .filter_map(|v| {
+                let kind = match v.phase() {
+                    Phase::Committing => super::tx::COMMIT,
+                    Phase::Revealing => super::tx::REVEAL,
+                    Phase::Decided => return None,
+                };
+                let members = v.awaited();
+                (!members.is_empty()).then(|| (v.id(), (kind, members.into_iter().collect())))
+            })
+            .collect();
+        self.cfg.awaiting.publish(awaited);
     }
 
     /// Milliseconds since the Unix epoch on the runtime's clock (simulated in the sim).
