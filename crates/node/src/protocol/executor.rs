@@ -69,6 +69,8 @@ pub struct Config {
     /// Computes this node's similarity evidence for `semantic` votes (none without an
     /// embedder; see [`super::similarity`]).
     pub similarity: Arc<super::similarity::Checker>,
+    /// Where the ordered key spend is published for the HTTP API (see [`super::ledger`]).
+    pub ledger: super::ledger::Ledger,
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
@@ -174,6 +176,9 @@ pub struct Executor<E, S> {
     unacked: Vec<Exact>,
     /// Certificates whose audit entries are staged: published after the next flush.
     unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature)>,
+    /// This node's own quick-tier decisions found in the audit log at start (the newest
+    /// [`crate::quick::REMEMBER`]), for the quick actor to serve again.
+    recovered_quick: std::collections::VecDeque<super::audit_quick::QuickEntry>,
 }
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
@@ -251,6 +256,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             unpublished: Vec::new(),
             speculation: Speculation::default(),
             committed_here: Vec::new(),
+            recovered_quick: Default::default(),
         };
         executor.replay(entries);
         Ok((executor, Mailbox(outbox)))
@@ -286,8 +292,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         self.publish(id, record, signature);
                     }
                 }
-                // Quick-tier decisions are outside the chain's state (see `audit_quick`).
-                Body::Quick { .. } => {}
+                // Quick-tier decisions are outside the chain's state (see `audit_quick`); the
+                // quick actor serves this node's own again (`GET /v1/votes/{id}`).
+                body @ Body::Quick { .. } => self.recover_quick(&body),
             }
         }
         self.replaying = false;
@@ -479,8 +486,30 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         self.resend_beacons(height);
     }
 
+    /// Keeps a quick decision this node signed, bounded like the quick actor's live map.
+    fn recover_quick(&mut self, body: &Body) {
+        let Ok(Some(entry)) = super::audit_quick::QuickEntry::from_body(body) else {
+            return;
+        };
+        if Some(entry.signer) != self.me {
+            return;
+        }
+        self.recovered_quick.push_back(entry);
+        if self.recovered_quick.len() > crate::quick::REMEMBER {
+            self.recovered_quick.pop_front();
+        }
+    }
+
     fn act(&mut self, event: Event) {
         match event {
+            Event::Charged { charge, touched } => {
+                let charges = self.state.charges();
+                let spends: Vec<_> = touched
+                    .into_iter()
+                    .map(|k| (k, charges.get(&k).cloned()))
+                    .collect();
+                self.cfg.ledger.ordered(&charge, spends, self.state.height());
+            }
             Event::Started { id, committee } => {
                 self.beacons.finish(&id);
                 if self.replaying {
@@ -1002,5 +1031,10 @@ impl<E, S> Executor<E, S> {
     /// The node's audit log, shared with the quick tiers (which log their decisions in it).
     pub fn audit(&self) -> AuditLog {
         self.audit.clone()
+    }
+
+    /// This node's quick decisions found in the audit log at start, oldest first (once).
+    pub fn take_recovered_quick(&mut self) -> Vec<super::audit_quick::QuickEntry> {
+        std::mem::take(&mut self.recovered_quick).into()
     }
 }
