@@ -178,7 +178,7 @@ pub struct Executor<E, S> {
     unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature)>,
     /// This node's own quick-tier decisions found in the audit log at start (the newest
     /// [`crate::quick::REMEMBER`]), for the quick actor to serve again.
-    recovered_quick: std::collections::VecDeque<super::audit_quick::QuickEntry>,
+    recovered_quick: super::audit_quick::Recovered,
 }
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
@@ -256,7 +256,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             unpublished: Vec::new(),
             speculation: Speculation::default(),
             committed_here: Vec::new(),
-            recovered_quick: Default::default(),
+            recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
         };
         executor.replay(entries);
         Ok((executor, Mailbox(outbox)))
@@ -294,7 +294,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }
                 // Quick-tier decisions are outside the chain's state (see `audit_quick`); the
                 // quick actor serves this node's own again (`GET /v1/votes/{id}`).
-                body @ Body::Quick { .. } => self.recover_quick(&body),
+                body @ Body::Quick { .. } => self.recovered_quick.push(&body),
             }
         }
         self.replaying = false;
@@ -484,20 +484,6 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
         self.resend_partials(height);
         self.resend_beacons(height);
-    }
-
-    /// Keeps a quick decision this node signed, bounded like the quick actor's live map.
-    fn recover_quick(&mut self, body: &Body) {
-        let Ok(Some(entry)) = super::audit_quick::QuickEntry::from_body(body) else {
-            return;
-        };
-        if Some(entry.signer) != self.me {
-            return;
-        }
-        self.recovered_quick.push_back(entry);
-        if self.recovered_quick.len() > crate::quick::REMEMBER {
-            self.recovered_quick.pop_front();
-        }
     }
 
     fn act(&mut self, event: Event) {
@@ -1035,6 +1021,6 @@ impl<E, S> Executor<E, S> {
 
     /// This node's quick decisions found in the audit log at start, oldest first (once).
     pub fn take_recovered_quick(&mut self) -> Vec<super::audit_quick::QuickEntry> {
-        std::mem::take(&mut self.recovered_quick).into()
+        self.recovered_quick.take()
     }
 }

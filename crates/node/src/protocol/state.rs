@@ -535,3 +535,7 @@ mod tests {
 #[cfg(test)]
 #[path = "state_verdict_tests.rs"]
 mod verdict_tests;
+
+#[cfg(test)]
+#[path = "state_charge_tests.rs"]
+mod charge_tests;
