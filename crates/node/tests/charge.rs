@@ -22,8 +22,9 @@ const KEY: [u8; 32] = [0x42; 32];
 /// Four honest nodes whose models answer "4" at $1 per 1,000 tokens both ways.
 async fn cluster(
     context: &deterministic::Context,
-) -> Vec<Handle<impl commonware_p2p::Sender<PublicKey = byzvote_node::chain::types::PublicKey> + Clone>>
-{
+) -> Vec<
+    Handle<impl commonware_p2p::Sender<PublicKey = byzvote_node::chain::types::PublicKey> + Clone>,
+> {
     let (keys, participants, oracle) = common::network(context, 4).await;
     let quota = Quota::per_second(NZU32!(10_000));
     let mut ceremonies = Vec::new();
@@ -77,14 +78,15 @@ async fn cluster(
             txs: next(),
             partials: next(),
         };
-        let model: Arc<dyn ModelBackend> =
-            Arc::new(Scripted::constant(format!("model-{i}"), "4").with_info(BackendInfo {
+        let model: Arc<dyn ModelBackend> = Arc::new(
+            Scripted::constant(format!("model-{i}"), "4").with_info(BackendInfo {
                 name: format!("model-{i}"),
                 vendor: String::new(),
                 family: String::new(),
                 price_in_per_1k: 1.0,
                 price_out_per_1k: 1.0,
-            }));
+            }),
+        );
         let cfg = node::Config {
             signer: key.clone(),
             participants: participants.clone(),
@@ -127,8 +129,14 @@ fn spending_through_node_a_exhausts_the_budget_on_node_b() {
     );
     runner.start(|context| async move {
         let mut handles = cluster(&context).await;
-        let request =
-            Request::new(vec![Message::user("What is 2+2?")], Mode::Exact, 3, 32, seed).unwrap();
+        let request = Request::new(
+            vec![Message::user("What is 2+2?")],
+            Mode::Exact,
+            3,
+            32,
+            seed,
+        )
+        .unwrap();
         let id = request.id();
         let decided = match handles[0].submit(request) {
             Wait::Pending(rx) => rx.await.expect("decision"),

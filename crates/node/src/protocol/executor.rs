@@ -494,7 +494,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     .into_iter()
                     .map(|k| (k, charges.get(&k).cloned()))
                     .collect();
-                self.cfg.ledger.ordered(&charge, spends, self.state.height());
+                self.cfg
+                    .ledger
+                    .ordered(&charge, spends, self.state.height());
             }
             Event::Started { id, committee } => {
                 self.beacons.finish(&id);

@@ -19,20 +19,24 @@ fn charge(request: u8, member: MemberId, cost: u64, height: u64) -> Charge {
 fn charges_sum_per_key_and_each_request_counts_once() {
     let mut c = Charges::default();
     assert_eq!(
-        c.apply(&charge(1, 0, 100, 1), Known::Decided(500), 2).counted,
+        c.apply(&charge(1, 0, 100, 1), Known::Decided(500), 2)
+            .counted,
         100
     );
     assert_eq!(
-        c.apply(&charge(2, 1, 50, 1), Known::Decided(500), 2).counted,
+        c.apply(&charge(2, 1, 50, 1), Known::Decided(500), 2)
+            .counted,
         50
     );
     // The same request again, from the same node or from another: ignored.
     assert_eq!(
-        c.apply(&charge(1, 0, 100, 2), Known::Decided(500), 3).counted,
+        c.apply(&charge(1, 0, 100, 2), Known::Decided(500), 3)
+            .counted,
         0
     );
     assert_eq!(
-        c.apply(&charge(1, 3, 100, 2), Known::Decided(500), 3).counted,
+        c.apply(&charge(1, 3, 100, 2), Known::Decided(500), 3)
+            .counted,
         0
     );
     let spend = c.get(&KEY).unwrap();
@@ -95,7 +99,10 @@ fn a_charge_outside_its_window_is_refused_and_old_ids_are_forgotten() {
     assert_eq!(c.remembered(), 1);
     // Replayed just inside the window: a repeat. Just outside: too old. Either way ignored.
     let last = 10 + WINDOW - 1;
-    assert_eq!(c.apply(&charge(1, 0, 5, 10), Known::Unknown, last).counted, 0);
+    assert_eq!(
+        c.apply(&charge(1, 0, 5, 10), Known::Unknown, last).counted,
+        0
+    );
     assert_eq!(
         c.apply(&charge(1, 0, 5, 10), Known::Unknown, last + 1)
             .counted,
@@ -136,7 +143,11 @@ fn replaying_the_same_charges_gives_the_same_ledger() {
             } else {
                 Known::Unknown
             };
-            (charge(i % 20, u32::from(i % 4), u64::from(i) * 5, 1), known, 2)
+            (
+                charge(i % 20, u32::from(i % 4), u64::from(i) * 5, 1),
+                known,
+                2,
+            )
         })
         .collect();
     let run = || {

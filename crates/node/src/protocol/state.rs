@@ -104,14 +104,12 @@ impl State {
         use super::spend::Known;
         let id = charge.request;
         let known = match self.votes.get(&id) {
-            Some(vote) if vote.decision().is_some() => Known::Decided(
-                self.meta
-                    .get(&id)
-                    .map_or(0, |m| {
-                        m.values()
-                            .fold(0u64, |a, x| a.saturating_add(x.cost_micro_usd))
-                    }),
-            ),
+            Some(vote) if vote.decision().is_some() => {
+                Known::Decided(self.meta.get(&id).map_or(0, |m| {
+                    m.values()
+                        .fold(0u64, |a, x| a.saturating_add(x.cost_micro_usd))
+                }))
+            }
             Some(_) => Known::Undecided,
             None if self.awaiting.contains_key(&id) => Known::Undecided,
             None => Known::Unknown,

@@ -59,7 +59,13 @@ fn vote_blocks(keys: &[ed25519::PrivateKey]) -> (Vec<Vec<Bytes>>, Digest) {
     (blocks, id)
 }
 
-fn charge(keys: &[ed25519::PrivateKey], request: Digest, member: u32, cost: u64, height: u64) -> Bytes {
+fn charge(
+    keys: &[ed25519::PrivateKey],
+    request: Digest,
+    member: u32,
+    cost: u64,
+    height: u64,
+) -> Bytes {
     let c = Charge {
         key: KEY,
         request,
@@ -95,7 +101,10 @@ fn a_charge_for_a_decided_vote_counts_at_most_its_recorded_cost_once() {
     // Member 1 over-charges (10,000 for a vote its members say cost 400): clipped.
     blocks.push(vec![charge(&keys, id, 1, 10_000, 2)]);
     // Anyone charging it again: ignored.
-    blocks.push(vec![charge(&keys, id, 2, 400, 3), charge(&keys, id, 1, 400, 3)]);
+    blocks.push(vec![
+        charge(&keys, id, 2, 400, 3),
+        charge(&keys, id, 1, 400, 3),
+    ]);
     let (state, spend) = run(&blocks);
     assert!(state.vote(&id).and_then(Vote::decision).is_some());
     let spend = spend.expect("charged");

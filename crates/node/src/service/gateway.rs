@@ -306,7 +306,11 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
 
 /// Dollars to the ledger's micro-dollars (negative and NaN: 0; `as` saturates the rest).
 fn micro(usd: f64) -> u64 {
-    if usd > 0.0 { (usd * 1e6).round() as u64 } else { 0 }
+    if usd > 0.0 {
+        (usd * 1e6).round() as u64
+    } else {
+        0
+    }
 }
 
 fn key_hash(hex_hash: &str) -> Option<crate::protocol::charge::KeyHash> {
