@@ -208,7 +208,10 @@ fn story_of_a_vote_with_a_faulty_member() {
 
     let text = render::story(&s);
     assert!(text.contains("charges to client keys"), "{text}");
-    assert!(text.contains("key abababababababab…  cost $0.000400"), "{text}");
+    assert!(
+        text.contains("key abababababababab…  cost $0.000400"),
+        "{text}"
+    );
     println!("{text}");
     for needle in [
         format!("vote {}", f.id).as_str(),
