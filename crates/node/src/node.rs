@@ -110,6 +110,12 @@ pub struct Handle<S> {
     me: byzvote_core::MemberId,
     /// The executor's inbox (a submitted request may be answered before it is ordered).
     executor: crate::protocol::intake::PeerInbox,
+    /// What each client key has spent, as this node counts it (see `protocol::spend`).
+    pub ledger: crate::protocol::ledger::Ledger,
+    /// The last finalized height the executor applied (a charge names it).
+    finalized: Arc<std::sync::atomic::AtomicU64>,
+    /// This node's quick decisions found in its audit log at start (taken once).
+    recovered_quick: Arc<std::sync::Mutex<Vec<crate::protocol::audit_quick::QuickEntry>>>,
 }
 
 impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
@@ -141,6 +147,37 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
         let bytes = Tx::Verdict(verdict.sign(&self.signer)).encode();
         self.mempool.insert(bytes.clone());
         self.txs.send(Recipients::All, bytes, false);
+    }
+
+    /// Charges `cost_micro_usd` for vote `request`, answered through this node, to the client
+    /// key whose SHA-256 is `key`: signed and submitted for ordering (so every node counts it,
+    /// see `protocol::spend`), and counted by this node at once until then.
+    pub fn submit_charge(
+        &mut self,
+        key: crate::protocol::charge::KeyHash,
+        request: byzvote_core::Digest,
+        cost_micro_usd: u64,
+    ) {
+        let charge = crate::protocol::charge::Charge {
+            key,
+            request,
+            member: self.me,
+            cost_micro_usd,
+            height: self.finalized.load(std::sync::atomic::Ordering::Acquire),
+        };
+        self.ledger.pend(&charge);
+        let bytes = Tx::Charge(charge.sign(&self.signer)).encode();
+        self.mempool.insert(bytes.clone());
+        self.txs.send(Recipients::All, bytes, false);
+    }
+
+    /// This node's quick-tier decisions found in its audit log at start, oldest first, for
+    /// [`crate::quick::QuickHandle::restore`] (empty after the first call).
+    pub fn take_recovered_quick(&self) -> Vec<crate::protocol::audit_quick::QuickEntry> {
+        self.recovered_quick
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
     }
 }
 
@@ -180,7 +217,10 @@ where
         ..Shared::default()
     };
     let timings = shared.timings.clone();
+    let finalized = shared.finalized.clone();
     let results = Results::default();
+    let f = (participants.len().saturating_sub(1) / 3) as u32;
+    let ledger = crate::protocol::ledger::Ledger::new(Some(my_index), f);
     let (txs_sender, txs_receiver) = channels.txs;
     let (partials_sender, partials_receiver) = channels.partials;
     let group_key = *cfg.dkg.group_public_key();
@@ -208,8 +248,9 @@ where
         fault: cfg.fault,
         similarity,
         awaiting: awaiting.clone(),
+        ledger: ledger.clone(),
     };
-    let (exec, mailbox) = Executor::new(
+    let (mut exec, mailbox) = Executor::new(
         context.child("executor"),
         exec_cfg,
         mempool.clone(),
@@ -221,6 +262,7 @@ where
     let peer_inbox = exec.peer_inbox();
     let audit = exec.audit();
     let inbox_for_handle = peer_inbox.clone();
+    let recovered_quick = Arc::new(std::sync::Mutex::new(exec.take_recovered_quick()));
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
     let gossip_check = check.clone();
@@ -264,6 +306,9 @@ where
         me: my_index,
         signer,
         executor: inbox_for_handle,
+        ledger,
+        finalized,
+        recovered_quick,
     })
 }
 

@@ -80,6 +80,8 @@ pub struct Config {
     pub similarity: Arc<super::similarity::Checker>,
     /// Where this node publishes what its open votes await (for its proposals).
     pub awaiting: super::speculate::Awaiting,
+    /// Where the ordered key spend is published for the HTTP API (see [`super::ledger`]).
+    pub ledger: super::ledger::Ledger,
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
@@ -190,6 +192,9 @@ pub struct Executor<E, S> {
     unacked: Vec<Exact>,
     /// Certificates whose audit entries are staged: published after the next flush.
     unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature)>,
+    /// This node's own quick-tier decisions found in the audit log at start (the newest
+    /// [`crate::quick::REMEMBER`]), for the quick actor to serve again.
+    recovered_quick: super::audit_quick::Recovered,
 }
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
@@ -277,6 +282,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             unpublished: Vec::new(),
             speculation: Speculation::default(),
             committed_here: Vec::new(),
+            recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
         };
         executor.replay(entries);
         Ok((executor, Mailbox(outbox)))
@@ -312,8 +318,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         self.publish(id, record, signature);
                     }
                 }
-                // Quick-tier decisions are outside the chain's state (see `audit_quick`).
-                Body::Quick { .. } => {}
+                // Quick-tier decisions are outside the chain's state (see `audit_quick`); the
+                // quick actor serves this node's own again (`GET /v1/votes/{id}`).
+                body @ Body::Quick { .. } => self.recovered_quick.push(&body),
             }
         }
         self.replaying = false;
@@ -533,6 +540,16 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
 
     fn act(&mut self, event: Event) {
         match event {
+            Event::Charged { charge, touched } => {
+                let charges = self.state.charges();
+                let spends: Vec<_> = touched
+                    .into_iter()
+                    .map(|k| (k, charges.get(&k).cloned()))
+                    .collect();
+                self.cfg
+                    .ledger
+                    .ordered(&charge, spends, self.state.height());
+            }
             Event::Started { id, committee } => {
                 self.beacons.finish(&id);
                 if self.replaying {
@@ -1036,5 +1053,10 @@ impl<E, S> Executor<E, S> {
     /// The node's audit log, shared with the quick tiers (which log their decisions in it).
     pub fn audit(&self) -> AuditLog {
         self.audit.clone()
+    }
+
+    /// This node's quick decisions found in the audit log at start, oldest first (once).
+    pub fn take_recovered_quick(&mut self) -> Vec<super::audit_quick::QuickEntry> {
+        self.recovered_quick.take()
     }
 }
