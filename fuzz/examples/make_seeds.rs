@@ -96,6 +96,16 @@ fn main() {
         Tx::Reveal(signed_reveal.clone()),
         Tx::Meta(meta),
         Tx::Commit(commit.sign(&keys[2])), // forged: wrong member's key
+        Tx::Charge(
+            byzvote_node::protocol::charge::Charge {
+                key: [0xab; 32],
+                request: req.id(),
+                member: 1,
+                cost_micro_usd: 1_200,
+                height: 7,
+            }
+            .sign(&keys[1]),
+        ),
     ];
     for (i, t) in txs.iter().enumerate() {
         write("tx", &format!("{i}"), &t.encode());

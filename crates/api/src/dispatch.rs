@@ -18,7 +18,9 @@ use std::time::Duration;
 /// asked again one tier up while the cluster has a larger tier; the response's `route` says
 /// which tiers ran and why, and its `cost_usd` includes the escalated-from votes.
 ///
-/// The vote's cost (all of it, escalations included) is charged to `caller`'s key budget.
+/// The vote's cost (all of it, escalations included) is charged to `caller`'s key budget, vote
+/// by vote (each escalated-from vote under its own request id, so the cluster-wide ledger can
+/// check each against the chain).
 pub async fn vote(
     state: &AppState,
     caller: Option<&Caller>,
@@ -69,6 +71,7 @@ pub async fn vote(
             d.min(state.config.vote_timeout)
         });
     let mut earlier_cost = 0.0;
+    let mut charges: Vec<(String, f64)> = Vec::new();
     loop {
         if let Some(refusal) = state.config.review.as_ref().and_then(|q| q.refuse(tier)) {
             return Err(refusal);
@@ -98,9 +101,11 @@ pub async fn vote(
             i.reasons.extend(unsure);
             i.escalated_from.push(tier);
             earlier_cost += response.cost_usd;
+            charges.push((response.id.clone(), response.cost_usd));
             tier = next;
             continue;
         }
+        charges.push((response.id.clone(), response.cost_usd));
         response.cost_usd += earlier_cost;
         response.route = info;
         response.masked = masked;
@@ -117,7 +122,9 @@ pub async fn vote(
             }
         }
         if let (Some(keys), Some(caller)) = (&state.config.keys, caller) {
-            keys.charge(caller, response.cost_usd);
+            for (id, cost) in &charges {
+                keys.charge_vote(caller, id, *cost);
+            }
         }
         return Ok(response);
     }

@@ -7,11 +7,15 @@
 //! runs take effect at the next request. With no file (or no keys in it) the API is open, which
 //! is right for a loopback development cluster; the node says so when it starts.
 //!
-//! Limits are per node: the rate limit is an in-memory token bucket refilled each minute; the
-//! budget counts the `cost_usd` of the votes answered through this node, kept in
-//! `api-keys.spent.json` beside the keys (rewritten atomically whenever a vote cost money), so a
-//! restart does not refill a spent budget. (A cluster-wide budget would need the spend in the
-//! chain; not done.)
+//! The rate limit is per node: an in-memory token bucket refilled each minute. The budget holds
+//! across the cluster when the node gives the store a [`SpendLedger`] (`byzvote node` does):
+//! each vote's cost is charged to the key through the chain (a signed charge every node
+//! orders, see `byzvote_node::protocol::spend` for what a lying node can and cannot do with
+//! it), and a request is admitted only while the key's spend as the ledger counts it is under
+//! the budget. The store also keeps the spend of the votes answered through this node in
+//! `api-keys.spent.json` beside the keys (rewritten atomically whenever a vote cost money): the
+//! larger of the two counts, so a restart refills nothing even for charges the chain had not
+//! ordered yet. Without a ledger (a fake gateway in tests) the budget is per node.
 
 use crate::error::HttpError;
 use axum::{
@@ -34,6 +38,16 @@ pub const FILE: &str = "api-keys.json";
 
 /// The prefix of every key, so a key is recognisable in a leaked log or config.
 pub const PREFIX: &str = "bzv-";
+
+/// A cluster-wide record of what each key spent, provided by the node.
+pub trait SpendLedger: Send + Sync {
+    /// What the key with SHA-256 `key_hash` (hex) has spent in US dollars, as this node counts
+    /// it against `budget_usd` (the budget matters: see `byzvote_node::protocol::spend`).
+    fn spent_usd(&self, key_hash: &str, budget_usd: f64) -> f64;
+
+    /// Charges vote `request_id` (hex), answered through this node, to the key.
+    fn charge(&self, key_hash: &str, request_id: &str, cost_usd: f64);
+}
 
 /// The keys file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -107,6 +121,7 @@ pub struct KeyStore {
     spent_path: PathBuf,
     loaded: Mutex<Loaded>,
     usage: Mutex<HashMap<String, Usage>>,
+    ledger: std::sync::OnceLock<Arc<dyn SpendLedger>>,
 }
 
 /// The key a request came with (its hash), put in the request's extensions by [`require`] so
@@ -151,9 +166,24 @@ impl KeyStore {
                 by_hash: HashMap::new(),
             }),
             usage: Mutex::new(usage),
+            ledger: std::sync::OnceLock::new(),
         };
         store.refresh()?;
         Ok(Arc::new(store))
+    }
+
+    /// Makes budgets cluster-wide: spend is charged to and read from `ledger` (set once; a
+    /// second call is ignored).
+    pub fn set_ledger(&self, ledger: Arc<dyn SpendLedger>) {
+        let _ = self.ledger.set(ledger);
+    }
+
+    /// What `key_hash` has spent against `budget`: this node's own record, or the ledger's
+    /// count when larger.
+    fn spent(&self, key_hash: &str, own: f64, budget: f64) -> f64 {
+        self.ledger
+            .get()
+            .map_or(own, |l| own.max(l.spent_usd(key_hash, budget)))
     }
 
     /// How many keys are configured (0: the API is open).
@@ -220,18 +250,19 @@ impl KeyStore {
             refilled: Instant::now(),
             spent_usd: 0.0,
         });
-        if let Some(budget) = entry.budget_usd
-            && u.spent_usd >= budget
-        {
-            return Err(HttpError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "insufficient_quota",
-                "insufficient_quota",
-                format!(
-                    "the key `{}` has spent its budget of ${budget} (spent ${:.6}); ask the operator for a new budget",
-                    entry.name, u.spent_usd
-                ),
-            ));
+        if let Some(budget) = entry.budget_usd {
+            let spent = self.spent(&entry.sha256, u.spent_usd, budget);
+            if spent >= budget {
+                return Err(HttpError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "insufficient_quota",
+                    "insufficient_quota",
+                    format!(
+                        "the key `{}` has spent its budget of ${budget} across the cluster (spent ${spent:.6}); ask the operator for a new budget",
+                        entry.name
+                    ),
+                ));
+            }
         }
         if let Some(rpm) = entry.requests_per_minute {
             let now = Instant::now();
@@ -269,7 +300,18 @@ impl KeyStore {
             .ok()
             .and_then(|u| u.get(&caller.0).map(|u| u.spent_usd))
             .unwrap_or(0.0);
-        budget.is_some_and(|b| spent >= b)
+        budget.is_some_and(|b| self.spent(&caller.0, spent, b) >= b)
+    }
+
+    /// Charges vote `request_id`'s `cost` to `caller`: in this node's record and, with a
+    /// ledger, through the chain.
+    pub fn charge_vote(&self, caller: &Caller, request_id: &str, cost: f64) {
+        self.charge(caller, cost);
+        if cost > 0.0
+            && let Some(ledger) = self.ledger.get()
+        {
+            ledger.charge(&caller.0, request_id, cost);
+        }
     }
 
     /// Adds `cost` to what `caller` has spent.

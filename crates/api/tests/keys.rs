@@ -5,9 +5,10 @@ mod common;
 
 use byzvote_api::{
     ApiError, ServerConfig,
-    keys::{Caller, KeyEntry, KeyFile, KeyStore, hash},
+    keys::{Caller, KeyEntry, KeyFile, KeyStore, SpendLedger, hash},
 };
 use reqwest::StatusCode;
+use std::sync::{Arc, Mutex};
 
 const BODY: &str = r#"{"model": "byzvote", "messages": [{"role": "user", "content": "hi"}]}"#;
 
@@ -138,4 +139,79 @@ fn a_broken_keys_file_is_an_error_not_an_open_api() {
     std::fs::write(&path, "{not json").unwrap();
     let e = KeyStore::open(path).unwrap_err();
     assert!(e.contains("not a valid keys file"), "{e}");
+}
+
+/// A stand-in for the node's cluster-wide ledger: what the other nodes charged, and what this
+/// node charged through it.
+#[derive(Default)]
+struct FakeLedger {
+    spent: Mutex<f64>,
+    charged: Mutex<Vec<(String, String, f64)>>,
+}
+
+impl SpendLedger for FakeLedger {
+    fn spent_usd(&self, key_hash: &str, _budget_usd: f64) -> f64 {
+        if key_hash == hash("bzv-shared") {
+            *self.spent.lock().unwrap()
+        } else {
+            0.0
+        }
+    }
+
+    fn charge(&self, key_hash: &str, request_id: &str, cost_usd: f64) {
+        self.charged
+            .lock()
+            .unwrap()
+            .push((key_hash.into(), request_id.into(), cost_usd));
+    }
+}
+
+/// The budget holds across the cluster: spend charged on other nodes (as the ledger reports
+/// it) closes the key here with the usual OpenAI error, and this node's charges go to the
+/// ledger vote by vote.
+#[tokio::test]
+async fn spend_on_other_nodes_closes_the_key_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api-keys.json");
+    let mut shared = entry("shared", "bzv-shared");
+    shared.budget_usd = Some(0.01);
+    let mut other = entry("other", "bzv-other");
+    other.budget_usd = Some(0.01);
+    KeyFile {
+        keys: vec![shared, other],
+    }
+    .save(&path)
+    .unwrap();
+    let store = KeyStore::open(path).unwrap();
+    let ledger = Arc::new(FakeLedger::default());
+    store.set_ledger(ledger.clone());
+    let base = common::start(ServerConfig {
+        keys: Some(store.clone()),
+        ..ServerConfig::default()
+    })
+    .await;
+    let (status, text) = call(&base, Some("bzv-shared")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    // Another node served the key its whole budget (nothing was spent through this one).
+    *ledger.spent.lock().unwrap() = 0.0101;
+    let (status, text) = call(&base, Some("bzv-shared")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{text}");
+    assert_eq!(code(&text), "insufficient_quota");
+    assert!(text.contains("across the cluster"), "{text}");
+    let caller = Caller(hash("bzv-shared"));
+    assert!(store.is_exhausted(&caller));
+    assert_eq!(call(&base, Some("bzv-other")).await.0, StatusCode::OK);
+
+    // This node's charges reach the ledger per vote (free votes are not charged).
+    let other = Caller(hash("bzv-other"));
+    store.charge_vote(&other, "ab", 0.004);
+    store.charge_vote(&other, "cd", 0.0);
+    assert_eq!(
+        *ledger.charged.lock().unwrap(),
+        vec![(hash("bzv-other"), "ab".to_string(), 0.004)]
+    );
+    // ... and into the node's own record, which counts even if the ledger forgot (a restart
+    // before the chain ordered the charge).
+    store.charge_vote(&other, "ef", 0.007);
+    assert!(store.is_exhausted(&other));
 }

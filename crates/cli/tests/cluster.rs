@@ -203,6 +203,7 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
 
     // Tiers 1 and 2: no consensus round; the serving node's attestation instead of a
     // threshold certificate, checked by `ask` (member and node signatures).
+    let mut quick_ids = Vec::new();
     for tier in ["1", "2"] {
         let o = byzvote(&[
             "ask",
@@ -230,6 +231,7 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
             "{r}"
         );
         assert_eq!(r["votes"].as_array().unwrap().len(), members, "{r}");
+        quick_ids.push((r["id"].as_str().unwrap().to_string(), r["answer"].clone()));
     }
 
     // SIGKILL node 3: the others still answer (its vote is silent).
@@ -313,6 +315,16 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         let v = certified(&http2, id, 300)
             .unwrap_or_else(|| panic!("node 2 never certified {id} after its restart"));
         assert_eq!(v["answer"], item["answer"], "{id}");
+    }
+    // Node 2 served the quick asks before its SIGKILL: it reads them back from its log.
+    for (id, answer) in &quick_ids {
+        let (status, body) = http_get(&http2, &format!("/v1/votes/{id}"));
+        assert_eq!(
+            status, 200,
+            "quick vote {id} forgotten after the restart: {body}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(&v["answer"], answer, "{body}");
     }
 
     // Client API keys: created while the cluster runs, required from the next request on.

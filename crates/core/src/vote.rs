@@ -354,6 +354,31 @@ impl Vote {
         self.closed.as_ref().map(|c| c.members.as_slice())
     }
 
+    /// The members whose transaction the current phase still waits for: their commits while
+    /// committing, their reveals once the set closed; nobody once decided, or while a
+    /// `semantic` vote waits for its similarities or a `pick-best` vote for its ballot. A
+    /// leader uses it to hold a proposal a moment for the missing ones (a hint: nothing is
+    /// decided by it).
+    pub fn awaited(&self) -> Vec<MemberId> {
+        if self.decision.is_some() || self.judging.is_some() || self.picking.is_some() {
+            return Vec::new();
+        }
+        match &self.closed {
+            Some(c) => c
+                .members
+                .iter()
+                .filter(|m| !self.valid.contains_key(m) && !self.bad.contains(m))
+                .copied()
+                .collect(),
+            None => self
+                .committee
+                .iter()
+                .filter(|m| !self.commits.contains_key(m) && !self.equivocators.contains(m))
+                .copied()
+                .collect(),
+        }
+    }
+
     /// The decision, once decided.
     pub fn decision(&self) -> Option<&DecisionRecord> {
         self.decision.as_ref()

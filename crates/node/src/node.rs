@@ -109,7 +109,13 @@ pub struct Handle<S> {
     signer: PrivateKey,
     me: byzvote_core::MemberId,
     /// The executor's inbox (a submitted request may be answered before it is ordered).
-    executor: futures::channel::mpsc::UnboundedSender<executor::Message>,
+    executor: crate::protocol::intake::PeerInbox,
+    /// What each client key has spent, as this node counts it (see `protocol::spend`).
+    pub ledger: crate::protocol::ledger::Ledger,
+    /// The last finalized height the executor applied (a charge names it).
+    finalized: Arc<std::sync::atomic::AtomicU64>,
+    /// This node's quick decisions found in its audit log at start (taken once).
+    recovered_quick: Arc<std::sync::Mutex<Vec<crate::protocol::audit_quick::QuickEntry>>>,
 }
 
 impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
@@ -121,9 +127,7 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
             self.timings.mark("vote.submitted", id.as_ref());
             let bytes = Tx::Request(request.clone()).encode();
             if self.mempool.insert(bytes.clone()) {
-                let _ = self
-                    .executor
-                    .unbounded_send(executor::Message::Pending(request));
+                self.executor.offer(executor::Message::Pending(request));
             }
             self.txs.send(Recipients::All, bytes, false);
         }
@@ -143,6 +147,37 @@ impl<S: Sender<PublicKey = PublicKey>> Handle<S> {
         let bytes = Tx::Verdict(verdict.sign(&self.signer)).encode();
         self.mempool.insert(bytes.clone());
         self.txs.send(Recipients::All, bytes, false);
+    }
+
+    /// Charges `cost_micro_usd` for vote `request`, answered through this node, to the client
+    /// key whose SHA-256 is `key`: signed and submitted for ordering (so every node counts it,
+    /// see `protocol::spend`), and counted by this node at once until then.
+    pub fn submit_charge(
+        &mut self,
+        key: crate::protocol::charge::KeyHash,
+        request: byzvote_core::Digest,
+        cost_micro_usd: u64,
+    ) {
+        let charge = crate::protocol::charge::Charge {
+            key,
+            request,
+            member: self.me,
+            cost_micro_usd,
+            height: self.finalized.load(std::sync::atomic::Ordering::Acquire),
+        };
+        self.ledger.pend(&charge);
+        let bytes = Tx::Charge(charge.sign(&self.signer)).encode();
+        self.mempool.insert(bytes.clone());
+        self.txs.send(Recipients::All, bytes, false);
+    }
+
+    /// This node's quick-tier decisions found in its audit log at start, oldest first, for
+    /// [`crate::quick::QuickHandle::restore`] (empty after the first call).
+    pub fn take_recovered_quick(&self) -> Vec<crate::protocol::audit_quick::QuickEntry> {
+        self.recovered_quick
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
     }
 }
 
@@ -182,7 +217,10 @@ where
         ..Shared::default()
     };
     let timings = shared.timings.clone();
+    let finalized = shared.finalized.clone();
     let results = Results::default();
+    let f = (participants.len().saturating_sub(1) / 3) as u32;
+    let ledger = crate::protocol::ledger::Ledger::new(Some(my_index), f);
     let (txs_sender, txs_receiver) = channels.txs;
     let (partials_sender, partials_receiver) = channels.partials;
     let group_key = *cfg.dkg.group_public_key();
@@ -204,6 +242,7 @@ where
         Some(Box::pin(async move { checker.check(&bytes).await }))
     });
 
+    let awaiting = crate::protocol::speculate::Awaiting::default();
     let exec_cfg = executor::Config {
         signer: cfg.signer.clone(),
         participants: participants.to_vec(),
@@ -217,8 +256,10 @@ where
         dir: cfg.dir,
         fault: cfg.fault,
         similarity,
+        awaiting: awaiting.clone(),
+        ledger: ledger.clone(),
     };
-    let (exec, mailbox) = Executor::new(
+    let (mut exec, mailbox) = Executor::new(
         context.child("executor"),
         exec_cfg,
         mempool.clone(),
@@ -227,24 +268,27 @@ where
         txs_sender.clone(),
         partials_sender,
     )?;
-    let outbox = exec.outbox();
+    let peer_inbox = exec.peer_inbox();
     let audit = exec.audit();
-    let outbox_for_handle = outbox.clone();
+    let inbox_for_handle = peer_inbox.clone();
+    let recovered_quick = Arc::new(std::sync::Mutex::new(exec.take_recovered_quick()));
     context.child("executor").spawn(move |_| exec.run());
     let pool = mempool.clone();
     let gossip_check = (check.clone(), deep_check.clone());
-    let to_executor = outbox.clone();
-    context
-        .child("tx_gossip")
-        .spawn(move |_| executor::receive_txs(txs_receiver, gossip_check, pool, to_executor));
+    let to_executor = peer_inbox.clone();
+    context.child("tx_gossip").spawn(move |_| {
+        crate::protocol::intake::receive_txs(txs_receiver, gossip_check, pool, to_executor)
+    });
     context
         .child("partial_gossip")
-        .spawn(move |_| executor::receive_partials(partials_receiver, outbox));
+        .spawn(move |_| crate::protocol::intake::receive_partials(partials_receiver, peer_inbox));
 
+    let n = participants.len() as u32;
     let app = App {
         mempool: mempool.clone(),
         check,
         deep_check,
+        arrange: Arc::new(move |txs| crate::protocol::speculate::arrange(txs, n, &awaiting)),
         shared,
         pacing: cfg.pacing,
         limits,
@@ -271,7 +315,10 @@ where
         txs: txs_sender,
         me: my_index,
         signer,
-        executor: outbox_for_handle,
+        executor: inbox_for_handle,
+        ledger,
+        finalized,
+        recovered_quick,
     })
 }
 
@@ -279,7 +326,13 @@ where
 /// deadline. The idle wait plus the proposal's trip to the slowest peer must stay under the
 /// 1 s leader timeout, or an idle cluster nullifies every view (found by the simulation with
 /// an 800 ms wait and ~200 ms links): 500 ms leaves half a second for the network.
+///
+/// A proposal of new requests waits up to 20 ms for their commits (see
+/// `protocol::speculate::arrange`): with fast models the commits arrive within a few
+/// milliseconds and the vote saves a whole finalization; with slow ones the request goes
+/// alone, 20 ms later, against a model call of seconds.
 pub const DEFAULT_PACING: Pacing = Pacing {
     idle: Duration::from_millis(500),
     busy: Duration::from_millis(50),
+    linger: Duration::from_millis(20),
 };

@@ -101,10 +101,12 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
                 mempool,
                 check: Arc::new(|tx: &[u8]| !tx.is_empty()),
                 deep_check: Arc::new(|_: &bytes::Bytes| None),
+                arrange: Arc::new(|_: &mut Vec<bytes::Bytes>| true),
                 shared: Shared::default(),
                 pacing: Pacing {
                     idle: Duration::from_millis(300),
                     busy: Duration::from_millis(50),
+                    linger: Duration::ZERO,
                 },
                 limits: Limits::default(),
                 max_block_bytes: 1 << 20,

@@ -211,3 +211,48 @@ fn a_peer_over_its_limit_is_refused_and_the_client_is_told() {
         assert_eq!(quick_entries(&read_entries(&file).unwrap()), logged + 1);
     });
 }
+
+/// Quick decisions are in no chain state: after a restart the node reads its own back from the
+/// audit log and serves them again (`GET /v1/votes/{id}`, and a repeat is not asked again).
+#[test]
+fn quick_decisions_are_served_again_after_a_restart() {
+    use byzvote_node::protocol::audit_quick::Recovered;
+    let path = temp_log("restart");
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = asked.clone();
+    cluster(3, &path, PeerLimit::default(), move |h| async move {
+        for (tier, nonce) in [(1, 0), (2, 1)] {
+            let d = h.ask(request(tier, nonce)).await.unwrap().unwrap();
+            record.lock().unwrap().push(d.record.clone());
+        }
+    });
+    let before = asked.lock().unwrap().clone();
+    let file = path.clone();
+    // The restarted node: same log, fresh memory.
+    cluster(4, &path, PeerLimit::default(), move |h| async move {
+        let id = request(1, 0).id();
+        assert!(h.get(id).await.unwrap().is_none(), "fresh memory");
+        let entries = read_entries(&file).unwrap();
+        let mut recovered = Recovered::new(Some(0), quick::REMEMBER);
+        for e in &entries {
+            recovered.push(&e.body);
+        }
+        // Another node's decisions are not this node's to serve.
+        let mut other = Recovered::new(Some(1), quick::REMEMBER);
+        for e in &entries {
+            other.push(&e.body);
+        }
+        assert!(other.take().is_empty());
+        h.restore(recovered.take());
+        for (i, (tier, nonce)) in [(1, 0), (2, 1)].into_iter().enumerate() {
+            let d = h.get(request(tier, nonce).id()).await.unwrap();
+            let d = d.unwrap_or_else(|| panic!("tier {tier} forgotten after the restart"));
+            assert_eq!(d.record, before[i]);
+            assert_eq!(d.answers.len(), usize::from(tier) * 2 - 1);
+        }
+        // A repeat is served from the restored decision, not asked and logged again.
+        let logged = quick_entries(&read_entries(&file).unwrap());
+        h.ask(request(1, 0)).await.unwrap().unwrap();
+        assert_eq!(quick_entries(&read_entries(&file).unwrap()), logged);
+    });
+}

@@ -40,6 +40,8 @@ pub struct MemberReport {
     pub decisions: BTreeMap<Digest, Decision>,
     /// The evidence its finalized blocks produced (from its audit log).
     pub evidence: Vec<Evidence>,
+    /// The records its audit log decides when replayed from scratch, by request id.
+    pub replayed: BTreeMap<Digest, DecisionRecord>,
 }
 
 /// The whole run.

@@ -311,7 +311,7 @@ fn assemble(
     for (i, (running, decisions)) in raw.members.into_iter().enumerate() {
         let member = i as u32;
         let path = dir.join(format!("node-{member}")).join("audit.jsonl");
-        let evidence = crate::evidence::from_audit_log(
+        let replayed = crate::evidence::from_audit_log(
             &path,
             scenario.nodes as u32,
             scenario.timing.vote,
@@ -329,7 +329,8 @@ fn assemble(
             behaviour,
             running,
             decisions,
-            evidence,
+            evidence: replayed.evidence,
+            replayed: replayed.decided,
         });
     }
     let mut report = Report {

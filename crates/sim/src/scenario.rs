@@ -58,6 +58,7 @@ impl Default for Timing {
             pacing: Pacing {
                 idle: Duration::from_millis(250),
                 busy: Duration::from_millis(100),
+                linger: Duration::from_millis(20),
             },
             latency: Duration::from_millis(5),
             jitter: Duration::from_millis(2),

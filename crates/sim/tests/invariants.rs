@@ -77,6 +77,20 @@ fn each_invariant_fires_on_a_fabricated_bad_report() {
     assert_eq!(v.len(), 3, "{v:?}");
     assert_eq!(fired(&v), vec![Invariant::Blame]);
 
+    // Replay: a node's audit log replays to another record than it certified live, or
+    // lacks a decision it certified.
+    assert!(invariants::replay(&report).is_empty());
+    let mut bad = report.clone();
+    bad.members[1]
+        .replayed
+        .get_mut(&id)
+        .expect("replayed")
+        .answer = Some("5".into());
+    bad.members[3].replayed.remove(&id);
+    let v = invariants::replay(&bad);
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(fired(&v), vec![Invariant::Replay]);
+
     // Determinism: another digest for the same seed.
     let mut other = report.clone();
     other.digest.push('0');

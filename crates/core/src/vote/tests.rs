@@ -450,3 +450,21 @@ fn an_absent_member_is_recorded_after_f_plus_one_blocks_past_the_deadline() {
         }]
     );
 }
+
+#[test]
+fn awaited_names_the_missing_commits_then_the_missing_reveals_then_nobody() {
+    let mut v = vote();
+    assert_eq!(v.awaited(), vec![0, 1, 2, 3]);
+    commit_all(&mut v, &YES4[..2], 1, T0 + 100);
+    assert_eq!(v.awaited(), vec![2, 3]);
+    commit_all(&mut v, &YES4[2..], 2, T0 + 200);
+    assert_eq!(v.phase(), Phase::Revealing);
+    assert_eq!(v.awaited(), vec![0, 1, 2, 3]);
+    // A reveal that does not open its commitment is not awaited any more either.
+    v.on_reveal(reveal(&v, 1, "no"));
+    reveal_all(&mut v, &YES4[..1], 3, T0 + 300);
+    assert_eq!(v.awaited(), vec![2, 3]);
+    reveal_all(&mut v, &YES4[2..], 4, T0 + 400);
+    assert_eq!(v.phase(), Phase::Decided);
+    assert!(v.awaited().is_empty());
+}

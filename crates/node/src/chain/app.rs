@@ -6,6 +6,10 @@
 //! open it waits at most `busy`, so that block timestamps — the protocol's clock for
 //! deadlines — keep advancing. A transaction that an unfinalized ancestor already carries
 //! does not count: it is ordered, only not final yet.
+//!
+//! The protocol shapes a proposal through [`Arrange`] (the chain knows no transaction
+//! format): it orders the transactions and may ask the leader to wait up to `linger` for
+//! more, so that a new vote's commits ride in its request's block.
 
 use super::block::{Block, Limits};
 use super::mempool::{Mempool, tx_digest};
@@ -34,6 +38,10 @@ pub type TxCheck = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
 /// elsewhere and resolves to the verdict. Applied after [`TxCheck`] passed.
 pub type DeepCheck = Arc<dyn Fn(&Bytes) -> Option<BoxFuture<'static, bool>> + Send + Sync>;
 
+/// Orders a proposal's transactions in place and says whether it is ready, or should wait
+/// up to [`Pacing::linger`] for more (see `protocol::speculate::arrange`).
+pub type Arrange = Arc<dyn Fn(&mut Vec<Bytes>) -> bool + Send + Sync>;
+
 /// When a leader proposes.
 #[derive(Clone, Copy, Debug)]
 pub struct Pacing {
@@ -41,6 +49,8 @@ pub struct Pacing {
     pub idle: Duration,
     /// Longest wait while votes are open (their deadlines run on block time).
     pub busy: Duration,
+    /// Longest extra wait for a proposal that [`Arrange`] says is not ready.
+    pub linger: Duration,
 }
 
 /// State the application shares with the executor.
@@ -60,6 +70,7 @@ pub struct App {
     pub mempool: Mempool,
     pub check: TxCheck,
     pub deep_check: DeepCheck,
+    pub arrange: Arrange,
     pub shared: Shared,
     pub pacing: Pacing,
     pub limits: Limits,
@@ -92,6 +103,35 @@ impl App {
             commonware_macros::select! {
                 _ = notified => {},
                 _ = context.sleep_until(deadline) => return,
+            }
+        }
+    }
+
+    /// The proposal's transactions, once [`Arrange`] says they are ready or `linger` is over.
+    async fn select_ready<E: Clock>(
+        &self,
+        context: &E,
+        exclude: &HashSet<commonware_cryptography::sha256::Digest>,
+    ) -> Vec<bytes::Bytes> {
+        let deadline = context.current() + self.pacing.linger;
+        loop {
+            let mut notified = std::pin::pin!(self.mempool.notified());
+            notified.as_mut().enable();
+            let mut txs = self
+                .mempool
+                .select(self.limits.max_txs, self.max_block_bytes, exclude);
+            if (self.arrange)(&mut txs) {
+                return txs;
+            }
+            commonware_macros::select! {
+                _ = notified => {},
+                _ = context.sleep_until(deadline) => {
+                    let mut txs = self
+                        .mempool
+                        .select(self.limits.max_txs, self.max_block_bytes, exclude);
+                    (self.arrange)(&mut txs);
+                    return txs;
+                },
             }
         }
     }
@@ -138,9 +178,9 @@ where
         let waited = timings.now();
         self.wait_for_work(&context, &exclude).await;
         timings.since("chain.propose_wait", waited);
-        let txs = self
-            .mempool
-            .select(self.limits.max_txs, self.max_block_bytes, &exclude);
+        let lingered = timings.now();
+        let txs = self.select_ready(&context, &exclude).await;
+        timings.since("chain.propose_linger", lingered);
         let timestamp_ms = context
             .current()
             .epoch_millis()

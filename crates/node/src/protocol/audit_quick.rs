@@ -153,6 +153,45 @@ impl QuickEntry {
     }
 }
 
+/// A node's own quick decisions read back from its audit log at start, the newest `limit`
+/// kept: what the quick actor serves again after a restart (`QuickHandle::restore`), since
+/// quick decisions are in no chain state to replay.
+#[derive(Debug)]
+pub struct Recovered {
+    me: Option<MemberId>,
+    limit: usize,
+    entries: std::collections::VecDeque<QuickEntry>,
+}
+
+impl Recovered {
+    pub fn new(me: Option<MemberId>, limit: usize) -> Self {
+        Self {
+            me,
+            limit,
+            entries: Default::default(),
+        }
+    }
+
+    /// Keeps `body` if it is a quick decision signed by this node.
+    pub fn push(&mut self, body: &Body) {
+        let Ok(Some(entry)) = QuickEntry::from_body(body) else {
+            return;
+        };
+        if Some(entry.signer) != self.me {
+            return;
+        }
+        self.entries.push_back(entry);
+        if self.entries.len() > self.limit {
+            self.entries.pop_front();
+        }
+    }
+
+    /// The kept decisions, oldest first (and empties this).
+    pub fn take(&mut self) -> Vec<QuickEntry> {
+        std::mem::take(&mut self.entries).into()
+    }
+}
+
 fn key(participants: &[PublicKey], m: MemberId) -> Option<&PublicKey> {
     usize::try_from(m).ok().and_then(|i| participants.get(i))
 }

@@ -11,7 +11,9 @@ use std::fmt::Write as _;
 /// The story as text, one section per protocol step.
 pub fn story(s: &Story) -> String {
     if let Some(q) = &s.quick {
-        return quick(s, q);
+        let mut out = quick(s, q);
+        charges(&mut out, s, None);
+        return out;
     }
     let mut out = String::new();
     let t0 = s.submitted.as_ref().map(|r| r.at.timestamp_ms);
@@ -100,6 +102,7 @@ pub fn story(s: &Story) -> String {
             );
         }
     }
+    charges(&mut out, s, t0);
     out.push_str("\nevidence\n");
     if s.evidence.is_empty() {
         out.push_str("  none\n");
@@ -351,4 +354,23 @@ pub fn utc(ms: u64) -> String {
         rem % 60,
         ms % 1000
     )
+}
+
+/// The ordered charges of the vote to client keys, if any.
+fn charges(out: &mut String, s: &Story, t0: Option<u64>) {
+    if s.charges.is_empty() {
+        return;
+    }
+    out.push_str("\ncharges to client keys (each the signing node's claim)\n");
+    for c in &s.charges {
+        let _ = writeln!(
+            out,
+            "  member {:<3} {}  signature {:<9}  key {}…  cost ${:.6}",
+            c.member,
+            when(&c.at, t0),
+            check(c.signature),
+            &c.key[..c.key.len().min(16)],
+            c.cost_micro_usd as f64 / 1e6
+        );
+    }
 }

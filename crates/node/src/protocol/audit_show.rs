@@ -122,6 +122,22 @@ pub struct Story {
     /// A quick-tier (1-2) decision: the serving node's signed entry instead of a certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quick: Option<super::audit_quick::QuickStep>,
+    /// Ordered charges of this request to client keys (see [`super::spend`]): each is its
+    /// signer's claim, signed evidence of who charged which key how much.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub charges: Vec<ChargeStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChargeStep {
+    pub at: At,
+    /// The node that signed the charge (its serving node, if honest).
+    pub member: MemberId,
+    /// The SHA-256 of the client key charged (hex).
+    pub key: String,
+    /// What the signer claimed; the ledger may count less (see [`super::spend`]).
+    pub cost_micro_usd: u64,
+    pub signature: Check,
 }
 
 /// Why a story cannot be told.
@@ -242,7 +258,21 @@ pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowErro
         decision: None,
         certificate: None,
         quick: None,
+        charges: Vec::new(),
     };
+    for (at, tx) in txs(entries) {
+        if let Tx::Charge(c) = tx
+            && c.charge.request == id
+        {
+            story.charges.push(ChargeStep {
+                at,
+                member: c.charge.member,
+                key: hex::encode(c.charge.key),
+                cost_micro_usd: c.charge.cost_micro_usd,
+                signature: identity(keys, c.charge.member, |k| c.verify(k)),
+            });
+        }
+    }
     super::audit_quick::attach(&mut story, entries, id, keys);
     if story.quick.is_some() {
         return Ok(story);

@@ -144,7 +144,16 @@ fn fixture(name: &str) -> Fixture {
     log.append(block(1, vec![Tx::Request(request)])).unwrap();
     log.append(block(2, commits)).unwrap();
     log.append(block(3, reveals)).unwrap();
-    log.append(block(4, vec![])).unwrap();
+    // The serving node (member 1) charged the vote to a client key.
+    let charge = crate::protocol::charge::Charge {
+        key: [0xab; 32],
+        request: id,
+        member: 1,
+        cost_micro_usd: 400,
+        height: 3,
+    };
+    log.append(block(4, vec![Tx::Charge(charge.sign(&keys[1]))]))
+        .unwrap();
     log.append(Body::Certificate {
         request: id.as_ref().try_into().unwrap(),
         signature: HexBytes(sign(&record_bytes)),
@@ -191,8 +200,18 @@ fn story_of_a_vote_with_a_faulty_member() {
     ));
     assert_eq!(s.decision.as_ref().unwrap().supporters, [0, 1, 2]);
     assert_eq!(s.certificate.as_ref().unwrap().verifies, Check::Valid);
+    assert_eq!(s.charges.len(), 1);
+    let c = &s.charges[0];
+    assert_eq!((c.member, c.cost_micro_usd), (1, 400));
+    assert_eq!((c.at.height, c.signature), (4, Check::Valid));
+    assert_eq!(c.key, hex::encode([0xab; 32]));
 
     let text = render::story(&s);
+    assert!(text.contains("charges to client keys"), "{text}");
+    assert!(
+        text.contains("key abababababababab…  cost $0.000400"),
+        "{text}"
+    );
     println!("{text}");
     for needle in [
         format!("vote {}", f.id).as_str(),

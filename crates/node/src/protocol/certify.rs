@@ -34,11 +34,11 @@ pub struct Collect {
     /// This node's own partial, to answer a peer that is still collecting (e.g. one that
     /// restarted and decided this vote from backfilled blocks after the others finished).
     pub mine: Option<PartialSignature>,
-    /// Peers answered that way, with the height of the last answer: a peer is answered again
+    /// Peers answered that way, with the time of the last answer (ms): a peer is answered again
     /// only after half a resend period, so a peer cannot make us loop or amplify, yet one
     /// that crashed before our first answer arrived is answered when it asks again.
     pub answered: BTreeMap<crate::chain::types::PublicKey, u64>,
-    /// Height at which this node last broadcast its partial.
+    /// When this node last broadcast its partial (ms since the epoch, runtime clock).
     pub sent_at: u64,
 }
 

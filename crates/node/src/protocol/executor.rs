@@ -13,10 +13,18 @@
 //!
 //! On start, the audit log is replayed into the state with actions suppressed, then the
 //! node resumes what it still owes: commits, reveals and partial signatures.
+//!
+//! Two inboxes: this node's own messages (blocks from marshal, model results, timer ticks)
+//! are never dropped; what peers cause (their partial signatures, gossiped requests) goes
+//! through a bounded [`PeerInbox`](super::intake::PeerInbox) and is dropped when it is full, so a flood or a stalled
+//! disk cannot grow memory without bound. Each of those is recoverable: partials are resent
+//! every second, and a gossiped request is still in the mempool (the message only lets this
+//! node answer before the request is ordered).
 
 use super::audit::{AuditLog, Body, Entry, HexBytes};
 use super::beacon::Beacons;
 use super::certify::Collect;
+use super::intake::PeerInbox;
 use super::journal::Journal;
 use super::results::{Decided, Results};
 use super::speculate::Speculation;
@@ -39,7 +47,7 @@ use commonware_actor::Feedback;
 use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_consensus::{Heightable as _, Reporter, marshal::Update};
 use commonware_cryptography::{Digested, Digestible as _};
-use commonware_p2p::{Receiver, Recipients, Sender};
+use commonware_p2p::{Recipients, Sender};
 use commonware_runtime::{Clock, Spawner};
 use commonware_utils::Acknowledgement as _;
 use commonware_utils::acknowledgement::Exact;
@@ -50,6 +58,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, UNIX_EPOCH};
 use tracing::{debug, info, warn};
 
 /// What the executor needs.
@@ -69,6 +78,10 @@ pub struct Config {
     /// Computes this node's similarity evidence for `semantic` votes (none without an
     /// embedder; see [`super::similarity`]).
     pub similarity: Arc<super::similarity::Checker>,
+    /// Where this node publishes what its open votes await (for its proposals).
+    pub awaiting: super::speculate::Awaiting,
+    /// Where the ordered key spend is published for the HTTP API (see [`super::ledger`]).
+    pub ledger: super::ledger::Ledger,
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
@@ -108,6 +121,8 @@ pub enum Message {
     Submit(Tx),
     /// A request reached this node's mempool (not ordered yet): see [`super::speculate`].
     Pending(byzvote_core::Request),
+    /// The resend timer fired (every [`RESEND_PERIOD`]).
+    Tick,
 }
 
 /// Marshal's reporter: forwards finalized blocks to the executor.
@@ -164,6 +179,9 @@ pub struct Executor<E, S> {
     txs: S,
     partials: S,
     inbox: mpsc::UnboundedReceiver<Message>,
+    /// Messages caused by peers (bounded: see the module doc and [`super::intake`]).
+    peers: mpsc::Receiver<Message>,
+    peer_outbox: mpsc::Sender<Message>,
     outbox: mpsc::UnboundedSender<Message>,
     replaying: bool,
     /// Model calls in flight, and requests answered before they were ordered.
@@ -175,17 +193,27 @@ pub struct Executor<E, S> {
     unacked: Vec<Exact>,
     /// Certificates whose audit entries are staged: published after the next flush.
     unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature)>,
+    /// This node's own quick-tier decisions found in the audit log at start (the newest
+    /// [`crate::quick::REMEMBER`]), for the quick actor to serve again.
+    recovered_quick: super::audit_quick::Recovered,
 }
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
 const MAX_BATCH: usize = 256;
+/// Capacity of the inbox for messages caused by peers ([`super::intake`]).
+const PEER_INBOX: usize = 4096;
 
 /// Bound on partials buffered for votes this node has not decided yet (peer-chosen keys).
 const MAX_EARLY_VOTES: usize = 4096;
-/// A decided but uncertified vote's partial is broadcast again every this many blocks (a
-/// node that just restarted may not have reached every peer the first time).
+/// A committee beacon's partial is broadcast again every this many blocks while it is not
+/// recovered (blocks keep coming while a vote waits for its committee).
 const RESEND_EVERY: u64 = 10;
-/// At most this many partials are resent per block.
+/// A decided but uncertified vote's partial is broadcast again after this long (a peer that
+/// just restarted, or a lossy link, may have missed it). By time, not by blocks: once every
+/// vote is decided the chain idles and no block would come to trigger it, and on a slow chain
+/// (lossy links at n=10: a block every few seconds) ten blocks were too long (sim seed 10001).
+const RESEND_PERIOD: Duration = Duration::from_secs(1);
+/// At most this many partials are resent per period.
 const MAX_RESENDS: usize = 16;
 
 impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>> Executor<E, S> {
@@ -200,6 +228,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         partials: S,
     ) -> Result<(Self, Mailbox), super::audit::AuditError> {
         let (outbox, inbox) = mpsc::unbounded();
+        let (peer_outbox, peers) = mpsc::channel(PEER_INBOX);
         let me = cfg
             .participants
             .iter()
@@ -246,12 +275,15 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             txs,
             partials,
             inbox,
+            peers,
+            peer_outbox,
             outbox: outbox.clone(),
             replaying: true,
             unacked: Vec::new(),
             unpublished: Vec::new(),
             speculation: Speculation::default(),
             committed_here: Vec::new(),
+            recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
         };
         executor.replay(entries);
         Ok((executor, Mailbox(outbox)))
@@ -287,11 +319,13 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         self.publish(id, record, signature);
                     }
                 }
-                // Quick-tier decisions are outside the chain's state (see `audit_quick`).
-                Body::Quick { .. } => {}
+                // Quick-tier decisions are outside the chain's state (see `audit_quick`); the
+                // quick actor serves this node's own again (`GET /v1/votes/{id}`).
+                body @ Body::Quick { .. } => self.recovered_quick.push(&body),
             }
         }
         self.replaying = false;
+        self.publish_awaited();
         self.shared
             .finalized
             .store(self.state.height(), Ordering::Release);
@@ -359,13 +393,38 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         if !self.flush() {
             return;
         }
-        while let Some(message) = self.inbox.next().await {
+        // Stops at the first tick after the executor has stopped (its inbox is dropped).
+        let ticker = self.outbox.clone();
+        self.context
+            .child("resend")
+            .spawn(move |context| async move {
+                loop {
+                    context.sleep(RESEND_PERIOD).await;
+                    if ticker.unbounded_send(Message::Tick).is_err() {
+                        break;
+                    }
+                }
+            });
+        loop {
+            // Own messages first (blocks unblock everything else). A closed peer inbox is
+            // terminated and no longer polled; the own inbox never closes while we hold
+            // `outbox`, except through `inbox.close()` on an audit error.
+            let message = futures::select_biased! {
+                m = self.inbox.next() => m,
+                m = self.peers.next() => m,
+                complete => None,
+            };
+            let Some(message) = message else { return };
             self.handle(message);
             for _ in 1..MAX_BATCH {
-                match self.inbox.try_recv() {
-                    Ok(message) => self.handle(message),
-                    Err(_) => break,
-                }
+                let next = match self.inbox.try_recv() {
+                    Ok(message) => message,
+                    Err(_) => match self.peers.try_recv() {
+                        Ok(message) => message,
+                        Err(_) => break,
+                    },
+                };
+                self.handle(next);
             }
             if !self.flush() {
                 return;
@@ -424,6 +483,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             }
             Message::Submit(tx) => self.submit(tx),
             Message::Pending(request) => self.on_pending(request),
+            Message::Tick => self.resend_partials(),
         }
     }
 
@@ -450,7 +510,6 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         // and decided a vote at another height than its peers.)
         if block.txs.is_empty() && events.is_empty() && !counts {
             self.shared.finalized.store(height, Ordering::Release);
-            self.resend_partials(height);
             self.resend_beacons(height);
             return;
         }
@@ -471,17 +530,27 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         self.mempool.remove(&block.txs);
+        self.publish_awaited();
         self.shared.finalized.store(height, Ordering::Release);
         self.shared.busy.store(self.state.busy(), Ordering::Relaxed);
         for event in events {
             self.act(event);
         }
-        self.resend_partials(height);
         self.resend_beacons(height);
     }
 
     fn act(&mut self, event: Event) {
         match event {
+            Event::Charged { charge, touched } => {
+                let charges = self.state.charges();
+                let spends: Vec<_> = touched
+                    .into_iter()
+                    .map(|k| (k, charges.get(&k).cloned()))
+                    .collect();
+                self.cfg
+                    .ledger
+                    .ordered(&charge, spends, self.state.height());
+            }
             Event::Started { id, committee } => {
                 self.beacons.finish(&id);
                 if self.replaying {
@@ -784,18 +853,46 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
+    /// Tells this node's proposer what the open votes still wait for (see
+    /// [`super::speculate::arrange`]).
+    fn publish_awaited(&self) {
+        use byzvote_core::Phase;
+        let awaited = self
+            .state
+            .open()
+            .filter_map(|v| {
+                let kind = match v.phase() {
+                    Phase::Committing => super::tx::COMMIT,
+                    Phase::Revealing => super::tx::REVEAL,
+                    Phase::Decided => return None,
+                };
+                let members = v.awaited();
+                (!members.is_empty()).then(|| (v.id(), (kind, members.into_iter().collect())))
+            })
+            .collect();
+        self.cfg.awaiting.publish(awaited);
+    }
+
+    /// Milliseconds since the Unix epoch on the runtime's clock (simulated in the sim).
+    fn now_ms(&self) -> u64 {
+        let since = self.context.current().duration_since(UNIX_EPOCH);
+        u64::try_from(since.unwrap_or_default().as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// Broadcasts again this node's partial for votes it decided but could not certify yet.
-    fn resend_partials(&mut self, height: u64) {
+    fn resend_partials(&mut self) {
+        let now = self.now_ms();
+        let period = RESEND_PERIOD.as_millis() as u64;
         let mut sent = 0;
         for (id, collect) in self.collecting.iter_mut() {
             if sent >= MAX_RESENDS {
                 break;
             }
             let Some(mine) = &collect.mine else { continue };
-            if collect.done || height < collect.sent_at.saturating_add(RESEND_EVERY) {
+            if collect.done || now < collect.sent_at.saturating_add(period) {
                 continue;
             }
-            collect.sent_at = height;
+            collect.sent_at = now;
             self.partials.send(
                 Recipients::All,
                 partial_message(DECISION_PARTIAL, id, mine),
@@ -819,9 +916,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             partial_message(DECISION_PARTIAL, &id, &partial),
             false,
         );
+        let now = self.now_ms();
         let collect = self.collecting.entry(id).or_default();
         collect.record = Some(record);
-        collect.sent_at = self.state.height();
+        collect.sent_at = now;
         collect.add_own(partial);
         self.try_certify(id);
     }
@@ -832,7 +930,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         let max_pending = 2 * self.cfg.participants.len();
-        let height = self.state.height();
+        let now = self.now_ms();
+        let half_period = RESEND_PERIOD.as_millis() as u64 / 2;
         let collect = self.collecting.entry(id).or_default();
         if collect.done {
             // The sender is still collecting: help it with this node's partial.
@@ -849,11 +948,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 && collect
                     .answered
                     .get(&peer)
-                    .is_none_or(|&at| height >= at + RESEND_EVERY / 2)
+                    .is_none_or(|&at| now >= at.saturating_add(half_period))
                 && (collect.answered.contains_key(&peer)
                     || collect.answered.len() < self.cfg.participants.len())
             {
-                collect.answered.insert(peer.clone(), height);
+                collect.answered.insert(peer.clone(), now);
                 let msg = partial_message(DECISION_PARTIAL, &id, &mine);
                 self.partials.send(Recipients::One(peer), msg, false);
             }
@@ -943,8 +1042,8 @@ fn forged(record: &DecisionRecord) -> DecisionRecord {
 }
 
 /// Kinds of partial signature on the partials channel.
-const DECISION_PARTIAL: u8 = 0;
-const BEACON_PARTIAL: u8 = 1;
+pub(super) const DECISION_PARTIAL: u8 = 0;
+pub(super) const BEACON_PARTIAL: u8 = 1;
 
 /// The gossip message of a partial signature: its kind (1 byte), the request id, then the
 /// partial.
@@ -955,67 +1054,19 @@ fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
     Bytes::from(msg)
 }
 
-/// Receives gossiped transactions: checked, then pooled; a new request is also handed to
-/// the executor (see [`super::speculate`]).
-pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
-    mut receiver: R,
-    (check, deep_check): (crate::chain::app::TxCheck, crate::chain::app::DeepCheck),
-    mempool: Mempool,
-    executor: mpsc::UnboundedSender<Message>,
-) {
-    while let Ok((from, msg)) = receiver.recv().await {
-        let bytes = Bytes::copy_from_slice(msg.as_ref());
-        let valid = check(&bytes)
-            && match deep_check(&bytes) {
-                Some(deep) => deep.await,
-                None => true,
-            };
-        if valid {
-            let request = match bytes.first() {
-                Some(&super::tx::REQUEST) => match Tx::decode(&bytes) {
-                    Some(Tx::Request(r)) => Some(r),
-                    _ => None,
-                },
-                _ => None,
-            };
-            if mempool.insert(bytes)
-                && let Some(request) = request
-            {
-                let _ = executor.unbounded_send(Message::Pending(request));
-            }
-        } else {
-            debug!(?from, "dropping an invalid transaction");
-        }
-    }
-}
-
-/// Receives gossiped partial signatures and forwards the well-formed ones to the executor.
-pub async fn receive_partials<R: Receiver<PublicKey = PublicKey>>(
-    mut receiver: R,
-    outbox: mpsc::UnboundedSender<Message>,
-) {
-    while let Ok((from, msg)) = receiver.recv().await {
-        let parsed = <(u8, Digest, PartialSignature)>::decode(Bytes::copy_from_slice(msg.as_ref()));
-        let message = match parsed {
-            Ok((DECISION_PARTIAL, id, partial)) => Message::Partial(Some(from), id, partial),
-            Ok((BEACON_PARTIAL, id, partial)) => Message::BeaconPartial(id, partial),
-            _ => {
-                debug!(?from, "dropping a malformed partial signature");
-                continue;
-            }
-        };
-        let _ = outbox.unbounded_send(message);
-    }
-}
-
 impl<E, S> Executor<E, S> {
-    /// A sender into this executor's inbox (for the partial-signature receiver).
-    pub fn outbox(&self) -> mpsc::UnboundedSender<Message> {
-        self.outbox.clone()
+    /// A sender into this executor's bounded inbox, for what peers cause.
+    pub fn peer_inbox(&self) -> PeerInbox {
+        PeerInbox::new(self.peer_outbox.clone())
     }
 
     /// The node's audit log, shared with the quick tiers (which log their decisions in it).
     pub fn audit(&self) -> AuditLog {
         self.audit.clone()
+    }
+
+    /// This node's quick decisions found in the audit log at start, oldest first (once).
+    pub fn take_recovered_quick(&mut self) -> Vec<super::audit_quick::QuickEntry> {
+        self.recovered_quick.take()
     }
 }

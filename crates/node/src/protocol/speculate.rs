@@ -23,6 +23,7 @@ use super::tx::{self, Tx};
 use bytes::Bytes;
 use byzvote_core::{Bounds, Digest, MemberId, Request};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 /// Requests speculated on and not yet answered (peers choose them: bounded).
 pub const MAX_SPECULATIVE: usize = 1024;
@@ -96,6 +97,86 @@ pub fn counted_commits(txs: &[Bytes], me: MemberId) -> Vec<Digest> {
     counted
 }
 
+/// What the open votes still wait for, published by the executor after each block for the
+/// leader's [`arrange`]: by vote, the kind of transaction ([`tx::COMMIT`] or [`tx::REVEAL`])
+/// and the members it is still missing from ([`byzvote_core::Vote::awaited`]).
+#[derive(Clone, Default)]
+pub struct Awaiting(Arc<Mutex<BTreeMap<Digest, Awaited>>>);
+
+/// The kind of transaction a vote awaits ([`tx::COMMIT`] or [`tx::REVEAL`]), and from whom.
+pub type Awaited = (u8, BTreeSet<MemberId>);
+
+impl Awaiting {
+    /// Replaces what is awaited.
+    pub fn publish(&self, awaited: BTreeMap<Digest, Awaited>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = awaited;
+    }
+
+    fn get(&self, id: &Digest) -> Option<Awaited> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+}
+
+/// Shapes a proposal (`txs`, oldest first) so that a vote moves one phase per block:
+/// requests move first (a commit placed before its request is ignored), and the answer says
+/// whether the proposal is ready or should wait a little (`Pacing::linger`) for more.
+///
+/// It is not ready while every vote it touches lacks a transaction it awaits: a new request
+/// whose committee is the whole cluster (its members answer from the mempool) lacks some
+/// member's commit, or a vote in [`Awaiting`] lacks a commit or a reveal its phase waits for.
+/// Then the commitment set closes in the request's own block and every reveal lands in one
+/// block, so a vote needs two finalizations. Anything else (a beacon, a verdict, a
+/// transaction for a vote this node does not know) means something waits on this block, and
+/// it is proposed at once. Members' signed reports (meta) ride along and change nothing.
+pub fn arrange(txs: &mut Vec<Bytes>, n: u32, awaiting: &Awaiting) -> bool {
+    let (mut requests, others): (Vec<Bytes>, Vec<Bytes>) = std::mem::take(txs)
+        .into_iter()
+        .partition(|t| t.first() == Some(&tx::REQUEST));
+    let mut missing: BTreeMap<Digest, Awaited> = BTreeMap::new();
+    let mut urgent = false;
+    for bytes in &requests {
+        match Tx::decode(bytes) {
+            Some(Tx::Request(r)) if Bounds::for_tier(r.tier).is_ok_and(|b| b.n() == n) => {
+                missing.insert(r.id(), (tx::COMMIT, (0..n).collect()));
+            }
+            _ => urgent = true,
+        }
+    }
+    for bytes in &others {
+        if urgent {
+            break;
+        }
+        let (kind, id, member) = match Tx::decode(bytes) {
+            Some(Tx::Commit(c)) => (tx::COMMIT, c.commit.request, c.commit.member),
+            Some(Tx::Reveal(r)) => (tx::REVEAL, r.reveal.request, r.reveal.member),
+            Some(Tx::Meta(_)) => continue,
+            _ => {
+                urgent = true;
+                continue;
+            }
+        };
+        if !missing.contains_key(&id)
+            && let Some(awaited) = awaiting.get(&id)
+        {
+            missing.insert(id, awaited);
+        }
+        match missing.get_mut(&id) {
+            Some((k, members)) if *k == kind => {
+                members.remove(&member);
+            }
+            _ => urgent = true,
+        }
+    }
+    let ready = urgent || missing.values().all(|(_, m)| m.is_empty());
+    requests.extend(others);
+    *txs = requests;
+    ready
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +198,78 @@ mod tests {
             counted_commits(&[req, commit(1)], 2).is_empty(),
             "another member's"
         );
+    }
+
+    #[test]
+    fn a_proposal_waits_for_the_transactions_its_votes_await_unless_something_else_waits() {
+        let key = ed25519::PrivateKey::from_seed(1);
+        let n = Bounds::for_tier(3).unwrap().n();
+        let none = Awaiting::default();
+        let r = request(3, "2+2?");
+        let other = request(3, "3+3?");
+        let commit = |r: &Request, m: MemberId| {
+            let c = Commit::new(r.id(), m, &Canonical("4".into()), &Salt([1; 32]));
+            Tx::Commit(c.sign(&key)).encode()
+        };
+        let req = Tx::Request(r.clone()).encode();
+
+        // A peer's commit that arrived before the request moves after it.
+        let mut txs = vec![commit(&r, 1), req.clone()];
+        assert!(!arrange(&mut txs, n, &none), "3 commits missing");
+        assert_eq!(txs, vec![req.clone(), commit(&r, 1)]);
+        assert_eq!(counted_commits(&txs, 1), vec![r.id()]);
+
+        // Every member's commit: ready.
+        let mut txs = vec![req.clone()];
+        txs.extend((0..n).map(|m| commit(&r, m)));
+        assert!(arrange(&mut txs, n, &none));
+
+        // A commit for a vote this node does not know: propose at once.
+        let mut txs = vec![req.clone(), commit(&other, 0)];
+        assert!(arrange(&mut txs, n, &none));
+
+        // ... but one for a vote that awaits commits from members 0 and 2 waits for both.
+        let awaiting = Awaiting::default();
+        awaiting.publish(BTreeMap::from([(
+            other.id(),
+            (tx::COMMIT, BTreeSet::from([0, 2])),
+        )]));
+        let mut txs = vec![commit(&other, 0)];
+        assert!(!arrange(&mut txs, n, &awaiting));
+        txs.push(commit(&other, 2));
+        assert!(arrange(&mut txs, n, &awaiting));
+
+        // Reveals of a closed set: all of them, or wait.
+        let reveal = |m: MemberId| {
+            let c = Canonical("4".into());
+            let rv = byzvote_core::Reveal {
+                request: other.id(),
+                member: m,
+                canonical: c,
+                salt: Salt([1; 32]),
+            };
+            Tx::Reveal(byzvote_core::SignedReveal::sign(rv, &key)).encode()
+        };
+        awaiting.publish(BTreeMap::from([(
+            other.id(),
+            (tx::REVEAL, BTreeSet::from([1, 3])),
+        )]));
+        let mut txs = vec![reveal(1)];
+        assert!(!arrange(&mut txs, n, &awaiting));
+        txs.push(reveal(3));
+        assert!(arrange(&mut txs, n, &awaiting));
+        let mut txs = vec![reveal(1), commit(&other, 1)];
+        assert!(
+            arrange(&mut txs, n, &awaiting),
+            "a commit in the reveal phase"
+        );
+
+        // A committee drawn later (tier 3 on 7 nodes) is not waited for.
+        let mut txs = vec![req.clone()];
+        assert!(arrange(&mut txs, 7, &none));
+
+        // Nothing to wait for.
+        assert!(arrange(&mut Vec::new(), n, &none));
     }
 
     fn request(tier: u8, text: &str) -> Request {

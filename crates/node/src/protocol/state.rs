@@ -37,6 +37,12 @@ pub enum Event {
     Refused { id: Digest, reason: String },
     /// An action of a vote's state machine.
     Vote { id: Digest, action: Action },
+    /// An ordered charge was applied (counted or not, see [`super::spend`]); `touched` are the
+    /// keys whose spend changed.
+    Charged {
+        charge: super::charge::Charge,
+        touched: Vec<super::charge::KeyHash>,
+    },
 }
 
 /// All votes, open and decided.
@@ -62,6 +68,8 @@ pub struct State {
     height: u64,
     /// `pick-best` ballots (derived votes) → the vote each decides (see [`ballot`]).
     ballots: BTreeMap<Digest, Digest>,
+    /// Every client key's ordered spend (see [`super::spend`]).
+    charges: super::spend::Charges,
 }
 
 impl State {
@@ -81,6 +89,35 @@ impl State {
             verdicts: Default::default(),
             height: 0,
             ballots: BTreeMap::new(),
+            charges: Default::default(),
+        }
+    }
+
+    /// Every client key's ordered spend.
+    pub fn charges(&self) -> &super::spend::Charges {
+        &self.charges
+    }
+
+    /// Applies an ordered charge at the current height: checked against the vote it names
+    /// when the chain decided it (at most the members' reported cost), unchecked otherwise.
+    fn charge(&mut self, charge: super::charge::Charge) -> Event {
+        use super::spend::Known;
+        let id = charge.request;
+        let known = match self.votes.get(&id) {
+            Some(vote) if vote.decision().is_some() => {
+                Known::Decided(self.meta.get(&id).map_or(0, |m| {
+                    m.values()
+                        .fold(0u64, |a, x| a.saturating_add(x.cost_micro_usd))
+                }))
+            }
+            Some(_) => Known::Undecided,
+            None if self.awaiting.contains_key(&id) => Known::Undecided,
+            None => Known::Unknown,
+        };
+        let applied = self.charges.apply(&charge, known, self.height);
+        Event::Charged {
+            charge,
+            touched: applied.touched,
         }
     }
 
@@ -294,6 +331,7 @@ impl State {
                     let f = self.n.saturating_sub(1) / 3;
                     self.verdicts.apply(&v, record, f, &mut self.reputation);
                 }
+                Some(Tx::Charge(signed)) => events.push(self.charge(signed.charge)),
                 None => {}
             }
         }
@@ -490,6 +528,9 @@ mod tests {
 #[path = "state_verdict_tests.rs"]
 mod verdict_tests;
 
+#[cfg(test)]
+#[path = "state_charge_tests.rs"]
+mod charge_tests;
 #[cfg(test)]
 #[path = "state_pick_tests.rs"]
 mod pick_tests;

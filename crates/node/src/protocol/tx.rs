@@ -13,6 +13,8 @@
 //!   6 = Similarities  (a semantic vote's pairwise cosines with the texts they are of,
 //!                      byzvote_core::semantic::Similarities encoding; unsigned: validators
 //!                      re-check the cosines themselves, see [`super::similarity`])
+//!   7 = Charge        (a serving node's signed charge of a request's cost to a client key,
+//!                      see [`super::charge`] and [`super::spend`])
 //! ```
 //!
 //! [`check`] is the stateless validity every validator applies before voting for a block:
@@ -29,11 +31,12 @@ use commonware_codec::{DecodeExt as _, Encode as _};
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const COMMIT: u8 = 1;
-const REVEAL: u8 = 2;
+pub(crate) const REVEAL: u8 = 2;
 const META: u8 = 3;
 pub(crate) const BEACON: u8 = 4;
 const VERDICT: u8 = 5;
 pub(crate) const SIMILARITIES: u8 = 6;
+const CHARGE: u8 = 7;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +51,7 @@ pub enum Tx {
     },
     Verdict(super::verdict::SignedVerdict),
     Similarities(Similarities),
+    Charge(super::charge::SignedCharge),
 }
 
 impl Tx {
@@ -60,6 +64,7 @@ impl Tx {
             Tx::Beacon { request, signature } => (BEACON, (*request, *signature).encode()),
             Tx::Verdict(v) => (VERDICT, Bytes::from(v.encode())),
             Tx::Similarities(s) => (SIMILARITIES, s.encode()),
+            Tx::Charge(c) => (CHARGE, Bytes::from(c.encode())),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.put_u8(tag);
@@ -88,6 +93,7 @@ impl Tx {
             SIMILARITIES => Similarities::decode(Bytes::copy_from_slice(body))
                 .ok()
                 .map(Tx::Similarities),
+            CHARGE => super::charge::SignedCharge::decode(body).map(Tx::Charge),
             _ => None,
         }
     }
@@ -105,6 +111,7 @@ pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
         Some(Tx::Verdict(v)) => key(participants, v.verdict.member).is_some_and(|k| v.verify(k)),
         // Well-formed by decoding; the cosines are re-checked by `similarity::Checker`.
         Some(Tx::Similarities(_)) => true,
+        Some(Tx::Charge(c)) => key(participants, c.charge.member).is_some_and(|k| c.verify(k)),
         None => false,
     }
 }
@@ -148,6 +155,20 @@ mod tests {
         assert!(check(&good, &participants));
         assert!(matches!(Tx::decode(&good), Some(Tx::Verdict(_))));
         let forged = Tx::Verdict(verdict.sign(&keys[3])).encode();
+        assert!(!check(&forged, &participants));
+        // So does a charge.
+        let charge = super::super::charge::Charge {
+            key: [5; 32],
+            request: req.id(),
+            member: 1,
+            cost_micro_usd: 10,
+            height: 3,
+        };
+        let good = Tx::Charge(charge.clone().sign(&keys[1])).encode();
+        assert_eq!(good[0], 7);
+        assert!(check(&good, &participants));
+        assert!(matches!(Tx::decode(&good), Some(Tx::Charge(_))));
+        let forged = Tx::Charge(charge.sign(&keys[0])).encode();
         assert!(!check(&forged, &participants));
     }
 

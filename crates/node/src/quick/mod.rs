@@ -48,7 +48,7 @@ use tracing::{debug, warn};
 use wire::{QuickMsg, SignedAnswer};
 
 /// How many decided quick votes a node remembers (for `GET /v1/votes/{id}` and repeats).
-const REMEMBER: usize = 10_000;
+pub const REMEMBER: usize = 10_000;
 
 pub struct Config {
     pub signer: PrivateKey,
@@ -71,6 +71,7 @@ enum Input {
     Peer(PublicKey, Bytes),
     Answered(Option<PublicKey>, SignedAnswer),
     Deadline(Digest),
+    Restore(Vec<QuickEntry>),
 }
 
 /// What the gateway holds.
@@ -84,6 +85,13 @@ impl QuickHandle {
         let (tx, rx) = oneshot::channel();
         let _ = self.0.unbounded_send(Input::Ask(request, tx));
         rx
+    }
+
+    /// Serves again the decisions this node logged before a restart (oldest first; the newest
+    /// [`REMEMBER`] are kept, like the live ones), so `GET /v1/votes/{id}` and a repeated ask
+    /// still find them. Decisions made since the start are not replaced.
+    pub fn restore(&self, entries: Vec<QuickEntry>) {
+        let _ = self.0.unbounded_send(Input::Restore(entries));
     }
 
     /// A decided quick vote this node served, if it still remembers it.
@@ -178,6 +186,23 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
                     self.sender.send(Recipients::One(asker), msg, false);
                 }
                 Input::Deadline(id) => self.finish(id),
+                Input::Restore(entries) => {
+                    for e in entries {
+                        let id = e.request.id();
+                        if self.done.contains_key(&id) {
+                            continue;
+                        }
+                        let decision = QuickDecision {
+                            request: e.request,
+                            timestamp_ms: e.timestamp_ms,
+                            record: e.record,
+                            signer: e.signer,
+                            signature: e.signature,
+                            answers: e.answers.into_iter().map(|a| (a.meta.member, a)).collect(),
+                        };
+                        self.remember(id, Arc::new(decision));
+                    }
+                }
             }
         }
     }
@@ -404,6 +429,12 @@ impl<E: Clock + Spawner, S: Sender<PublicKey = PublicKey>> Actor<E, S> {
         for w in p.waiters {
             let _ = w.send(Ok(decision.clone()));
         }
+        self.remember(id, decision);
+    }
+
+    /// Keeps a decision for `GET /v1/votes/{id}` and repeats, forgetting the oldest beyond
+    /// [`REMEMBER`].
+    fn remember(&mut self, id: Digest, decision: Arc<QuickDecision>) {
         self.done.insert(id, decision);
         self.order.push_back(id);
         while self.order.len() > REMEMBER {

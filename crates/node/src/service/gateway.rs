@@ -25,6 +25,8 @@ pub struct NodeGateway<S> {
     /// Longest a client waits for a decision (the vote's hard deadline plus margin).
     deadline: Duration,
     n: u32,
+    /// What each client key has spent across the cluster (read without the handle's lock).
+    ledger: crate::protocol::ledger::Ledger,
 }
 
 impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
@@ -54,7 +56,9 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
             })
             .collect();
         let n = handle.participants.len() as u32;
+        let ledger = handle.ledger.clone();
         Self {
+            ledger,
             handle: Mutex::new(handle),
             quick,
             info: ClusterInfo {
@@ -297,5 +301,47 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
             timings.reset();
         }
         serde_json::to_value(snapshot).ok()
+    }
+}
+
+/// Dollars to the ledger's micro-dollars (negative and NaN: 0; `as` saturates the rest).
+fn micro(usd: f64) -> u64 {
+    if usd > 0.0 {
+        (usd * 1e6).round() as u64
+    } else {
+        0
+    }
+}
+
+fn key_hash(hex_hash: &str) -> Option<crate::protocol::charge::KeyHash> {
+    hex::decode(hex_hash).ok()?.try_into().ok()
+}
+
+/// Budgets across the cluster: a vote's cost is charged through the chain (see
+/// `protocol::spend`), and a key's spend is the ordered charges plus this node's own not yet
+/// ordered.
+impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> byzvote_api::keys::SpendLedger
+    for NodeGateway<S>
+{
+    fn spent_usd(&self, key_hash_hex: &str, budget_usd: f64) -> f64 {
+        key_hash(key_hash_hex).map_or(0.0, |k| {
+            self.ledger.spent(&k, micro(budget_usd)) as f64 / 1e6
+        })
+    }
+
+    fn charge(&self, key_hash_hex: &str, request_id: &str, cost_usd: f64) {
+        let (Some(key), Ok(id)) = (key_hash(key_hash_hex), hex::decode(request_id)) else {
+            return;
+        };
+        let Ok(request) = Digest::decode(bytes::Bytes::from(id)) else {
+            return;
+        };
+        let cost = micro(cost_usd);
+        if cost == 0 {
+            return;
+        }
+        if let Ok(mut handle) = self.handle.lock() {
+            handle.submit_charge(key, request, cost);
+        }
     }
 }

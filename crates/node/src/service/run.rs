@@ -282,6 +282,10 @@ async fn serve(
         quick_sender,
         quick_receiver,
     );
+    if let Some(q) = &quick {
+        // Quick decisions are not in the chain's state: serve this node's logged ones again.
+        q.restore(handle.take_recovered_quick());
+    }
     let gateway = Arc::new(NodeGateway::new(
         handle,
         quick,
@@ -295,6 +299,7 @@ async fn serve(
         review,
         verifier,
     } = api;
+    keys.set_ledger(gateway.clone());
     if keys.is_empty() {
         warn!(
             file = %file.api_keys.display(),

@@ -1,0 +1,156 @@
+//! Charge transactions through the pure state: a charge for a vote the chain decided counts
+//! at most the members' reported cost, once; one for a request the chain does not know is a
+//! quick-tier charge in its signer's column; replaying the same blocks gives the same spend.
+
+use super::*;
+use crate::protocol::charge::{Charge, KeyHash};
+use crate::protocol::meta::Meta;
+use crate::protocol::spend::Spend;
+use byzvote_core::{Canonical, Message, Mode, Reveal, Salt, canonicalize};
+use commonware_cryptography::{Signer as _, ed25519};
+use std::time::Duration;
+
+const TIMEOUTS: Timeouts = Timeouts {
+    commit: Duration::from_secs(2),
+    reveal: Duration::from_secs(1),
+};
+const KEY: KeyHash = [4; 32];
+
+fn keys() -> Vec<ed25519::PrivateKey> {
+    (0..4).map(ed25519::PrivateKey::from_seed).collect()
+}
+
+/// The blocks of a tier-3 vote all four members answer "4", each reporting a cost of 100
+/// micro-dollars; the request's id.
+fn vote_blocks(keys: &[ed25519::PrivateKey]) -> (Vec<Vec<Bytes>>, Digest) {
+    let request = Request::new(vec![Message::user("2+2?")], Mode::Exact, 3, 16, 1).unwrap();
+    let id = request.id();
+    let reveals: Vec<Reveal> = (0..4u32)
+        .map(|m| Reveal {
+            request: id,
+            member: m,
+            canonical: canonicalize(&Mode::Exact, "4").unwrap_or_else(|_| Canonical::abstention(m)),
+            salt: Salt([m as u8; 32]),
+        })
+        .collect();
+    let sign = |m: u32| &keys[m as usize];
+    let commits = reveals
+        .iter()
+        .map(|r| Tx::Commit(r.commit().sign(sign(r.member))).encode())
+        .collect();
+    let mut opened: Vec<Bytes> = reveals
+        .iter()
+        .map(|r| Tx::Reveal(r.clone().sign(sign(r.member))).encode())
+        .collect();
+    opened.extend((0..4u32).map(|m| {
+        let meta = Meta {
+            request: id,
+            member: m,
+            latency_ms: 1,
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            cost_micro_usd: 100,
+            confidence_bp: None,
+            model: format!("m{m}"),
+        };
+        Tx::Meta(meta.sign(sign(m))).encode()
+    }));
+    let blocks = vec![vec![Tx::Request(request).encode()], commits, opened];
+    (blocks, id)
+}
+
+fn charge(
+    keys: &[ed25519::PrivateKey],
+    request: Digest,
+    member: u32,
+    cost: u64,
+    height: u64,
+) -> Bytes {
+    let c = Charge {
+        key: KEY,
+        request,
+        member,
+        cost_micro_usd: cost,
+        height,
+    };
+    Tx::Charge(c.sign(&keys[member as usize])).encode()
+}
+
+fn fresh() -> State {
+    let dkg = super::super::beacon::tests::trusted_dealer_outputs(4, 1);
+    State::new(4, TIMEOUTS, 0, *dkg[0].group_public_key())
+}
+
+/// Applies `blocks` from height 1 on; returns the key's spend.
+fn run(blocks: &[Vec<Bytes>]) -> (State, Option<Spend>) {
+    let mut state = fresh();
+    for (i, txs) in blocks.iter().enumerate() {
+        let h = i as u64 + 1;
+        state.apply(h, 1_000 + 100 * h, txs);
+    }
+    let spend = state.charges().get(&KEY).cloned();
+    (state, spend)
+}
+
+#[test]
+fn a_charge_for_a_decided_vote_counts_at_most_its_recorded_cost_once() {
+    let keys = keys();
+    let (mut blocks, id) = vote_blocks(&keys);
+    // Before the decision (ordered with the request): ignored, and no bar to the next.
+    blocks[0].push(charge(&keys, id, 3, 5, 0));
+    // Member 1 over-charges (10,000 for a vote its members say cost 400): clipped.
+    blocks.push(vec![charge(&keys, id, 1, 10_000, 2)]);
+    // Anyone charging it again: ignored.
+    blocks.push(vec![
+        charge(&keys, id, 2, 400, 3),
+        charge(&keys, id, 1, 400, 3),
+    ]);
+    let (state, spend) = run(&blocks);
+    assert!(state.vote(&id).and_then(Vote::decision).is_some());
+    let spend = spend.expect("charged");
+    assert_eq!(spend.checked, 400);
+    assert!(spend.unchecked.is_empty());
+}
+
+#[test]
+fn a_charge_for_an_unknown_request_is_quick_and_capped_at_other_nodes() {
+    let keys = keys();
+    let quick = Digest::from([0xaa; 32]);
+    let events = {
+        let mut state = fresh();
+        let events = state.apply(1, 1_000, &[charge(&keys, quick, 2, 900, 0)]);
+        let spend = state.charges().get(&KEY).cloned().expect("charged");
+        assert_eq!(spend.unchecked[&2], 900);
+        // Member 2 counts its own charge in full; others at most budget / (f+1).
+        assert_eq!(spend.seen_by(Some(2), 1_000, 1), 900);
+        assert_eq!(spend.seen_by(Some(0), 1_000, 1), 500);
+        events
+    };
+    match events.as_slice() {
+        [Event::Charged { charge, touched }] => {
+            assert_eq!(charge.member, 2);
+            assert_eq!(touched, &vec![KEY]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A restart replays the audit log's blocks into a fresh state: same spend. A block
+/// redelivered after the replay (marshal delivers at least once) is not counted again.
+#[test]
+fn replaying_the_blocks_after_a_restart_gives_the_same_spend() {
+    let keys = keys();
+    let (mut blocks, id) = vote_blocks(&keys);
+    blocks.push(vec![
+        charge(&keys, id, 0, 400, 3),
+        charge(&keys, Digest::from([1; 32]), 0, 70, 3),
+    ]);
+    let (mut state, before) = run(&blocks);
+    let (_, replayed) = run(&blocks);
+    assert_eq!(before, replayed);
+    let last = blocks.len() as u64;
+    state.apply(last, 9_999, &blocks[blocks.len() - 1]);
+    assert_eq!(state.charges().get(&KEY).cloned(), before);
+    let before = before.expect("charged");
+    assert_eq!((before.checked, before.unchecked[&0]), (400, 70));
+}
