@@ -136,12 +136,17 @@ pub fn arrange(txs: &mut Vec<Bytes>, n: u32, awaiting: &Awaiting) -> bool {
     let (mut requests, others): (Vec<Bytes>, Vec<Bytes>) = std::mem::take(txs)
         .into_iter()
         .partition(|t| t.first() == Some(&tx::REQUEST));
-    let mut missing: BTreeMap<Digest, Awaited> = BTreeMap::new();
+    // By (vote, transaction kind): the members still missing. A member's signed report
+    // (meta) follows its reveal and carries its cost into the decision, so a vote that
+    // awaits reveals awaits the same members' reports too.
+    let mut missing: BTreeMap<(Digest, u8), BTreeSet<MemberId>> = BTreeMap::new();
+    let mut loaded: BTreeSet<Digest> = BTreeSet::new();
     let mut urgent = false;
     for bytes in &requests {
         match Tx::decode(bytes) {
             Some(Tx::Request(r)) if Bounds::for_tier(r.tier).is_ok_and(|b| b.n() == n) => {
-                missing.insert(r.id(), (tx::COMMIT, (0..n).collect()));
+                loaded.insert(r.id());
+                missing.insert((r.id(), tx::COMMIT), (0..n).collect());
             }
             _ => urgent = true,
         }
@@ -153,25 +158,30 @@ pub fn arrange(txs: &mut Vec<Bytes>, n: u32, awaiting: &Awaiting) -> bool {
         let (kind, id, member) = match Tx::decode(bytes) {
             Some(Tx::Commit(c)) => (tx::COMMIT, c.commit.request, c.commit.member),
             Some(Tx::Reveal(r)) => (tx::REVEAL, r.reveal.request, r.reveal.member),
-            Some(Tx::Meta(_)) => continue,
+            Some(Tx::Meta(m)) => (tx::META, m.meta.request, m.meta.member),
             _ => {
                 urgent = true;
                 continue;
             }
         };
-        if !missing.contains_key(&id)
-            && let Some(awaited) = awaiting.get(&id)
+        if loaded.insert(id)
+            && let Some((k, members)) = awaiting.get(&id)
         {
-            missing.insert(id, awaited);
+            if k == tx::REVEAL {
+                missing.insert((id, tx::META), members.clone());
+            }
+            missing.insert((id, k), members);
         }
-        match missing.get_mut(&id) {
-            Some((k, members)) if *k == kind => {
+        match missing.get_mut(&(id, kind)) {
+            Some(members) => {
                 members.remove(&member);
             }
-            _ => urgent = true,
+            // A report outside a reveal phase changes nothing.
+            None if kind == tx::META => {}
+            None => urgent = true,
         }
     }
-    let ready = urgent || missing.values().all(|(_, m)| m.is_empty());
+    let ready = urgent || missing.values().all(BTreeSet::is_empty);
     requests.extend(others);
     *txs = requests;
     ready
@@ -254,10 +264,28 @@ mod tests {
             other.id(),
             (tx::REVEAL, BTreeSet::from([1, 3])),
         )]));
-        let mut txs = vec![reveal(1)];
+        // ... and the same members' signed reports, which carry their cost.
+        let meta = |m: MemberId| {
+            let c = byzvote_models::Completion {
+                text: "4".into(),
+                usage: Default::default(),
+                model: "m".into(),
+                latency: std::time::Duration::ZERO,
+                confidence: None,
+            };
+            Tx::Meta(super::super::meta::Meta::of(other.id(), m, &c, 0.0).sign(&key)).encode()
+        };
+        let mut txs = vec![reveal(1), meta(1)];
         assert!(!arrange(&mut txs, n, &awaiting));
         txs.push(reveal(3));
+        assert!(
+            !arrange(&mut txs, n, &awaiting),
+            "member 3's report is missing"
+        );
+        txs.push(meta(3));
         assert!(arrange(&mut txs, n, &awaiting));
+        let mut txs = vec![meta(3), meta(1), reveal(3), reveal(1)];
+        assert!(arrange(&mut txs, n, &awaiting), "in any order");
         let mut txs = vec![reveal(1), commit(&other, 1)];
         assert!(
             arrange(&mut txs, n, &awaiting),

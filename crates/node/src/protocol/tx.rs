@@ -32,7 +32,7 @@ use commonware_codec::{DecodeExt as _, Encode as _};
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const COMMIT: u8 = 1;
 pub(crate) const REVEAL: u8 = 2;
-const META: u8 = 3;
+pub(crate) const META: u8 = 3;
 pub(crate) const BEACON: u8 = 4;
 const VERDICT: u8 = 5;
 pub(crate) const SIMILARITIES: u8 = 6;
