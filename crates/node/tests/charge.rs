@@ -4,16 +4,12 @@
 mod common;
 
 use byzvote_core::{Message, Mode, Request, Timeouts};
-use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput};
 use byzvote_models::{BackendInfo, ModelBackend, Scripted};
-use byzvote_node::chain::engine::{Channels as ChainChannels, Timeouts as ChainTimeouts};
-use byzvote_node::node::{self, Channels, DEFAULT_PACING, Handle, channel};
+use byzvote_node::chain::engine::Timeouts as ChainTimeouts;
+use byzvote_node::node::{self, DEFAULT_PACING, Handle};
 use byzvote_node::protocol::results::Wait;
 use commonware_cryptography::Signer as _;
-use commonware_runtime::{
-    Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
-};
-use commonware_utils::NZU32;
+use commonware_runtime::{Clock as _, Runner as _, Supervisor as _, deterministic};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,58 +22,11 @@ async fn cluster(
     Handle<impl commonware_p2p::Sender<PublicKey = byzvote_node::chain::types::PublicKey> + Clone>,
 > {
     let (keys, participants, oracle) = common::network(context, 4).await;
-    let quota = Quota::per_second(NZU32!(10_000));
-    let mut ceremonies = Vec::new();
-    for key in &keys {
-        let (sender, receiver) = oracle
-            .control(key.public_key())
-            .register(channel::DKG, quota)
-            .await
-            .unwrap();
-        let config = CeremonyConfig {
-            signer: key.clone(),
-            participants: participants.clone(),
-            namespace: b"byzvote-test-dkg".to_vec(),
-            round: 0,
-            timeouts: Default::default(),
-        };
-        let agreement = AllDealers::new(key.public_key(), participants.clone());
-        ceremonies.push(context.child("dkg").spawn(move |ctx| async move {
-            byzvote_dkg::run(ctx, config, agreement, sender, receiver).await
-        }));
-    }
-    let mut outputs: Vec<Arc<DkgOutput>> = Vec::new();
-    for c in ceremonies {
-        outputs.push(Arc::new(c.await.unwrap().expect("dkg").output));
-    }
+    let outputs = common::dkg(context, &oracle, &keys, &participants).await;
     let mut handles = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let control = oracle.control(key.public_key());
-        let mut reg = Vec::new();
-        for ch in [
-            channel::VOTES,
-            channel::CERTIFICATES,
-            channel::RESOLVER,
-            channel::BROADCAST,
-            channel::BACKFILL,
-            channel::TXS,
-            channel::PARTIALS,
-        ] {
-            reg.push(control.register(ch, quota).await.unwrap());
-        }
-        let mut reg = reg.into_iter();
-        let mut next = || reg.next().unwrap();
-        let channels = Channels {
-            chain: ChainChannels {
-                votes: next(),
-                certificates: next(),
-                resolver: next(),
-                broadcast: next(),
-                backfill: next(),
-            },
-            txs: next(),
-            partials: next(),
-        };
+        let channels = common::channels(&oracle, &key.public_key()).await;
         let model: Arc<dyn ModelBackend> = Arc::new(
             Scripted::constant(format!("model-{i}"), "4").with_info(BackendInfo {
                 name: format!("model-{i}"),

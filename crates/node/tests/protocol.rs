@@ -4,18 +4,15 @@
 mod common;
 
 use byzvote_core::{Message, Mode, OutcomeKind, Request, Timeouts, namespace::BYZVOTE_DECISION};
-use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput, threshold};
+use byzvote_dkg::{DkgOutput, threshold};
 use byzvote_models::{ModelBackend, Scripted};
-use byzvote_node::chain::engine::{Channels as ChainChannels, Timeouts as ChainTimeouts};
-use byzvote_node::node::{self, Channels, DEFAULT_PACING, channel};
+use byzvote_node::chain::engine::Timeouts as ChainTimeouts;
+use byzvote_node::node::{self, DEFAULT_PACING};
 use byzvote_node::protocol::executor::Fault;
 use byzvote_node::protocol::results::{Decided, Wait};
 use commonware_codec::Encode as _;
 use commonware_cryptography::Signer as _;
-use commonware_runtime::{
-    Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
-};
-use commonware_utils::NZU32;
+use commonware_runtime::{Clock as _, Runner as _, Supervisor as _, deterministic};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,32 +58,8 @@ fn run_tier(
     );
     executor.start(|context| async move {
         let (keys, participants, oracle) = common::network(&context, nodes.len()).await;
-        let quota = Quota::per_second(NZU32!(10_000));
-
         // The DKG: every node, no dealer.
-        let mut ceremonies = Vec::new();
-        for key in &keys {
-            let (sender, receiver) = oracle
-                .control(key.public_key())
-                .register(channel::DKG, quota)
-                .await
-                .unwrap();
-            let config = CeremonyConfig {
-                signer: key.clone(),
-                participants: participants.clone(),
-                namespace: b"byzvote-test-dkg".to_vec(),
-                round: 0,
-                timeouts: Default::default(),
-            };
-            let agreement = AllDealers::new(key.public_key(), participants.clone());
-            ceremonies.push(context.child("dkg").spawn(move |ctx| async move {
-                byzvote_dkg::run(ctx, config, agreement, sender, receiver).await
-            }));
-        }
-        let mut outputs: Vec<Arc<DkgOutput>> = Vec::new();
-        for c in ceremonies {
-            outputs.push(Arc::new(c.await.unwrap().expect("dkg").output));
-        }
+        let outputs = common::dkg(&context, &oracle, &keys, &participants).await;
         let group_key = *outputs[0].group_public_key();
         assert!(
             outputs.iter().all(|o| *o.group_public_key() == group_key),
@@ -104,31 +77,7 @@ fn run_tier(
                 Node::Faulty(a, f) => (*a, Some(*f)),
             };
             let control = oracle.control(keys[i].public_key());
-            let mut reg = Vec::new();
-            for ch in [
-                channel::VOTES,
-                channel::CERTIFICATES,
-                channel::RESOLVER,
-                channel::BROADCAST,
-                channel::BACKFILL,
-                channel::TXS,
-                channel::PARTIALS,
-            ] {
-                reg.push(control.register(ch, quota).await.unwrap());
-            }
-            let mut reg = reg.into_iter();
-            let mut next = || reg.next().unwrap();
-            let channels = Channels {
-                chain: ChainChannels {
-                    votes: next(),
-                    certificates: next(),
-                    resolver: next(),
-                    broadcast: next(),
-                    backfill: next(),
-                },
-                txs: next(),
-                partials: next(),
-            };
+            let channels = common::channels(&oracle, &keys[i].public_key()).await;
             let model: Arc<dyn ModelBackend> = match behaviour {
                 Node::Picker { write, prefer } => Arc::new(picker(i, write, prefer)),
                 _ => Arc::new(Scripted::constant(format!("model-{i}"), answer)),

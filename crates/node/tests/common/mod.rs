@@ -1,12 +1,89 @@
 //! A simulated network of `n` nodes with sorted identity keys and 5 ms links between every
-//! pair: the setup the deterministic node tests share.
+//! pair, the DKG among them, and each node's channels: the setup the deterministic node tests
+//! share.
+#![allow(dead_code)] // each test binary uses its part
 
+use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput};
+use byzvote_node::chain::engine::Channels as ChainChannels;
 use byzvote_node::chain::types::PublicKey;
+use byzvote_node::node::{Channels, channel};
 use commonware_cryptography::{Signer as _, ed25519};
-use commonware_p2p::simulated::{self, Link, Network, Oracle};
-use commonware_runtime::{Supervisor as _, deterministic};
-use commonware_utils::{NZUsize, probability};
+use commonware_p2p::simulated::{self, Link, Network, Oracle, Receiver, Sender};
+use commonware_runtime::{Quota, Spawner as _, Supervisor as _, deterministic};
+use commonware_utils::{NZU32, NZUsize, probability};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The rate every test channel allows.
+pub fn quota() -> Quota {
+    Quota::per_second(NZU32!(10_000))
+}
+
+/// The DKG ceremony among every key (no dealer): each node's output, one group key.
+pub async fn dkg(
+    context: &deterministic::Context,
+    oracle: &Oracle<PublicKey, deterministic::Context>,
+    keys: &[ed25519::PrivateKey],
+    participants: &[PublicKey],
+) -> Vec<Arc<DkgOutput>> {
+    let mut ceremonies = Vec::new();
+    for key in keys {
+        let (sender, receiver) = oracle
+            .control(key.public_key())
+            .register(channel::DKG, quota())
+            .await
+            .unwrap();
+        let config = CeremonyConfig {
+            signer: key.clone(),
+            participants: participants.to_vec(),
+            namespace: b"byzvote-test-dkg".to_vec(),
+            round: 0,
+            timeouts: Default::default(),
+        };
+        let agreement = AllDealers::new(key.public_key(), participants.to_vec());
+        ceremonies.push(context.child("dkg").spawn(move |ctx| async move {
+            byzvote_dkg::run(ctx, config, agreement, sender, receiver).await
+        }));
+    }
+    let mut outputs = Vec::new();
+    for c in ceremonies {
+        outputs.push(Arc::new(c.await.unwrap().expect("dkg").output));
+    }
+    outputs
+}
+
+/// A node's channels on the simulated network, registered in the node's order.
+pub async fn channels(
+    oracle: &Oracle<PublicKey, deterministic::Context>,
+    key: &PublicKey,
+) -> Channels<Sender<PublicKey, deterministic::Context>, Receiver<PublicKey>> {
+    let control = oracle.control(key.clone());
+    let mut reg = Vec::new();
+    for ch in [
+        channel::VOTES,
+        channel::CERTIFICATES,
+        channel::RESOLVER,
+        channel::BROADCAST,
+        channel::BACKFILL,
+        channel::TXS,
+        channel::PARTIALS,
+    ] {
+        reg.push(control.register(ch, quota()).await.unwrap());
+    }
+    let mut reg = reg.into_iter();
+    let mut next = || reg.next().unwrap();
+    Channels {
+        chain: ChainChannels {
+            votes: next(),
+            certificates: next(),
+            resolver: next(),
+            broadcast: next(),
+            backfill: next(),
+        },
+        txs: next(),
+        partials: next(),
+    }
+}
 
 /// Keys sorted by public key (a member id indexes them), their public keys, and the oracle.
 pub async fn network(
