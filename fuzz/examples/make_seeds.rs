@@ -184,6 +184,8 @@ fn main() {
         height: 42,
         epoch: 0,
         aggregation: None,
+        cosines: None,
+        pick: None,
     };
     let split = DecisionRecord {
         request: requests[1].id(),
@@ -199,6 +201,8 @@ fn main() {
         height: 7,
         epoch: 3,
         aggregation: None,
+        cosines: None,
+        pick: None,
     };
     write("record", "agreed", &agreed.encode());
     write("record", "no-agreement", &split.encode());
