@@ -5,24 +5,17 @@
 //! of the labelled table when the embedder is installed, prints SKIPPED otherwise. The
 //! example `embed_drift` measures the same over thread counts and engines.
 
-use byzvote_builtin::{MiniLm, catalog, cosine, list, models_dir};
-use byzvote_core::semantic::{Embedder, evidence::DEFAULT_TOLERANCE};
+mod common;
 
-#[derive(serde::Deserialize)]
-struct Pair {
-    a: String,
-    b: String,
-}
+use byzvote_builtin::{MiniLm, cosine};
+use byzvote_core::semantic::{Embedder, evidence::DEFAULT_TOLERANCE};
+use common::embedder;
 
 /// The largest cosine deviation allowed between batchings: a fiftieth of the tolerance.
 const BOUND: f32 = DEFAULT_TOLERANCE as f32 / 10_000.0 / 50.0;
 
 fn texts() -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/testdata/semantic_pairs.json"
-    );
-    let pairs: Vec<Pair> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let pairs = common::table();
     let mut out: Vec<String> = Vec::new();
     for t in pairs.into_iter().flat_map(|p| [p.a, p.b]) {
         if !out.contains(&t) {
@@ -30,23 +23,6 @@ fn texts() -> Vec<String> {
         }
     }
     out
-}
-
-fn embedder() -> Option<MiniLm> {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // SAFETY: the only test in this binary, set before any candle call.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
-    }
-    let dir = models_dir(None).ok()?;
-    let name = catalog::MINILM.name;
-    if !list(&dir).iter().any(|m| m.name == name && m.present) {
-        eprintln!(
-            "SKIPPED: {name} is not installed in {} (run `byzvote models fetch` or set BYZVOTE_MODELS_DIR)",
-            dir.display()
-        );
-        return None;
-    }
-    Some(MiniLm::load(&dir).unwrap())
 }
 
 /// Each text's vector, embedded `size` at a time in `order`.

@@ -11,40 +11,10 @@
 
 use std::collections::BTreeMap;
 
-use byzvote_builtin::{MiniLm, catalog, list, models_dir};
 use byzvote_core::semantic::{Answer, Embedder, SemanticConfig, judge};
+use common::{embedder, table};
 
-#[derive(serde::Deserialize)]
-struct Pair {
-    category: String,
-    a: String,
-    b: String,
-}
-
-fn table() -> Vec<Pair> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../core/testdata/semantic_pairs.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn embedder() -> Option<MiniLm> {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // SAFETY: the only test in this binary, set before any candle call.
-        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
-    }
-    let dir = models_dir(None).ok()?;
-    let name = catalog::MINILM.name;
-    if !list(&dir).iter().any(|m| m.name == name && m.present) {
-        eprintln!(
-            "SKIPPED: {name} is not installed in {} (run `byzvote models fetch` or set BYZVOTE_MODELS_DIR)",
-            dir.display()
-        );
-        return None;
-    }
-    Some(MiniLm::load(&dir).unwrap())
-}
+mod common;
 
 /// Confusion counts for one threshold: (true pos, false pos, false neg, true neg).
 fn score(results: &[(bool, bool)]) -> (usize, usize, usize, usize) {
