@@ -18,15 +18,7 @@ pub fn story(s: &Story) -> String {
     let mut out = String::new();
     let t0 = s.submitted.as_ref().map(|r| r.at.timestamp_ms);
     let _ = writeln!(out, "vote {}", s.id);
-    match &s.chain_broken {
-        None => out.push_str("audit chain: intact\n"),
-        Some(why) => {
-            let _ = writeln!(
-                out,
-                "audit chain: BROKEN ({why}); what follows may be altered"
-            );
-        }
-    }
+    chain_line(&mut out, s);
     out.push_str("\nrequest\n");
     match &s.submitted {
         Some(r) => {
@@ -177,10 +169,8 @@ pub fn list(items: &[Listed]) -> String {
     out
 }
 
-/// A quick-tier decision: no block and no certificate, the serving node's signed entry.
-fn quick(s: &Story, q: &QuickStep) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "vote {} (quick tier: no consensus round)", s.id);
+/// Whether the hash chain up to this vote is intact (a broken one warns before the story).
+fn chain_line(out: &mut String, s: &Story) {
     match &s.chain_broken {
         None => out.push_str("audit chain: intact\n"),
         Some(why) => {
@@ -190,6 +180,13 @@ fn quick(s: &Story, q: &QuickStep) -> String {
             );
         }
     }
+}
+
+/// A quick-tier decision: no block and no certificate, the serving node's signed entry.
+fn quick(s: &Story, q: &QuickStep) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "vote {} (quick tier: no consensus round)", s.id);
+    chain_line(&mut out, s);
     out.push_str("\nrequest\n");
     let _ = writeln!(
         out,
