@@ -1,6 +1,5 @@
 //! The Anthropic backend against a local server speaking the Messages API's JSON.
 
-use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,5 @@
 //! The command backend with `sh -c` programs.
 
-use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,5 @@
 //! The Gemini backend against a local server speaking `generateContent`'s JSON.
 
-use crate::common;
 
 use std::time::Duration;
 

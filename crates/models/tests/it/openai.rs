@@ -1,6 +1,5 @@
 //! The OpenAI-compatible backend against a local server speaking OpenAI's JSON.
 
-use crate::common;
 
 use std::time::Duration;
 
