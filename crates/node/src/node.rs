@@ -288,7 +288,9 @@ where
         mempool: mempool.clone(),
         check,
         deep_check,
-        arrange: Arc::new(move |txs| crate::protocol::speculate::arrange(txs, n, &awaiting)),
+        arrange: Arc::new(move |txs, ordered| {
+            crate::protocol::speculate::arrange(txs, ordered, n, &awaiting)
+        }),
         shared,
         pacing: cfg.pacing,
         limits,

@@ -4,7 +4,7 @@
 //! Commonware's trusted dealer (`feldman_desmedt::deal`), once per cluster size, and are
 //! shared by every seed of that size. This is for simulation only: a production cluster's
 //! shares come from the DKG, which `byzvote-dkg` tests on its own (its ceremony tests and
-//! `crates/node/tests/protocol.rs`, which runs the real ceremony before its votes). What the
+//! `crates/node/tests/it/protocol.rs`, which runs the real ceremony before its votes). What the
 //! simulation checks downstream of the keys (partial signatures, recovery, certificate
 //! verification) is the same code either way.
 

@@ -32,7 +32,7 @@
 //!
 //! # Findings
 //!
-//! `tests/regressions.rs` keeps the seeds the sweeps broke (fixed since in the executor): a
+//! `tests/it/regressions.rs` keeps the seeds the sweeps broke (fixed since in the executor): a
 //! member that decided a vote but lost the peers' answers to its partial signature (it
 //! crashed, or was partitioned, right after deciding) never certified it; a seed replayed
 //! with another digest because partials were resent in `HashMap` order. And the `split`

@@ -39,8 +39,9 @@ pub type TxCheck = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
 pub type DeepCheck = Arc<dyn Fn(&Bytes) -> Option<BoxFuture<'static, bool>> + Send + Sync>;
 
 /// Orders a proposal's transactions in place and says whether it is ready, or should wait
-/// up to [`Pacing::linger`] for more (see `protocol::speculate::arrange`).
-pub type Arrange = Arc<dyn Fn(&mut Vec<Bytes>) -> bool + Send + Sync>;
+/// up to [`Pacing::linger`] for more (see `protocol::speculate::arrange`). The second argument
+/// is what the unfinalized ancestors already order: a transaction there is not awaited again.
+pub type Arrange = Arc<dyn Fn(&mut Vec<Bytes>, &[Bytes]) -> bool + Send + Sync>;
 
 /// When a leader proposes.
 #[derive(Clone, Copy, Debug)]
@@ -112,6 +113,7 @@ impl App {
         &self,
         context: &E,
         exclude: &HashSet<commonware_cryptography::sha256::Digest>,
+        ordered: &[Bytes],
     ) -> Vec<bytes::Bytes> {
         let deadline = context.current() + self.pacing.linger;
         loop {
@@ -120,7 +122,7 @@ impl App {
             let mut txs = self
                 .mempool
                 .select(self.limits.max_txs, self.max_block_bytes, exclude);
-            if (self.arrange)(&mut txs) {
+            if (self.arrange)(&mut txs, ordered) {
                 return txs;
             }
             commonware_macros::select! {
@@ -129,31 +131,32 @@ impl App {
                     let mut txs = self
                         .mempool
                         .select(self.limits.max_txs, self.max_block_bytes, exclude);
-                    (self.arrange)(&mut txs);
+                    (self.arrange)(&mut txs, ordered);
                     return txs;
                 },
             }
         }
     }
 
-    /// Digests of the transactions in not-yet-applied ancestors, so a proposal does not
-    /// repeat them.
+    /// The transactions in not-yet-applied ancestors (oldest block first) and their digests,
+    /// so a proposal neither repeats them nor waits for them.
     async fn in_flight(
         &self,
         parent: &Block,
         mut ancestry: impl Ancestry<Block>,
-    ) -> HashSet<commonware_cryptography::sha256::Digest> {
+    ) -> (HashSet<commonware_cryptography::sha256::Digest>, Vec<Bytes>) {
         let finalized = Height::new(self.shared.finalized.load(Ordering::Acquire));
-        let mut seen = HashSet::new();
+        let mut blocks = Vec::new();
         let mut block = Some(parent.clone());
         while let Some(b) = block {
             if b.height() <= finalized {
                 break;
             }
-            seen.extend(b.txs.iter().map(|tx| tx_digest(tx)));
             block = ancestry.next().await.map(|d| d.inner().clone());
+            blocks.push(b);
         }
-        seen
+        let ordered: Vec<Bytes> = blocks.iter().rev().flat_map(|b| b.txs.clone()).collect();
+        (ordered.iter().map(|tx| tx_digest(tx)).collect(), ordered)
     }
 }
 
@@ -174,12 +177,12 @@ where
     ) -> Option<Digested<Self::Block>> {
         let parent = ancestry.next().await?.inner().clone();
         let timings = self.shared.timings.clone();
-        let exclude = self.in_flight(&parent, ancestry).await;
+        let (exclude, ordered) = self.in_flight(&parent, ancestry).await;
         let waited = timings.now();
         self.wait_for_work(&context, &exclude).await;
         timings.since("chain.propose_wait", waited);
         let lingered = timings.now();
-        let txs = self.select_ready(&context, &exclude).await;
+        let txs = self.select_ready(&context, &exclude, &ordered).await;
         timings.since("chain.propose_linger", lingered);
         let timestamp_ms = context
             .current()

@@ -132,7 +132,13 @@ impl Awaiting {
 /// block, so a vote needs two finalizations. Anything else (a beacon, a verdict, a
 /// transaction for a vote this node does not know) means something waits on this block, and
 /// it is proposed at once. Members' signed reports (meta) ride along and change nothing.
-pub fn arrange(txs: &mut Vec<Bytes>, n: u32, awaiting: &Awaiting) -> bool {
+///
+/// `ordered` is what the unfinalized ancestors already carry, which [`Awaiting`] (published
+/// after each *applied* block) does not know yet: a commit, reveal or report there is not
+/// awaited again. Without this, a proposal after a block that held some of a vote's reveals
+/// waited the whole linger for reveals that were already ordered (and left the mempool).
+pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Awaiting) -> bool {
+    let sent = ordered_by_member(ordered);
     let (mut requests, others): (Vec<Bytes>, Vec<Bytes>) = std::mem::take(txs)
         .into_iter()
         .partition(|t| t.first() == Some(&tx::REQUEST));
@@ -167,10 +173,14 @@ pub fn arrange(txs: &mut Vec<Bytes>, n: u32, awaiting: &Awaiting) -> bool {
         if loaded.insert(id)
             && let Some((k, members)) = awaiting.get(&id)
         {
+            let unsent = |kind: u8| -> BTreeSet<MemberId> {
+                let sent = |m: &MemberId| sent.contains(&(id, kind, *m));
+                members.iter().copied().filter(|m| !sent(m)).collect()
+            };
             if k == tx::REVEAL {
-                missing.insert((id, tx::META), members.clone());
+                missing.insert((id, tx::META), unsent(tx::META));
             }
-            missing.insert((id, k), members);
+            missing.insert((id, k), unsent(k));
         }
         match missing.get_mut(&(id, kind)) {
             Some(members) => {
@@ -185,6 +195,19 @@ pub fn arrange(txs: &mut Vec<Bytes>, n: u32, awaiting: &Awaiting) -> bool {
     requests.extend(others);
     *txs = requests;
     ready
+}
+
+/// The (vote, kind, member) of each commit, reveal and report in `txs`.
+fn ordered_by_member(txs: &[Bytes]) -> BTreeSet<(Digest, u8, MemberId)> {
+    txs.iter()
+        .filter(|t| matches!(t.first(), Some(&(tx::COMMIT | tx::REVEAL | tx::META))))
+        .filter_map(|t| match Tx::decode(t)? {
+            Tx::Commit(c) => Some((c.commit.request, tx::COMMIT, c.commit.member)),
+            Tx::Reveal(r) => Some((r.reveal.request, tx::REVEAL, r.reveal.member)),
+            Tx::Meta(m) => Some((m.meta.request, tx::META, m.meta.member)),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -225,18 +248,18 @@ mod tests {
 
         // A peer's commit that arrived before the request moves after it.
         let mut txs = vec![commit(&r, 1), req.clone()];
-        assert!(!arrange(&mut txs, n, &none), "3 commits missing");
+        assert!(!arrange(&mut txs, &[], n, &none), "3 commits missing");
         assert_eq!(txs, vec![req.clone(), commit(&r, 1)]);
         assert_eq!(counted_commits(&txs, 1), vec![r.id()]);
 
         // Every member's commit: ready.
         let mut txs = vec![req.clone()];
         txs.extend((0..n).map(|m| commit(&r, m)));
-        assert!(arrange(&mut txs, n, &none));
+        assert!(arrange(&mut txs, &[], n, &none));
 
         // A commit for a vote this node does not know: propose at once.
         let mut txs = vec![req.clone(), commit(&other, 0)];
-        assert!(arrange(&mut txs, n, &none));
+        assert!(arrange(&mut txs, &[], n, &none));
 
         // ... but one for a vote that awaits commits from members 0 and 2 waits for both.
         let awaiting = Awaiting::default();
@@ -245,9 +268,9 @@ mod tests {
             (tx::COMMIT, BTreeSet::from([0, 2])),
         )]));
         let mut txs = vec![commit(&other, 0)];
-        assert!(!arrange(&mut txs, n, &awaiting));
+        assert!(!arrange(&mut txs, &[], n, &awaiting));
         txs.push(commit(&other, 2));
-        assert!(arrange(&mut txs, n, &awaiting));
+        assert!(arrange(&mut txs, &[], n, &awaiting));
 
         // Reveals of a closed set: all of them, or wait.
         let reveal = |m: MemberId| {
@@ -276,28 +299,39 @@ mod tests {
             Tx::Meta(super::super::meta::Meta::of(other.id(), m, &c, 0.0).sign(&key)).encode()
         };
         let mut txs = vec![reveal(1), meta(1)];
-        assert!(!arrange(&mut txs, n, &awaiting));
+        assert!(!arrange(&mut txs, &[], n, &awaiting));
         txs.push(reveal(3));
         assert!(
-            !arrange(&mut txs, n, &awaiting),
+            !arrange(&mut txs, &[], n, &awaiting),
             "member 3's report is missing"
         );
         txs.push(meta(3));
-        assert!(arrange(&mut txs, n, &awaiting));
+        assert!(arrange(&mut txs, &[], n, &awaiting));
         let mut txs = vec![meta(3), meta(1), reveal(3), reveal(1)];
-        assert!(arrange(&mut txs, n, &awaiting), "in any order");
+        assert!(arrange(&mut txs, &[], n, &awaiting), "in any order");
+        // Reveals and reports already in an unfinalized ancestor are not awaited again.
+        let mut txs = vec![reveal(3), meta(3)];
+        assert!(
+            !arrange(&mut txs, &[], n, &awaiting),
+            "member 1's are missing"
+        );
+        assert!(arrange(&mut txs, &[reveal(1), meta(1)], n, &awaiting));
+        assert!(
+            !arrange(&mut txs, &[reveal(1)], n, &awaiting),
+            "member 1's report is neither here nor ordered"
+        );
         let mut txs = vec![reveal(1), commit(&other, 1)];
         assert!(
-            arrange(&mut txs, n, &awaiting),
+            arrange(&mut txs, &[], n, &awaiting),
             "a commit in the reveal phase"
         );
 
         // A committee drawn later (tier 3 on 7 nodes) is not waited for.
         let mut txs = vec![req.clone()];
-        assert!(arrange(&mut txs, 7, &none));
+        assert!(arrange(&mut txs, &[], 7, &none));
 
         // Nothing to wait for.
-        assert!(arrange(&mut Vec::new(), n, &none));
+        assert!(arrange(&mut Vec::new(), &[], n, &none));
     }
 
     fn request(tier: u8, text: &str) -> Request {

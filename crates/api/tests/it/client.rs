@@ -1,6 +1,6 @@
 //! The client against a real server, and its error messages when things go wrong.
 
-mod common;
+use crate::common;
 
 use byzvote_api::{
     Client, ClientError, ServerConfig, VoteRequest,

@@ -1,9 +1,9 @@
 //! Bad input to the HTTP API (issue 5, "Bad input"): every case answers a 4xx whose body is the
 //! JSON error shape `{"error": {"message", "type", "code"}}` with a message naming what is wrong;
-//! never a 500, never a plain-text body, never a hang. `tests/server.rs` covers the first
+//! never a 500, never a plain-text body, never a hang. `server.rs` covers the first
 //! example of each family; this file covers the rest of the list, one test per family.
 
-mod common;
+use crate::common;
 
 use byzvote_api::ServerConfig;
 use reqwest::{Method, StatusCode};

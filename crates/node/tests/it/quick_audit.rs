@@ -1,7 +1,7 @@
 //! Quick-tier decisions in the audit log (persist before you speak) and the per-peer limit on
 //! quick asks, on Commonware's deterministic runtime and simulated network.
 
-mod common;
+use crate::common;
 
 use byzvote_core::{Message, Mode, OutcomeKind, Request};
 use byzvote_models::{ModelBackend, Scripted};

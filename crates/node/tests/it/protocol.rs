@@ -1,7 +1,7 @@
 //! The voting protocol end to end on Commonware's deterministic runtime and simulated
 //! network: the DKG ceremony, then votes with scripted models and deliberate faults.
 
-mod common;
+use crate::common;
 
 use byzvote_core::{Message, Mode, OutcomeKind, Request, Timeouts, namespace::BYZVOTE_DECISION};
 use byzvote_dkg::{DkgOutput, threshold};

@@ -1,9 +1,8 @@
 //! From operator TOML to a working backend, for every kind, against local servers.
 
-mod common;
 
+use crate::common::{MockServer, Reply, existing_key};
 use byzvote_models::{BackendConfig, Prompt};
-use common::{MockServer, Reply, existing_key};
 
 const OPENAI: &str = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"qwen2.5:0.5b","choices":[{"index":0,"message":{"role":"assistant","content":"4"},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":1,"total_tokens":31}}"#;
 const ANTHROPIC: &str = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[{"type":"text","text":"4"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}"#;

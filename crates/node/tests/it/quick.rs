@@ -2,7 +2,7 @@
 //! direct asks, member-signed answers, a majority of three, a liar outvoted, a silent member,
 //! and no consensus round anywhere.
 
-mod common;
+use crate::common;
 
 use byzvote_core::{
     Canonical, Message, Mode, OutcomeKind, Request, namespace::BYZVOTE_QUICK_DECISION,

@@ -1,7 +1,7 @@
 //! The HTTP API over a real listener: every success path, and every bad input answered with a
 //! 4xx/5xx JSON `ApiError`, never a plain-text body or a dropped connection.
 
-mod common;
+use crate::common;
 
 use byzvote_api::{ApiError, ClusterInfo, ServerConfig, VoteResponse, VoteStatus};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Human review over HTTP: held answers are hidden until a listed reviewer signs a verdict;
 //! the queue survives a restart; the OpenAI route refuses held answers.
 
-mod common;
+use crate::common;
 
 use byzvote_api::{
     ServerConfig, VoteResponse, VoteStatus,

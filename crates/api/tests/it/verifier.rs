@@ -2,7 +2,7 @@
 //! rejects with its reason, a slow one fails closed, a webhook decides the same way; every
 //! verdict is logged.
 
-mod common;
+use crate::common;
 
 use byzvote_api::{
     ServerConfig, VoteResponse, VoteStatus,

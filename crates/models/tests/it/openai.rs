@@ -1,13 +1,12 @@
 //! The OpenAI-compatible backend against a local server speaking OpenAI's JSON.
 
-mod common;
 
 use std::time::Duration;
 
+use crate::common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};
 use byzvote_models::{
     MaxTokensField, ModelBackend, ModelError, OpenAi, OpenAiConfig, Prompt, Usage,
 };
-use common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};
 
 const SUCCESS: &str = r#"{
   "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",

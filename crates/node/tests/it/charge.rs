@@ -1,7 +1,7 @@
 //! Per-key budgets across the cluster, on Commonware's deterministic runtime: a vote answered
 //! and charged through node A counts against the key on node B once the charge is ordered.
 
-mod common;
+use crate::common;
 
 use byzvote_core::{Message, Mode, Request, Timeouts};
 use byzvote_models::{BackendInfo, ModelBackend, Scripted};

@@ -1,7 +1,7 @@
 //! The node's privacy rules over HTTP: identifiers are masked before the gateway (the ordered
 //! log and every model) sees the request; the client alone gets the placeholder map back.
 
-mod common;
+use crate::common;
 
 use byzvote_api::{ServerConfig, VoteResponse};
 use byzvote_core::privacy::{PrivacyRules, Redactor};

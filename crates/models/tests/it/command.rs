@@ -1,11 +1,10 @@
 //! The command backend with `sh -c` programs.
 
-mod common;
 
 use std::time::Duration;
 
+use crate::common::system_and_user;
 use byzvote_models::{Command, CommandConfig, CommandInput, ModelBackend, ModelError, Prompt};
-use common::system_and_user;
 
 fn sh(script: &str) -> CommandConfig {
     let mut config = CommandConfig::new("sh", vec!["-c".into(), script.into()], "acme");

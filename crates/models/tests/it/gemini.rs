@@ -1,11 +1,10 @@
 //! The Gemini backend against a local server speaking `generateContent`'s JSON.
 
-mod common;
 
 use std::time::Duration;
 
+use crate::common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};
 use byzvote_models::{Completion, Gemini, GeminiConfig, ModelBackend, ModelError, Usage};
-use common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};
 
 const SUCCESS: &str = r#"{
   "candidates": [{

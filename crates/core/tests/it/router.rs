@@ -13,8 +13,8 @@ struct Labelled {
 
 #[test]
 fn router_matches_the_labelled_prompts() {
-    let set: Vec<Labelled> =
-        serde_json::from_str(include_str!("../testdata/router.json")).expect("router.json parses");
+    let set: Vec<Labelled> = serde_json::from_str(include_str!("../../testdata/router.json"))
+        .expect("router.json parses");
     let rules = RiskRules::default();
     let mut wrong = Vec::new();
     for l in &set {

@@ -101,7 +101,7 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
                 mempool,
                 check: Arc::new(|tx: &[u8]| !tx.is_empty()),
                 deep_check: Arc::new(|_: &bytes::Bytes| None),
-                arrange: Arc::new(|_: &mut Vec<bytes::Bytes>| true),
+                arrange: Arc::new(|_: &mut Vec<bytes::Bytes>, _: &[bytes::Bytes]| true),
                 shared: Shared::default(),
                 pacing: Pacing {
                     idle: Duration::from_millis(300),

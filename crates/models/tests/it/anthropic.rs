@@ -1,11 +1,10 @@
 //! The Anthropic backend against a local server speaking the Messages API's JSON.
 
-mod common;
 
 use std::time::Duration;
 
+use crate::common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};
 use byzvote_models::{Anthropic, AnthropicConfig, Completion, ModelBackend, ModelError, Usage};
-use common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};
 
 const SUCCESS: &str = r#"{
   "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF",

@@ -1,7 +1,7 @@
 //! Client API keys over a real listener: open without keys, 401 without or with a wrong key,
 //! per-key rate limit and budget, keys added while the node runs, hashes only on disk.
 
-mod common;
+use crate::common;
 
 use byzvote_api::{
     ApiError, ServerConfig,

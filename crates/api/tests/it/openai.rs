@@ -1,7 +1,7 @@
 //! The OpenAI-compatible API over a real listener: completions, streaming, models, routing and
 //! escalation, and every refusal in the OpenAI error shape.
 
-mod common;
+use crate::common;
 
 use byzvote_api::{
     ApiError, ServerConfig,

@@ -1,0 +1,11 @@
+//! The crate's integration tests, one module per former test file, in one binary: each file
+//! was its own binary, and linking dozens of them took minutes of every clean build.
+
+mod bounded;
+mod errors;
+mod invariance;
+mod parse;
+mod portable;
+mod properties;
+mod reference;
+mod selection;

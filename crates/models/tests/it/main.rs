@@ -1,0 +1,9 @@
+//! The crate's integration tests, one module per former test file, in one binary: each file
+//! was its own binary, and linking dozens of them took minutes of every clean build.
+
+mod anthropic;
+mod command;
+mod common;
+mod config_build;
+mod gemini;
+mod openai;
