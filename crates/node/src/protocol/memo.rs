@@ -17,8 +17,10 @@
 //! simulator's certificate invariant, `audit verify`) call `byzvote_dkg::threshold::verify`,
 //! which is not memoized.
 
+use bytes::Bytes;
+use byzvote_core::Digest;
 use byzvote_dkg::{GroupPublicKey, GroupSignature, GroupVariant, PartialSignature, Share};
-use commonware_codec::Encode as _;
+use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_cryptography::bls12381::primitives::{ops, variant::Variant};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -44,6 +46,16 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
 
     /// The remembered value for `key`, if any.
     pub fn get(&self, key: &K) -> Option<V> {
+        let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.get(key).or_else(|| g.1.get(key)).cloned()
+    }
+
+    /// The remembered value for a key given by reference (e.g. `&[u8]` for `Vec<u8>`).
+    pub fn get_ref<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
         g.0.get(key).or_else(|| g.1.get(key)).cloned()
     }
@@ -120,6 +132,21 @@ pub fn verify(group: &GroupPublicKey, namespace: &[u8], msg: &[u8], sig: &GroupS
     .is_some()
 }
 
+/// A gossiped partial-signature message decoded: kind, request id, partial. Decoding checks
+/// that the point is on the curve and in G2's subgroup (a square root and a scalar
+/// multiplication): every member of a simulated cluster decodes the same bytes from each
+/// peer. Key: the message bytes; only messages that decode are remembered.
+pub fn decode_partial_message(bytes: &[u8]) -> Option<(u8, Digest, PartialSignature)> {
+    static MEMO: OnceLock<Memo<Vec<u8>, (u8, Digest, PartialSignature)>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Memo::new(CAP));
+    if let Some(decoded) = memo.get_ref(bytes) {
+        return Some(decoded);
+    }
+    let decoded = <(u8, Digest, PartialSignature)>::decode(Bytes::copy_from_slice(bytes)).ok()?;
+    memo.insert(bytes.to_vec(), decoded.clone());
+    Some(decoded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +199,26 @@ mod tests {
             "a valid one does not vouch for another"
         );
         assert!(!verify(group, NS, b"x2", &good));
+    }
+
+    #[test]
+    fn decoding_a_partial_message_agrees_with_the_codec_and_refuses_what_it_refuses() {
+        let dkg = trusted_dealer_outputs(4, 3);
+        let partial = partial_sign(dkg[2].share(), NS, b"z");
+        let id = <commonware_cryptography::Sha256 as commonware_cryptography::Hasher>::hash(&[
+            &b"id"[..],
+        ]);
+        let msg = (0u8, id, partial.clone()).encode().to_vec();
+        for _ in 0..2 {
+            assert_eq!(decode_partial_message(&msg), Some((0, id, partial.clone())));
+        }
+        // A point off the curve (or out of the subgroup) never decodes.
+        let mut bad = msg.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0x01;
+        assert!(<(u8, Digest, PartialSignature)>::decode(Bytes::from(bad.clone())).is_err());
+        assert_eq!(decode_partial_message(&bad), None);
+        assert_eq!(decode_partial_message(&msg[..msg.len() - 1]), None);
     }
 
     #[test]
