@@ -147,6 +147,22 @@ pub fn decode_partial_message(bytes: &[u8]) -> Option<(u8, Digest, PartialSignat
     Some(decoded)
 }
 
+/// Whether `verify()`, an identity-signature check of the transaction `tx` against `key`,
+/// passes: remembered when it does (key: the public key and the transaction's bytes in full,
+/// which are all a signature check depends on). Every member of a simulated cluster checks
+/// each gossiped transaction once; the signer checks its own before sending it.
+pub fn signed_by(
+    key: &crate::chain::types::PublicKey,
+    tx: &[u8],
+    verify: impl FnOnce() -> bool,
+) -> bool {
+    static MEMO: OnceLock<Memo<Vec<u8>, ()>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Memo::new(CAP));
+    let mut k = key.encode().to_vec();
+    k.extend_from_slice(tx);
+    memo.get_or(k, || verify().then_some(())).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +235,30 @@ mod tests {
         assert!(<(u8, Digest, PartialSignature)>::decode(Bytes::from(bad.clone())).is_err());
         assert_eq!(decode_partial_message(&bad), None);
         assert_eq!(decode_partial_message(&msg[..msg.len() - 1]), None);
+    }
+
+    #[test]
+    fn a_signature_check_is_remembered_per_key_and_bytes_and_only_when_it_passes() {
+        use commonware_cryptography::{Signer as _, ed25519};
+        let a = ed25519::PrivateKey::from_seed(1).public_key();
+        let b = ed25519::PrivateKey::from_seed(2).public_key();
+        let calls = std::cell::Cell::new(0);
+        let calls = &calls;
+        let check = |ok: bool| {
+            move || {
+                calls.set(calls.get() + 1);
+                ok
+            }
+        };
+        assert!(!signed_by(&a, b"memo tx 1", check(false)));
+        assert!(!signed_by(&a, b"memo tx 1", check(false)));
+        assert_eq!(calls.get(), 2, "a failure is computed again");
+        assert!(signed_by(&a, b"memo tx 1", check(true)));
+        assert!(signed_by(&a, b"memo tx 1", check(false)), "remembered");
+        assert_eq!(calls.get(), 3);
+        assert!(!signed_by(&b, b"memo tx 1", check(false)), "another key");
+        assert!(!signed_by(&a, b"memo tx 2", check(false)), "other bytes");
+        assert_eq!(calls.get(), 5);
     }
 
     #[test]
