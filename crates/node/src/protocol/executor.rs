@@ -41,7 +41,7 @@ use byzvote_core::{
     Action, Canonical, Commit, DecisionRecord, Digest, MemberId, Reveal, Salt, Timeouts,
     canonicalize, namespace::BYZVOTE_DECISION,
 };
-use byzvote_dkg::{DkgOutput, PartialSignature, threshold};
+use byzvote_dkg::{DkgOutput, PartialSignature};
 use byzvote_models::{Completion, ModelBackend};
 use commonware_actor::Feedback;
 use commonware_codec::{DecodeExt as _, Encode as _};
@@ -908,8 +908,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             Some(Fault::ForgedDecision) => forged(&record),
             _ => record.clone(),
         };
+        // The hash to G2 is memoized: a simulated cluster's members sign the same record.
         let partial = self.shared.timings.time("sig.partial_sign", || {
-            threshold::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &signed.encode())
+            super::memo::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &signed.encode())
         });
         self.partials.send(
             Recipients::All,
@@ -938,7 +939,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             let share = self.cfg.dkg.share();
             let mine = collect.mine.clone().or_else(|| {
                 let record = collect.record.as_ref()?;
-                Some(threshold::partial_sign(
+                Some(super::memo::partial_sign(
                     share,
                     BYZVOTE_DECISION,
                     &record.encode(),

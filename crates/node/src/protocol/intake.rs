@@ -11,9 +11,6 @@ use super::tx::Tx;
 use crate::chain::mempool::Mempool;
 use crate::chain::types::PublicKey;
 use bytes::Bytes;
-use byzvote_core::Digest;
-use byzvote_dkg::PartialSignature;
-use commonware_codec::DecodeExt as _;
 use commonware_p2p::Receiver;
 use futures::channel::mpsc;
 use tracing::debug;
@@ -82,10 +79,11 @@ pub async fn receive_partials<R: Receiver<PublicKey = PublicKey>>(
     mut executor: PeerInbox,
 ) {
     while let Ok((from, msg)) = receiver.recv().await {
-        let parsed = <(u8, Digest, PartialSignature)>::decode(Bytes::copy_from_slice(msg.as_ref()));
+        // Memoized: the members of a simulated cluster decode the same bytes.
+        let parsed = super::memo::decode_partial_message(msg.as_ref());
         let message = match parsed {
-            Ok((DECISION_PARTIAL, id, partial)) => Message::Partial(Some(from), id, partial),
-            Ok((BEACON_PARTIAL, id, partial)) => Message::BeaconPartial(id, partial),
+            Some((DECISION_PARTIAL, id, partial)) => Message::Partial(Some(from), id, partial),
+            Some((BEACON_PARTIAL, id, partial)) => Message::BeaconPartial(id, partial),
             _ => {
                 debug!(?from, "dropping a malformed partial signature");
                 continue;

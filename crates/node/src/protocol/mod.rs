@@ -10,6 +10,7 @@ pub mod executor;
 pub mod intake;
 pub mod journal;
 pub mod ledger;
+pub mod memo;
 pub mod meta;
 pub mod prompt;
 pub mod results;

@@ -104,16 +104,27 @@ impl Tx {
 pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
     match Tx::decode(bytes) {
         Some(Tx::Request(r)) => r.validate().is_ok(),
-        Some(Tx::Commit(c)) => key(participants, c.commit.member).is_some_and(|k| c.verify(k)),
-        Some(Tx::Reveal(r)) => key(participants, r.reveal.member).is_some_and(|k| r.verify(k)),
-        Some(Tx::Meta(m)) => key(participants, m.meta.member).is_some_and(|k| m.verify(k)),
+        Some(Tx::Commit(c)) => signed(participants, c.commit.member, bytes, |k| c.verify(k)),
+        Some(Tx::Reveal(r)) => signed(participants, r.reveal.member, bytes, |k| r.verify(k)),
+        Some(Tx::Meta(m)) => signed(participants, m.meta.member, bytes, |k| m.verify(k)),
         Some(Tx::Beacon { .. }) => true,
-        Some(Tx::Verdict(v)) => key(participants, v.verdict.member).is_some_and(|k| v.verify(k)),
+        Some(Tx::Verdict(v)) => signed(participants, v.verdict.member, bytes, |k| v.verify(k)),
         // Well-formed by decoding; the cosines are re-checked by `similarity::Checker`.
         Some(Tx::Similarities(_)) => true,
-        Some(Tx::Charge(c)) => key(participants, c.charge.member).is_some_and(|k| c.verify(k)),
+        Some(Tx::Charge(c)) => signed(participants, c.charge.member, bytes, |k| c.verify(k)),
         None => false,
     }
+}
+
+/// Whether the transaction `bytes`, naming `member`, is signed by that member's key (the
+/// check is memoized on the key and the bytes: see [`super::memo::signed_by`]).
+fn signed(
+    participants: &[PublicKey],
+    member: u32,
+    bytes: &[u8],
+    verify: impl FnOnce(&PublicKey) -> bool,
+) -> bool {
+    key(participants, member).is_some_and(|k| super::memo::signed_by(k, bytes, || verify(k)))
 }
 
 fn key(participants: &[PublicKey], member: u32) -> Option<&PublicKey> {

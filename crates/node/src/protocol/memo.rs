@@ -1,0 +1,281 @@
+//! Process-wide memos of pure cryptographic results that are computed again on the same
+//! bytes.
+//!
+//! A node certifies each decision with BLS: it partial-signs the record (which hashes it to
+//! G2), recovers the group signature and checks it (hash to G2 again, then a pairing). In
+//! production one node runs per process and each of these happens once per vote, so the
+//! memos below only cost a lookup. In the deterministic simulation every member runs in one
+//! process and repeats the same computations on the same bytes (four members hash the same
+//! record eight times and check the same certificate four times); there the memos cut a
+//! seed's CPU time by about a fifth, while every node still runs exactly the production code.
+//!
+//! What makes this safe: each memo is keyed by *all* the bytes its result depends on and
+//! holds the result of the real computation on them, so a hit is what the computation would
+//! return again. A failed verification is never remembered (a peer cannot fill the memo with
+//! garbage that costs nothing to make), and each memo is bounded ([`CAP`] entries per
+//! generation, two generations). Checks that must stay independent of the nodes (the
+//! simulator's certificate invariant, `audit verify`) call `byzvote_dkg::threshold::verify`,
+//! which is not memoized.
+
+use bytes::Bytes;
+use byzvote_core::Digest;
+use byzvote_dkg::{GroupPublicKey, GroupSignature, GroupVariant, PartialSignature, Share};
+use commonware_codec::{DecodeExt as _, Encode as _};
+use commonware_cryptography::bls12381::primitives::{ops, variant::Variant};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Mutex, OnceLock};
+
+/// Entries per generation of each memo (the memo holds at most twice this).
+pub const CAP: usize = 4096;
+
+/// A bounded map of computed results: when the current generation is full it becomes the
+/// previous one (and the old previous one is dropped), so recent entries survive a turnover.
+pub struct Memo<K, V> {
+    generations: Mutex<(HashMap<K, V>, HashMap<K, V>)>,
+    cap: usize,
+}
+
+impl<K: Hash + Eq, V: Clone> Memo<K, V> {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            generations: Mutex::new((HashMap::new(), HashMap::new())),
+            cap: cap.max(1),
+        }
+    }
+
+    /// The remembered value for `key`, if any.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.get(key).or_else(|| g.1.get(key)).cloned()
+    }
+
+    /// The remembered value for a key given by reference (e.g. `&[u8]` for `Vec<u8>`).
+    pub fn get_ref<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.get(key).or_else(|| g.1.get(key)).cloned()
+    }
+
+    /// Remembers `value` for `key`.
+    pub fn insert(&self, key: K, value: V) {
+        let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        if g.0.len() >= self.cap {
+            g.1 = std::mem::take(&mut g.0);
+        }
+        g.0.insert(key, value);
+    }
+
+    /// The remembered value for `key`, or `compute()`'s, remembered when it is `Some`. The
+    /// lock is not held while computing.
+    pub fn get_or(&self, key: K, compute: impl FnOnce() -> Option<V>) -> Option<V> {
+        if let Some(v) = self.get(&key) {
+            return Some(v);
+        }
+        let v = compute()?;
+        self.insert(key, v.clone());
+        Some(v)
+    }
+
+    /// Number of entries held (both generations).
+    pub fn len(&self) -> usize {
+        let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.len() + g.1.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The message point `H(namespace ‖ msg)` in G2, as Commonware's `sign_message` and
+/// `verify_message` compute it (key: the exact bytes hashed).
+fn hashed(namespace: &[u8], msg: &[u8]) -> GroupSignature {
+    static MEMO: OnceLock<Memo<Vec<u8>, GroupSignature>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Memo::new(CAP));
+    let signed = byzvote_dkg::threshold::signed_message(namespace, msg);
+    if let Some(hm) = memo.get(&signed) {
+        return hm;
+    }
+    let hm = ops::hash::<GroupVariant>(GroupVariant::MESSAGE, &signed);
+    memo.insert(signed, hm);
+    hm
+}
+
+/// This share's partial signature over `msg`: the same as
+/// `byzvote_dkg::threshold::partial_sign`, with the hash to G2 memoized.
+pub fn partial_sign(share: &Share, namespace: &[u8], msg: &[u8]) -> PartialSignature {
+    let hm = hashed(namespace, msg);
+    PartialSignature {
+        value: share.private.expose(|scalar| hm * scalar),
+        index: share.index,
+    }
+}
+
+/// Whether `sig` is the group's signature over `msg`: the same answer as
+/// `byzvote_dkg::threshold::verify`, remembered when it is yes (key: the group key, the
+/// namespace, the message and the signature, in full).
+pub fn verify(group: &GroupPublicKey, namespace: &[u8], msg: &[u8], sig: &GroupSignature) -> bool {
+    static MEMO: OnceLock<Memo<Vec<u8>, ()>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Memo::new(CAP));
+    let signed = byzvote_dkg::threshold::signed_message(namespace, msg);
+    let mut key = group.encode().to_vec();
+    key.extend_from_slice(&sig.encode());
+    key.extend_from_slice(&signed);
+    memo.get_or(key, || {
+        let hm = hashed(namespace, msg);
+        GroupVariant::verify(group, &hm, sig).is_ok().then_some(())
+    })
+    .is_some()
+}
+
+/// A gossiped partial-signature message decoded: kind, request id, partial. Decoding checks
+/// that the point is on the curve and in G2's subgroup (a square root and a scalar
+/// multiplication): every member of a simulated cluster decodes the same bytes from each
+/// peer. Key: the message bytes; only messages that decode are remembered.
+pub fn decode_partial_message(bytes: &[u8]) -> Option<(u8, Digest, PartialSignature)> {
+    static MEMO: OnceLock<Memo<Vec<u8>, (u8, Digest, PartialSignature)>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Memo::new(CAP));
+    if let Some(decoded) = memo.get_ref(bytes) {
+        return Some(decoded);
+    }
+    let decoded = <(u8, Digest, PartialSignature)>::decode(Bytes::copy_from_slice(bytes)).ok()?;
+    memo.insert(bytes.to_vec(), decoded.clone());
+    Some(decoded)
+}
+
+/// Whether `verify()`, an identity-signature check of the transaction `tx` against `key`,
+/// passes: remembered when it does (key: the public key and the transaction's bytes in full,
+/// which are all a signature check depends on). Every member of a simulated cluster checks
+/// each gossiped transaction once; the signer checks its own before sending it.
+pub fn signed_by(
+    key: &crate::chain::types::PublicKey,
+    tx: &[u8],
+    verify: impl FnOnce() -> bool,
+) -> bool {
+    static MEMO: OnceLock<Memo<Vec<u8>, ()>> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Memo::new(CAP));
+    let mut k = key.encode().to_vec();
+    k.extend_from_slice(tx);
+    memo.get_or(k, || verify().then_some(())).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::beacon::tests::trusted_dealer_outputs;
+    use byzvote_dkg::threshold;
+
+    const NS: &[u8] = b"memo-test";
+
+    #[test]
+    fn memoized_signing_and_verifying_agree_with_the_plain_functions() {
+        let dkg = trusted_dealer_outputs(4, 3);
+        for msg in [&b"one"[..], b"two", b"one"] {
+            let mine: Vec<_> = dkg
+                .iter()
+                .map(|o| partial_sign(o.share(), NS, msg))
+                .collect();
+            let plain: Vec<_> = dkg
+                .iter()
+                .map(|o| threshold::partial_sign(o.share(), NS, msg))
+                .collect();
+            assert_eq!(mine, plain);
+            let sig = threshold::recover(&dkg[0], mine.iter().take(3)).unwrap();
+            let group = dkg[0].group_public_key();
+            assert!(verify(group, NS, msg, &sig));
+            assert!(verify(group, NS, msg, &sig), "again, from the memo");
+            assert!(!verify(group, NS, b"another message", &sig));
+            assert!(!verify(group, b"other-namespace", msg, &sig));
+        }
+    }
+
+    #[test]
+    fn a_failed_verification_is_not_remembered_and_a_remembered_one_needs_every_byte() {
+        let dkg = trusted_dealer_outputs(4, 3);
+        let group = dkg[0].group_public_key();
+        let partials: Vec<_> = dkg
+            .iter()
+            .map(|o| partial_sign(o.share(), NS, b"x"))
+            .collect();
+        let good = threshold::recover(&dkg[0], partials.iter().take(3)).unwrap();
+        // A signature recovered from a forged partial: never valid, however often asked.
+        let mut forged = partials.clone();
+        forged[1] = partial_sign(dkg[1].share(), NS, b"y");
+        let bad = threshold::recover(&dkg[0], forged.iter().take(3)).unwrap();
+        for _ in 0..3 {
+            assert!(!verify(group, NS, b"x", &bad));
+        }
+        assert!(verify(group, NS, b"x", &good));
+        assert!(
+            !verify(group, NS, b"x", &bad),
+            "a valid one does not vouch for another"
+        );
+        assert!(!verify(group, NS, b"x2", &good));
+    }
+
+    #[test]
+    fn decoding_a_partial_message_agrees_with_the_codec_and_refuses_what_it_refuses() {
+        let dkg = trusted_dealer_outputs(4, 3);
+        let partial = partial_sign(dkg[2].share(), NS, b"z");
+        let id = <commonware_cryptography::Sha256 as commonware_cryptography::Hasher>::hash(&[
+            &b"id"[..],
+        ]);
+        let msg = (0u8, id, partial.clone()).encode().to_vec();
+        for _ in 0..2 {
+            assert_eq!(decode_partial_message(&msg), Some((0, id, partial.clone())));
+        }
+        // A point off the curve (or out of the subgroup) never decodes.
+        let mut bad = msg.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0x01;
+        assert!(<(u8, Digest, PartialSignature)>::decode(Bytes::from(bad.clone())).is_err());
+        assert_eq!(decode_partial_message(&bad), None);
+        assert_eq!(decode_partial_message(&msg[..msg.len() - 1]), None);
+    }
+
+    #[test]
+    fn a_signature_check_is_remembered_per_key_and_bytes_and_only_when_it_passes() {
+        use commonware_cryptography::{Signer as _, ed25519};
+        let a = ed25519::PrivateKey::from_seed(1).public_key();
+        let b = ed25519::PrivateKey::from_seed(2).public_key();
+        let calls = std::cell::Cell::new(0);
+        let calls = &calls;
+        let check = |ok: bool| {
+            move || {
+                calls.set(calls.get() + 1);
+                ok
+            }
+        };
+        assert!(!signed_by(&a, b"memo tx 1", check(false)));
+        assert!(!signed_by(&a, b"memo tx 1", check(false)));
+        assert_eq!(calls.get(), 2, "a failure is computed again");
+        assert!(signed_by(&a, b"memo tx 1", check(true)));
+        assert!(signed_by(&a, b"memo tx 1", check(false)), "remembered");
+        assert_eq!(calls.get(), 3);
+        assert!(!signed_by(&b, b"memo tx 1", check(false)), "another key");
+        assert!(!signed_by(&a, b"memo tx 2", check(false)), "other bytes");
+        assert_eq!(calls.get(), 5);
+    }
+
+    #[test]
+    fn the_memo_is_bounded_and_keeps_the_newest() {
+        let memo: Memo<u32, u32> = Memo::new(4);
+        for i in 0..100 {
+            memo.insert(i, i * 2);
+            assert!(memo.len() <= 8);
+        }
+        assert_eq!(memo.get(&99), Some(198));
+        assert_eq!(memo.get(&0), None);
+        assert_eq!(
+            memo.get_or(7, || None),
+            None,
+            "nothing computed, nothing kept"
+        );
+        assert_eq!(memo.get_or(7, || Some(1)), Some(1));
+        assert_eq!(memo.get_or(7, || Some(2)), Some(1), "computed once");
+    }
+}
