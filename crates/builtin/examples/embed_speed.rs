@@ -1,43 +1,39 @@
-//! `cargo run --release -p byzvote-builtin --example embed_speed`: the sentence embedder's time
-//! per sentence on ONE thread, alone and in batches of 8, for both engines in the same run
-//! (the padded `candle_transformers` BERT is the baseline, the packed one the default), and how
-//! far apart their outputs are. A benchmark, not a test.
+//! `cargo run --release -p byzvote-builtin --example embed_speed -- [ROUNDS] [--set a,b|all]
+//! [--engine packed|padded|both] [--compare FILE]`: the sentence embedder's time per sentence on
+//! ONE thread, alone and in batches of 8, and how far its outputs are from another engine's.
+//! A benchmark, not a test.
+//!
+//! The sentence sets are `testdata/embed_speed_sets.json` (default: `embed_speed`, short
+//! committee answers); `scripts/embed-baseline.py` times sentence-transformers on the same sets
+//! and writes its embeddings, which `--compare FILE` checks: the largest |cosine difference|
+//! over all pairs of texts and the largest component difference, for batches and texts alone.
+//! `scripts/embed-compare.sh` alternates the two programs and prints the ratios.
 //!
 //! Sets `RAYON_NUM_THREADS=1` itself when unset (candle's matrix products and its thread pool
-//! read it once, at first use). The engines are timed in alternating rounds so that other load
-//! on the machine hits both alike; the CPU time (this process's user+system time from /proc,
-//! 10 ms resolution) is what a sentence costs when it has a core to itself.
+//! read it once, at first use). Engines are timed in alternating rounds so that other load on
+//! the machine hits both alike; the CPU time (this process's, all threads, from
+//! `CLOCK_PROCESS_CPUTIME_ID`) is what a sentence costs when it has a core to itself. One
+//! `RESULT ...` line per engine and set is for scripts.
 
 use std::time::Instant;
 
 use byzvote_builtin::{Embedder, Engine, MiniLm, cosine, models_dir};
 
-/// Typical answers of a committee (the kind the semantic mode compares).
-const SENTENCES: [&str; 8] = [
-    "17 is a prime number.",
-    "The capital of Australia is Canberra.",
-    "Adults can take up to 4,000 mg of acetaminophen in 24 hours.",
-    "No, you cannot deduct personal credit card interest on your federal tax return.",
-    "When interest rates rise, existing bond prices usually fall.",
-    "A verbal agreement can be a legally binding contract, although it is harder to prove.",
-    "Yes.",
-    "Antibiotics are not effective against viruses, so they will not cure a cold.",
-];
+const SETS: &str = include_str!("../testdata/embed_speed_sets.json");
 
-/// User plus system CPU seconds of this process so far (Linux; 0 elsewhere).
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// CPU seconds of this process so far, all threads (Linux; 0 elsewhere).
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    match (
-        f.get(11).and_then(|u| u.parse::<f64>().ok()),
-        f.get(12).and_then(|s| s.parse::<f64>().ok()),
-    ) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => 0.0,
+    // SAFETY: `t` is a valid, writable timespec.
+    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } != 0 {
+        return 0.0;
     }
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
 }
 
 #[derive(Default)]
@@ -48,7 +44,7 @@ struct Clock {
 }
 
 impl Clock {
-    fn time(&mut self, e: &MiniLm, batch: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
+    fn time(&mut self, e: &MiniLm, batch: &[&str]) -> Res<()> {
         let (t, c) = (Instant::now(), cpu_seconds());
         e.embed(batch)?;
         self.wall += t.elapsed().as_secs_f64();
@@ -63,66 +59,180 @@ impl Clock {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+struct Args {
+    rounds: usize,
+    sets: Vec<(String, Vec<String>)>,
+    engines: Vec<(&'static str, Engine)>,
+    compare: Option<String>,
+}
+
+fn args() -> Res<Args> {
+    let all: serde_json::Map<String, serde_json::Value> = serde_json::from_str(SETS)?;
+    let set = |name: &str| -> Res<(String, Vec<String>)> {
+        let texts = all
+            .get(name)
+            .and_then(|v| v.as_array())
+            .ok_or_else(|| format!("no sentence set {name:?} in testdata/embed_speed_sets.json"))?;
+        let texts = texts.iter().filter_map(|t| t.as_str().map(String::from));
+        Ok((name.to_string(), texts.collect()))
+    };
+    let mut a = Args {
+        rounds: 20,
+        sets: vec![set("embed_speed")?],
+        engines: vec![("padded", Engine::Padded), ("packed", Engine::Packed)],
+        compare: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--set" => {
+                let v = value()?;
+                let names: Vec<&str> = if v == "all" {
+                    all.keys()
+                        .filter(|k| !k.starts_with('_'))
+                        .map(|k| k.as_str())
+                        .collect()
+                } else {
+                    v.split(',').collect()
+                };
+                a.sets = names.into_iter().map(set).collect::<Res<_>>()?;
+            }
+            "--engine" => {
+                let v = value()?;
+                a.engines.retain(|(n, _)| v == "both" || *n == v);
+            }
+            "--compare" => a.compare = Some(value()?),
+            n => a.rounds = n.parse().map_err(|_| format!("unknown argument {n:?}"))?,
+        }
+    }
+    Ok(a)
+}
+
+/// Max |component diff| of matching vectors, and max |cosine diff| over all pairs.
+fn distance(a: &[Vec<f32>], b: &[Vec<f32>]) -> (f32, f32) {
+    let mut comp = 0f32;
+    for (x, y) in a.iter().zip(b) {
+        comp = x
+            .iter()
+            .zip(y)
+            .map(|(p, q)| (p - q).abs())
+            .fold(comp, f32::max);
+    }
+    let mut cos = 0f32;
+    for i in 0..a.len() {
+        for j in i + 1..a.len() {
+            cos = cos.max((cosine(&a[i], &a[j]) - cosine(&b[i], &b[j])).abs());
+        }
+    }
+    (comp, cos)
+}
+
+/// Our packed and padded engines against the embeddings `scripts/embed-baseline.py` wrote.
+fn compare(path: &str, engines: &[(&str, MiniLm)]) -> Res<()> {
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let vec = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_f64())
+                    .map(|x| x as f32)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let sets = file["sets"].as_object().ok_or("no \"sets\" in the file")?;
+    let (mut texts, mut theirs, mut theirs_alone) = (Vec::new(), Vec::new(), Vec::new());
+    for rows in sets.values() {
+        for r in rows.as_array().ok_or("a set is not a list")? {
+            texts.push(r["text"].as_str().ok_or("a row has no text")?.to_string());
+            theirs.push(vec(&r["embedding"]));
+            theirs_alone.push(vec(&r["alone"]));
+        }
+    }
+    println!(
+        "against {} ({} texts, {} pairs):",
+        file["engine"].as_str().unwrap_or(path),
+        texts.len(),
+        texts.len() * (texts.len() - 1) / 2
+    );
+    let (c, p) = distance(&theirs_alone, &theirs);
+    println!(
+        "  theirs alone vs theirs in batches: max |component diff| {c:.2e}, max |cosine diff| {p:.2e}"
+    );
+    for (name, e) in engines {
+        // Ours in the same batches of 8 as theirs, and each text alone.
+        let mut batch = Vec::new();
+        for rows in sets.values().filter_map(|r| r.as_array()) {
+            let t: Vec<&str> = rows.iter().filter_map(|r| r["text"].as_str()).collect();
+            batch.extend(e.embed(&t)?);
+        }
+        let alone = texts
+            .iter()
+            .map(|t| e.embed(&[t]).map(|mut v| v.remove(0)))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (how, ours) in [("batches", &batch), ("alone", &alone)] {
+            let (c, p) = distance(ours, &theirs);
+            println!(
+                "  {name:<6} {how:<7}: max |component diff| {c:.2e}, max |cosine diff| {p:.2e}"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Res<()> {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // SAFETY: first thing in main, before any thread exists.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
-    let rounds: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20);
+    let a = args()?;
     let dir = models_dir(None)?;
-    let engines = [
-        (
-            "padded (baseline)",
-            MiniLm::load_with(&dir, Engine::Padded)?,
-        ),
-        ("packed (default)", MiniLm::load_with(&dir, Engine::Packed)?),
-    ];
-    // Outputs: the packed engine against the baseline, batch and alone.
-    let base = engines[0].1.embed(&SENTENCES)?;
-    let new = engines[1].1.embed(&SENTENCES)?;
-    let mut worst = 0f32;
-    for (i, s) in SENTENCES.iter().enumerate() {
-        let alone = engines[1].1.embed(&[s])?.remove(0);
-        for v in [&new[i], &alone] {
-            let d = v.iter().zip(&base[i]).map(|(a, b)| (a - b).abs());
-            worst = worst.max(d.fold(0f32, f32::max));
+    let engines = a
+        .engines
+        .iter()
+        .map(|&(n, e)| MiniLm::load_with(&dir, e).map(|m| (n, m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(path) = &a.compare {
+        compare(path, &engines)?;
+    }
+    for (set, texts) in &a.sets {
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        if let [(_, x), (_, y)] = &engines[..] {
+            let (c, p) = distance(&x.embed(&texts)?, &y.embed(&texts)?);
+            println!(
+                "{set}: padded vs packed max |component diff| {c:.2e}, max |cosine diff| {p:.2e}"
+            );
         }
-    }
-    let mut worst_cos = 0f32;
-    for i in 0..SENTENCES.len() {
-        for j in i + 1..SENTENCES.len() {
-            worst_cos =
-                worst_cos.max((cosine(&new[i], &new[j]) - cosine(&base[i], &base[j])).abs());
-        }
-    }
-    println!(
-        "packed vs padded: max |component diff| {worst:.2e}, max |cosine diff| {worst_cos:.2e}"
-    );
-    for (_, e) in &engines {
-        e.embed(&SENTENCES)?; // warm up
-    }
-    let mut clocks: Vec<(Clock, Clock)> = engines.iter().map(|_| Default::default()).collect();
-    for _ in 0..rounds {
-        for ((_, e), (alone, batch)) in engines.iter().zip(clocks.iter_mut()) {
-            for s in SENTENCES {
-                alone.time(e, &[s])?;
+        for (_, e) in &engines {
+            for _ in 0..3 {
+                e.embed(&texts)?; // warm up
             }
-            batch.time(e, &SENTENCES)?;
         }
-    }
-    println!(
-        "one thread (RAYON_NUM_THREADS={}), {rounds} rounds of {} sentences",
-        std::env::var("RAYON_NUM_THREADS").unwrap_or_default(),
-        SENTENCES.len()
-    );
-    for ((name, _), (alone, batch)) in engines.iter().zip(&clocks) {
-        let ((aw, ac), (bw, bc)) = (alone.ms(), batch.ms());
+        let mut clocks: Vec<(Clock, Clock)> = engines.iter().map(|_| Default::default()).collect();
+        for _ in 0..a.rounds {
+            for ((_, e), (alone, batch)) in engines.iter().zip(clocks.iter_mut()) {
+                for s in &texts {
+                    alone.time(e, &[s])?;
+                }
+                batch.time(e, &texts)?;
+            }
+        }
         println!(
-            "{name:<18} alone {aw:>6.2} ms/sentence wall ({ac:>5.2} CPU)   batches of 8 {bw:>6.2} ms/sentence wall ({bc:>5.2} CPU)"
+            "set {set}: one thread (RAYON_NUM_THREADS={}), {} rounds of {} sentences",
+            std::env::var("RAYON_NUM_THREADS").unwrap_or_default(),
+            a.rounds,
+            texts.len()
         );
+        for ((name, _), (alone, batch)) in engines.iter().zip(&clocks) {
+            let ((aw, ac), (bw, bc)) = (alone.ms(), batch.ms());
+            println!(
+                "  {name:<7} alone {aw:>6.2} ms/sentence wall ({ac:>5.2} CPU)   batches of 8 {bw:>6.2} ms/sentence wall ({bc:>5.2} CPU)"
+            );
+            println!(
+                "RESULT engine=candle-{name} set={set} alone_wall={aw:.3} alone_cpu={ac:.3} batch_wall={bw:.3} batch_cpu={bc:.3}"
+            );
+        }
     }
     Ok(())
 }

@@ -55,6 +55,7 @@ impl MiniLm {
 
     /// Load with a chosen [`Engine`] (benchmarks and tests compare them).
     pub fn load_with(dir: &Path, engine: Engine) -> Result<Self, BuiltinError> {
+        crate::heap::keep_freed_memory();
         let name = MINILM.name;
         let [weights, tok, config] = MINILM.artifacts else {
             return Err(BuiltinError::Model {
@@ -96,9 +97,12 @@ impl MiniLm {
     }
 
     fn embed_batch(&self, texts: &[&str]) -> candle_core::Result<Vec<Vec<f32>>> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
+        // One text at a time on this thread: `encode_batch` hands the batch to rayon's pool,
+        // which on one thread is a second thread to wake and wait for on every call.
+        let enc = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(*t, true))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(candle_core::Error::wrap)?;
         let mean = match &self.model {
             Model::Packed(m) => packed(m, &enc)?,

@@ -32,6 +32,7 @@ mod fast_gelu;
 mod fetch;
 mod gemma3;
 mod generator;
+mod heap;
 mod packed_bert;
 mod progress;
 mod prompt;
