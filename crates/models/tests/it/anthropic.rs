@@ -1,6 +1,5 @@
 //! The Anthropic backend against a local server speaking the Messages API's JSON.
 
-
 use std::time::Duration;
 
 use crate::common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};

@@ -1,6 +1,5 @@
 //! The command backend with `sh -c` programs.
 
-
 use std::time::Duration;
 
 use crate::common::system_and_user;

@@ -1,6 +1,5 @@
 //! From operator TOML to a working backend, for every kind, against local servers.
 
-
 use crate::common::{MockServer, Reply, existing_key};
 use byzvote_models::{BackendConfig, Prompt};
 

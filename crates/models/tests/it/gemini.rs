@@ -1,6 +1,5 @@
 //! The Gemini backend against a local server speaking `generateContent`'s JSON.
 
-
 use std::time::Duration;
 
 use crate::common::{FAST_BACKOFF, MockServer, Reply, existing_key, system_and_user};
