@@ -9,9 +9,11 @@
 //! record eight times and check the same certificate four times); there the memos cut a
 //! seed's CPU time by about a fifth, while every node still runs exactly the production code.
 //!
-//! What makes this safe: each memo is keyed by *all* the bytes its result depends on and
-//! holds the result of the real computation on them, so a hit is what the computation would
-//! return again. A failed verification is never remembered (a peer cannot fill the memo with
+//! What makes this safe: each memo is keyed by a SHA-256 digest of *all* the bytes its
+//! result depends on (length-prefixed, so parts cannot slide into each other) and holds the
+//! result of the real computation on them, so a hit is what the computation would return
+//! again. Keys are digests, not the bytes: a member may sign many large transactions (up to
+//! 256 KiB each), and full-byte keys would let it make the memo hold gigabytes. A failed verification is never remembered (a peer cannot fill the memo with
 //! garbage that costs nothing to make), and each memo is bounded ([`CAP`] entries per
 //! generation, two generations). Checks that must stay independent of the nodes (the
 //! simulator's certificate invariant, `audit verify`) call `byzvote_dkg::threshold::verify`,
@@ -28,6 +30,18 @@ use std::sync::{Mutex, OnceLock};
 
 /// Entries per generation of each memo (the memo holds at most twice this).
 pub const CAP: usize = 4096;
+
+/// A memo key: the SHA-256 digest of `parts`, each prefixed by its length.
+type Key = Digest;
+
+fn key(parts: &[&[u8]]) -> Key {
+    use commonware_cryptography::{Hasher as _, Sha256};
+    let mut h = Sha256::default();
+    for part in parts {
+        h.update(&(part.len() as u64).to_be_bytes()).update(part);
+    }
+    h.finalize().1
+}
 
 /// A bounded map of computed results: when the current generation is full it becomes the
 /// previous one (and the old previous one is dropped), so recent entries survive a turnover.
@@ -46,16 +60,6 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
 
     /// The remembered value for `key`, if any.
     pub fn get(&self, key: &K) -> Option<V> {
-        let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
-        g.0.get(key).or_else(|| g.1.get(key)).cloned()
-    }
-
-    /// The remembered value for a key given by reference (e.g. `&[u8]` for `Vec<u8>`).
-    pub fn get_ref<Q>(&self, key: &Q) -> Option<V>
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
         let g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
         g.0.get(key).or_else(|| g.1.get(key)).cloned()
     }
@@ -94,14 +98,15 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
 /// The message point `H(namespace ‖ msg)` in G2, as Commonware's `sign_message` and
 /// `verify_message` compute it (key: the exact bytes hashed).
 fn hashed(namespace: &[u8], msg: &[u8]) -> GroupSignature {
-    static MEMO: OnceLock<Memo<Vec<u8>, GroupSignature>> = OnceLock::new();
+    static MEMO: OnceLock<Memo<Key, GroupSignature>> = OnceLock::new();
     let memo = MEMO.get_or_init(|| Memo::new(CAP));
     let signed = byzvote_dkg::threshold::signed_message(namespace, msg);
-    if let Some(hm) = memo.get(&signed) {
+    let k = key(&[&signed]);
+    if let Some(hm) = memo.get(&k) {
         return hm;
     }
     let hm = ops::hash::<GroupVariant>(GroupVariant::MESSAGE, &signed);
-    memo.insert(signed, hm);
+    memo.insert(k, hm);
     hm
 }
 
@@ -119,13 +124,11 @@ pub fn partial_sign(share: &Share, namespace: &[u8], msg: &[u8]) -> PartialSigna
 /// `byzvote_dkg::threshold::verify`, remembered when it is yes (key: the group key, the
 /// namespace, the message and the signature, in full).
 pub fn verify(group: &GroupPublicKey, namespace: &[u8], msg: &[u8], sig: &GroupSignature) -> bool {
-    static MEMO: OnceLock<Memo<Vec<u8>, ()>> = OnceLock::new();
+    static MEMO: OnceLock<Memo<Key, ()>> = OnceLock::new();
     let memo = MEMO.get_or_init(|| Memo::new(CAP));
     let signed = byzvote_dkg::threshold::signed_message(namespace, msg);
-    let mut key = group.encode().to_vec();
-    key.extend_from_slice(&sig.encode());
-    key.extend_from_slice(&signed);
-    memo.get_or(key, || {
+    let k = key(&[&group.encode(), &sig.encode(), &signed]);
+    memo.get_or(k, || {
         let hm = hashed(namespace, msg);
         GroupVariant::verify(group, &hm, sig).is_ok().then_some(())
     })
@@ -137,13 +140,14 @@ pub fn verify(group: &GroupPublicKey, namespace: &[u8], msg: &[u8], sig: &GroupS
 /// multiplication): every member of a simulated cluster decodes the same bytes from each
 /// peer. Key: the message bytes; only messages that decode are remembered.
 pub fn decode_partial_message(bytes: &[u8]) -> Option<(u8, Digest, PartialSignature)> {
-    static MEMO: OnceLock<Memo<Vec<u8>, (u8, Digest, PartialSignature)>> = OnceLock::new();
+    static MEMO: OnceLock<Memo<Key, (u8, Digest, PartialSignature)>> = OnceLock::new();
     let memo = MEMO.get_or_init(|| Memo::new(CAP));
-    if let Some(decoded) = memo.get_ref(bytes) {
+    let k = key(&[bytes]);
+    if let Some(decoded) = memo.get(&k) {
         return Some(decoded);
     }
     let decoded = <(u8, Digest, PartialSignature)>::decode(Bytes::copy_from_slice(bytes)).ok()?;
-    memo.insert(bytes.to_vec(), decoded.clone());
+    memo.insert(k, decoded.clone());
     Some(decoded)
 }
 
@@ -156,11 +160,10 @@ pub fn signed_by(
     tx: &[u8],
     verify: impl FnOnce() -> bool,
 ) -> bool {
-    static MEMO: OnceLock<Memo<Vec<u8>, ()>> = OnceLock::new();
+    static MEMO: OnceLock<Memo<Key, ()>> = OnceLock::new();
     let memo = MEMO.get_or_init(|| Memo::new(CAP));
-    let mut k = key.encode().to_vec();
-    k.extend_from_slice(tx);
-    memo.get_or(k, || verify().then_some(())).is_some()
+    memo.get_or(self::key(&[&key.encode(), tx]), || verify().then_some(()))
+        .is_some()
 }
 
 #[cfg(test)]
