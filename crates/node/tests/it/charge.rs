@@ -3,10 +3,9 @@
 
 use crate::common;
 
-use byzvote_core::{Message, Mode, Request, Timeouts};
+use byzvote_core::{Message, Mode, Request};
 use byzvote_models::{BackendInfo, ModelBackend, Scripted};
-use byzvote_node::chain::engine::Timeouts as ChainTimeouts;
-use byzvote_node::node::{self, DEFAULT_PACING, Handle};
+use byzvote_node::node::{self, Handle};
 use byzvote_node::protocol::results::Wait;
 use commonware_cryptography::Signer as _;
 use commonware_runtime::{Clock as _, Runner as _, Supervisor as _, deterministic};
@@ -36,24 +35,7 @@ async fn cluster(
                 price_out_per_1k: 1.0,
             }),
         );
-        let cfg = node::Config {
-            signer: key.clone(),
-            participants: participants.clone(),
-            namespace: b"byzvote-test".to_vec(),
-            dir: None,
-            partition: format!("node-{i}"),
-            model,
-            dkg: outputs[i].clone(),
-            vote_timeouts: Timeouts {
-                commit: Duration::from_secs(3),
-                reveal: Duration::from_secs(2),
-            },
-            chain_timeouts: ChainTimeouts::default(),
-            embedder: None,
-            pacing: DEFAULT_PACING,
-            vendors: Default::default(),
-            fault: None,
-        };
+        let cfg = common::config(i, key, &participants, outputs[i].clone(), model);
         let handle = node::start(
             context.child("node"),
             cfg,

@@ -3,11 +3,10 @@
 
 use crate::common;
 
-use byzvote_core::{Message, Mode, OutcomeKind, Request, Timeouts, namespace::BYZVOTE_DECISION};
+use byzvote_core::{Message, Mode, OutcomeKind, Request, namespace::BYZVOTE_DECISION};
 use byzvote_dkg::{DkgOutput, threshold};
 use byzvote_models::{ModelBackend, Scripted};
-use byzvote_node::chain::engine::Timeouts as ChainTimeouts;
-use byzvote_node::node::{self, DEFAULT_PACING};
+use byzvote_node::node;
 use byzvote_node::protocol::executor::Fault;
 use byzvote_node::protocol::results::{Decided, Wait};
 use commonware_codec::Encode as _;
@@ -83,26 +82,14 @@ fn run_tier(
                 _ => Arc::new(Scripted::constant(format!("model-{i}"), answer)),
             };
             let cfg = node::Config {
-                signer: keys[i].clone(),
-                participants: participants.clone(),
-                namespace: b"byzvote-test".to_vec(),
-                dir: None,
-                partition: format!("node-{i}"),
-                model,
-                dkg: outputs[i].clone(),
-                vote_timeouts: Timeouts {
-                    commit: Duration::from_secs(3),
-                    reveal: Duration::from_secs(2),
-                },
-                chain_timeouts: ChainTimeouts::default(),
                 embedder: Some(Arc::new(byzvote_core::semantic::BagOfWords)),
-                pacing: DEFAULT_PACING,
                 vendors: participants
                     .iter()
                     .zip(vendors)
                     .map(|(p, v)| (p.clone(), v.to_string()))
                     .collect(),
                 fault,
+                ..common::config(i, &keys[i], &participants, outputs[i].clone(), model)
             };
             let handle = node::start(
                 context.child("node"),

@@ -1,18 +1,50 @@
 //! A simulated network of `n` nodes with sorted identity keys and 5 ms links between every
 //! pair, the DKG among them, and each node's channels: the setup the deterministic node tests
 //! share.
-#![allow(dead_code)] // each test binary uses its part
+#![allow(dead_code)] // each test module uses its part
 
+use byzvote_core::Timeouts;
 use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput};
+use byzvote_models::ModelBackend;
 use byzvote_node::chain::engine::Channels as ChainChannels;
+use byzvote_node::chain::engine::Timeouts as ChainTimeouts;
 use byzvote_node::chain::types::PublicKey;
-use byzvote_node::node::{Channels, channel};
+use byzvote_node::node::{self, Channels, DEFAULT_PACING, channel};
 use commonware_cryptography::{Signer as _, ed25519};
 use commonware_p2p::simulated::{self, Link, Network, Oracle, Receiver, Sender};
 use commonware_runtime::{Quota, Spawner as _, Supervisor as _, deterministic};
 use commonware_utils::{NZU32, NZUsize, probability};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Node `i`'s configuration as the protocol tests run it: 3 s to commit and 2 s to reveal, no
+/// embedder, no vendors, no fault; a test changes what it needs with `..common::config(..)`.
+pub fn config(
+    i: usize,
+    key: &ed25519::PrivateKey,
+    participants: &[PublicKey],
+    dkg: Arc<DkgOutput>,
+    model: Arc<dyn ModelBackend>,
+) -> node::Config {
+    node::Config {
+        signer: key.clone(),
+        participants: participants.to_vec(),
+        namespace: b"byzvote-test".to_vec(),
+        dir: None,
+        partition: format!("node-{i}"),
+        model,
+        dkg,
+        vote_timeouts: Timeouts {
+            commit: Duration::from_secs(3),
+            reveal: Duration::from_secs(2),
+        },
+        chain_timeouts: ChainTimeouts::default(),
+        embedder: None,
+        pacing: DEFAULT_PACING,
+        vendors: Default::default(),
+        fault: None,
+    }
+}
 
 /// The rate every test channel allows.
 pub fn quota() -> Quota {
