@@ -14,8 +14,7 @@ use byzvote_node::protocol::audit::AuditLog;
 use byzvote_node::quick::{self, QuickDecision, limit::PeerLimit};
 use commonware_codec::Encode as _;
 use commonware_cryptography::{Signer as _, Verifier as _};
-use commonware_runtime::{Quota, Runner as _, Supervisor as _, deterministic};
-use commonware_utils::NZU32;
+use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +52,7 @@ fn run_logged(
             };
             let (sender, receiver) = oracle
                 .control(key.public_key())
-                .register(channel::QUICK, Quota::per_second(NZU32!(10_000)))
+                .register(channel::QUICK, common::quota())
                 .await
                 .unwrap();
             let cfg = quick::Config {

@@ -17,7 +17,7 @@ use commonware_cryptography::{
         primitives::{sharing::Mode as SharingMode, variant::MinPk},
     },
 };
-use commonware_runtime::{Quota, Runner as _, Supervisor as _, deterministic};
+use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
 use commonware_utils::{N3f1, NZU32, TestRng};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -62,7 +62,7 @@ where
                 Arc::new(Scripted::constant(format!("m{i}"), "Paris"));
             let (sender, receiver) = oracle
                 .control(key.public_key())
-                .register(channel::QUICK, Quota::per_second(NZU32!(10_000)))
+                .register(channel::QUICK, common::quota())
                 .await
                 .unwrap();
             let cfg = quick::Config {
