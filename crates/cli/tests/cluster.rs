@@ -362,6 +362,25 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
     let o = byzvote(&["keys", "revoke", "ci", "--file", keys.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
+    // Each node certifies on its own (a client hears from the node it asked, once that one
+    // holds the certificate), so a peer may still be collecting partials when the last answer
+    // is out: wait until every request on the chain is certified on every node, so the logs
+    // compared after the SIGKILLs below hold the same decisions.
+    let settled = (0..600).any(|_| {
+        let logs: Vec<_> = (0..4)
+            .map(|i| listed(&dir.join(format!("node-{i}"))))
+            .collect();
+        let open = logs
+            .iter()
+            .flatten()
+            .any(|l| l["outcome"].is_null() && l["at"]["height"] != 0);
+        let same = logs.iter().all(|l| decisions(l) == decisions(&logs[0]));
+        if open || !same {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        !open && same
+    });
+    assert!(settled, "the nodes never certified the same decisions");
     drop(nodes);
 
     // Every node's audit log: chain intact, every certificate verifies under the group key;
@@ -405,26 +424,11 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
     );
     // Every node's log holds the same certified decisions, the killed ones' included (quick
     // decisions are the serving node's alone, so they are left out).
-    let decided = |i: usize| -> Vec<(String, String, String)> {
-        let mut v: Vec<_> = listed(&dir.join(format!("node-{i}")))
-            .iter()
-            .filter(|l| !l["outcome"].is_null() && l["at"]["height"] != 0)
-            .map(|l| {
-                (
-                    l["id"].to_string(),
-                    l["outcome"].to_string(),
-                    l["answer"].to_string(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
-    let reference = decided(0);
+    let reference = decided(&dir, 0);
     assert!(reference.len() >= 15, "{} decisions", reference.len());
     for i in 1..4 {
         assert_eq!(
-            decided(i),
+            decided(&dir, i),
             reference,
             "node-{i}'s audit log differs from node-0's"
         );
@@ -443,4 +447,26 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         "an audit log verified under a foreign key"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The certified (chain) decisions in node `i`'s audit log, sorted: (id, outcome, answer).
+fn decided(dir: &Path, i: usize) -> Vec<(String, String, String)> {
+    decisions(&listed(&dir.join(format!("node-{i}"))))
+}
+
+/// The certified chain decisions of an `audit list`, sorted: (id, outcome, answer).
+fn decisions(log: &[serde_json::Value]) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = log
+        .iter()
+        .filter(|l| !l["outcome"].is_null() && l["at"]["height"] != 0)
+        .map(|l| {
+            (
+                l["id"].to_string(),
+                l["outcome"].to_string(),
+                l["answer"].to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
 }
