@@ -3,8 +3,9 @@
 //! * `bench vote`: distinct votes against a running cluster, with `--concurrency` in flight;
 //!   reports the latency distribution, decisions per second and, per vote, the time the node
 //!   spent beyond its slowest model call (the protocol's own cost). Run it against a cluster of
-//!   instant models (e.g. `up --backend '{ kind = "command", … }'`) to measure the protocol
-//!   rather than the models; `--tier 1|2` measures the quick tiers.
+//!   instant models (`bench instant-model`, then `up --backend …`) to measure the protocol
+//!   rather than the models (`bench cluster` does all of it in one command); `--tier 1|2`
+//!   measures the quick tiers.
 //! * `bench http`: the HTTP layer alone, in this process: an API server over an instant
 //!   in-memory gateway, driven over loopback, against the same server's `/healthz` as the
 //!   baseline, so the difference is what JSON, validation, routing and the response add.
@@ -28,6 +29,12 @@ pub enum BenchCommand {
     Http(HttpArgs),
     /// Cost and latency of tiers 1, 2 and 3 (or those given) on a running cluster.
     Tiers(crate::bench_tiers::TiersArgs),
+    /// The protocol alone: a fresh 4-process cluster on instant models, `bench vote` at each
+    /// concurrency with the breakdown of where the time went, then stopped.
+    Cluster(crate::bench_cluster::ClusterArgs),
+    /// Instant OpenAI-compatible models (every answer the same, at once) for a cluster
+    /// started by hand; a load-generator fixture, not a model.
+    InstantModel(crate::bench_cluster::InstantArgs),
 }
 
 #[derive(Args)]
@@ -144,10 +151,14 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Vote(args) => runtime.block_on(vote(args)),
         BenchCommand::Http(args) => runtime.block_on(http(args)),
         BenchCommand::Tiers(args) => runtime.block_on(crate::bench_tiers::tiers(args)),
+        BenchCommand::Cluster(args) => crate::bench_cluster::cluster(args, &runtime),
+        BenchCommand::InstantModel(args) => {
+            runtime.block_on(crate::bench_cluster::instant_model(args))
+        }
     }
 }
 
-async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
+pub(crate) async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
     let client = Arc::new(
         byzvote_api::Client::new(&args.endpoint)?
             .with_vote_timeout(Duration::from_secs(120))

@@ -299,7 +299,65 @@ pub fn default_endpoint() -> Option<String> {
 }
 
 pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
-    let data = match args.data {
+    let mut running = launch(&args, &[])?;
+    println!("byzvote cluster up: 4 coordinators, tolerates 1 faulty");
+    for (line, f) in running.ready.iter().zip(&running.files) {
+        println!(
+            "  {}  {}  ({})",
+            f.name,
+            ready_field(line, "http="),
+            f.model
+                .get("model")
+                .or_else(|| f.model.get("program"))
+                .and_then(|m| m.as_str())
+                .unwrap_or("?")
+        );
+    }
+    let endpoint = running.endpoint();
+    // So that `byzvote ask` finds this cluster without --endpoint (ports are chosen by the OS).
+    let _ = std::fs::write(running.dir.join(ENDPOINT_FILE), &endpoint);
+    println!("endpoint:  {endpoint}");
+    println!("group key: {}", running.group_key());
+    println!("data:      {}", running.data.display());
+    println!("try:       byzvote ask --endpoint {endpoint} \"What is 2+2?\" --mode number:0");
+    println!("Ctrl-C stops the cluster; `byzvote up` again restarts it with the same group key.");
+    wait_for_exit(&mut running.children, &running.dir)
+}
+
+/// A local cluster's node processes (stopped when this is dropped) and what they printed.
+pub struct Running {
+    children: Children,
+    data: PathBuf,
+    dir: PathBuf,
+    files: Vec<NodeFile>,
+    /// Each node's `byzvote-node ready …` line.
+    ready: Vec<String>,
+}
+
+impl Running {
+    /// Node 0's HTTP endpoint.
+    pub fn endpoint(&self) -> String {
+        ready_field(&self.ready[0], "http=")
+    }
+
+    /// The group public key (hex).
+    pub fn group_key(&self) -> String {
+        ready_field(&self.ready[0], "group_key=")
+    }
+}
+
+/// `key=value` from a node's ready line.
+fn ready_field(line: &str, key: &str) -> String {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Creates the cluster in `args.data` on first start, starts its four node processes (with
+/// `env` added to theirs) and waits until each is ready.
+pub fn launch(args: &UpArgs, env: &[(&str, &str)]) -> anyhow::Result<Running> {
+    let data = match args.data.clone() {
         Some(d) => d,
         None => dirs::data_dir()
             .context("no per-user data dir; pass --data DIR")?
@@ -367,6 +425,7 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             .arg("--config")
             .arg(dir.join(format!("node-{i}.toml")))
             .env("RAYON_NUM_THREADS", "1")
+            .envs(env.iter().copied())
             .env(
                 "BYZVOTE_LOG",
                 std::env::var("BYZVOTE_LOG").unwrap_or_else(|_| "info".into()),
@@ -392,36 +451,13 @@ pub fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         std::thread::spawn(move || for _ in lines.by_ref() {});
         ready.push(line);
     }
-    let field = |line: &str, key: &str| {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .unwrap_or("")
-            .to_string()
-    };
-    println!("byzvote cluster up: 4 coordinators, tolerates 1 faulty");
-    for (line, f) in ready.iter().zip(&files) {
-        println!(
-            "  {}  {}  ({})",
-            f.name,
-            field(line, "http="),
-            f.model
-                .get("model")
-                .or_else(|| f.model.get("program"))
-                .and_then(|m| m.as_str())
-                .unwrap_or("?")
-        );
-    }
-    // So that `byzvote ask` finds this cluster without --endpoint (ports are chosen by the OS).
-    let _ = std::fs::write(dir.join(ENDPOINT_FILE), field(&ready[0], "http="));
-    println!("endpoint:  {}", field(&ready[0], "http="));
-    println!("group key: {}", field(&ready[0], "group_key="));
-    println!("data:      {}", data.display());
-    println!(
-        "try:       byzvote ask --endpoint {} \"What is 2+2?\" --mode number:0",
-        field(&ready[0], "http=")
-    );
-    println!("Ctrl-C stops the cluster; `byzvote up` again restarts it with the same group key.");
-    wait_for_exit(&mut children, &dir)
+    Ok(Running {
+        children,
+        data,
+        dir,
+        files,
+        ready,
+    })
 }
 
 fn wait_for_exit(children: &mut Children, dir: &Path) -> anyhow::Result<ExitCode> {

@@ -4,6 +4,7 @@ mod aggregate;
 mod ask;
 mod audit;
 mod bench;
+mod bench_cluster;
 mod bench_tiers;
 mod bench_timings;
 mod cluster;
