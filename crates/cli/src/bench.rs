@@ -60,6 +60,11 @@ pub struct VoteArgs {
     /// Votes sent first and not measured (connections, caches, the first views).
     #[arg(long, default_value_t = 5)]
     pub warmup: usize,
+    /// Seconds the cluster idles after the warm-up, before the measured votes: an idle
+    /// cluster finalizes an empty block about every 500 ms, the bare simplex finalization a
+    /// vote is compared with (needs `BYZVOTE_TIMINGS=1` on the nodes).
+    #[arg(long, default_value_t = 0)]
+    pub idle_baseline: u64,
 }
 
 #[derive(Args)]
@@ -187,6 +192,13 @@ pub(crate) async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
     load(warmup, args.concurrency, move |i| warm(args.requests + i)).await;
     let timings = crate::bench_timings::Source::new(&args.endpoint, args.api_key.as_deref());
     timings.reset().await;
+    if args.idle_baseline > 0 {
+        eprintln!(
+            "idling {} s for the bare finalizations (empty blocks)",
+            args.idle_baseline
+        );
+        tokio::time::sleep(Duration::from_secs(args.idle_baseline)).await;
+    }
     let (lat, responses, failed, elapsed) = load(args.requests, args.concurrency, vote).await;
     report(
         &format!("tier {} votes (c={})", args.tier, args.concurrency),

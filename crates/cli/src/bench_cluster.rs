@@ -33,6 +33,10 @@ pub struct ClusterArgs {
     /// Votes sent first at each level and not measured.
     #[arg(long, default_value_t = 5)]
     pub warmup: usize,
+    /// Seconds the cluster idles before each level's measured votes, for the bare simplex
+    /// finalizations (empty blocks, about two a second) that a vote is compared with.
+    #[arg(long, default_value_t = 8)]
+    pub idle_baseline: u64,
 }
 
 #[derive(Args)]
@@ -139,6 +143,7 @@ pub fn cluster(args: ClusterArgs, runtime: &tokio::runtime::Runtime) -> anyhow::
                 tier: byzvote_api::TierChoice::Fixed(3),
                 api_key: None,
                 warmup: args.warmup,
+                idle_baseline: args.idle_baseline,
             };
             ok &= runtime.block_on(crate::bench::vote(vote))? == ExitCode::SUCCESS;
         }
