@@ -42,7 +42,14 @@ const MEANING: &[(&str, &str)] = &[
     ("sig.partial_sign", "one threshold partial signature"),
     ("sig.partial_verify", "one partial signature checked"),
     ("sig.recover", "recovering the group signature"),
-    ("sig.verify", "checking the recovered signature"),
+    (
+        "sig.verify",
+        "checking the recovered signatures of one flush, together",
+    ),
+    (
+        "sig.verify_batch",
+        "recovered signatures checked together (a count)",
+    ),
     (
         "vote.order_request",
         "submitted -> the request's block applied here",
@@ -81,6 +88,7 @@ const MEANING: &[(&str, &str)] = &[
 /// Stages that hold counts, not durations.
 const COUNTS: &[&str] = &[
     "chain.block_txs",
+    "sig.verify_batch",
     "vote.speculated",
     "sig.optimistic_failed",
 ];
@@ -131,7 +139,7 @@ impl Source {
             return;
         };
         println!(
-            "where the serving node's time went (ms; chain.block_txs, vote.speculated and sig.optimistic_failed are counts):"
+            "where the serving node's time went (ms; chain.block_txs, sig.verify_batch, vote.speculated and sig.optimistic_failed are counts):"
         );
         println!(
             "  {:<22} {:>7} {:>8} {:>8} {:>8} {:>8}  what",

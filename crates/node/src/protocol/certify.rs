@@ -13,6 +13,10 @@
 //! dropped, and from then on every partial of this vote is checked before use (the vote is
 //! `suspicious`), so a Byzantine peer costs at most one wasted recovery per vote. Each
 //! partial is checked at most once; unchecked partials are bounded by the caller.
+//!
+//! The executor checks the signatures recovered between two audit syncs together
+//! ([`super::memo::verify_all`]): under load a block decides many votes at once, and one
+//! batch check costs about as much as one signature check.
 
 use crate::timing::Timings;
 use byzvote_core::DecisionRecord;
@@ -30,6 +34,10 @@ pub struct Collect {
     verified: BTreeMap<u32, PartialSignature>,
     /// An optimistic recovery failed: check every partial before using it.
     suspicious: bool,
+    /// The last recovery used unchecked partials.
+    optimistic: bool,
+    /// A recovered signature waits for its check (the executor checks them together).
+    pub checking: bool,
     pub done: bool,
     /// This node's own partial, to answer a peer that is still collecting (e.g. one that
     /// restarted and decided this vote from backfilled blocks after the others finished).
@@ -77,27 +85,21 @@ impl Collect {
         }
     }
 
-    /// Recovers from `partials` and checks the result against the group key.
-    fn recover<'a>(
+    /// Interpolates the group signature from `partials` (not checked).
+    fn interpolate<'a>(
         dkg: &DkgOutput,
-        msg: &[u8],
         timings: &Timings,
         partials: impl IntoIterator<Item = &'a PartialSignature>,
     ) -> Option<GroupSignature> {
-        let signature = timings
-            .time("sig.recover", || threshold::recover(dkg, partials))
-            .ok()?;
         timings
-            .time("sig.verify", || {
-                // Memoized: the members of a simulated cluster check the same certificate.
-                super::memo::verify(dkg.group_public_key(), BYZVOTE_DECISION, msg, &signature)
-            })
-            .then_some(signature)
+            .time("sig.recover", || threshold::recover(dkg, partials))
+            .ok()
     }
 
-    /// The certificate's signature over `msg` (the record's encoding), once a threshold of
-    /// partials is in; `None` while not. Does not mark the vote done.
-    pub fn try_recover(
+    /// The group signature recovered from a threshold of partials, once they are in, not
+    /// checked yet: the caller checks it (with others: [`super::memo::verify_all`]) and calls
+    /// [`Collect::rejected`] if it is not valid. `None` while too few partials are in.
+    pub fn recover(
         &mut self,
         dkg: &DkgOutput,
         msg: &[u8],
@@ -122,22 +124,56 @@ impl Collect {
         if chosen.len() < needed {
             return None;
         }
-        let optimistic = chosen.len() > self.verified.len().min(needed);
-        if let Some(signature) = Self::recover(dkg, msg, timings, chosen.into_values().take(needed))
-        {
-            return Some(signature);
-        }
-        if !optimistic {
+        self.optimistic = chosen.len() > self.verified.len().min(needed);
+        Self::interpolate(dkg, timings, chosen.into_values().take(needed))
+    }
+
+    /// The signature [`Collect::recover`] returned did not verify. If it used unchecked
+    /// partials, some peer sent a bad one: every partial is checked on its own, the bad ones
+    /// are dropped, every later one is checked before use, and the signature is recovered
+    /// again from the valid ones and checked. `None` while too few valid partials are in.
+    pub fn rejected(
+        &mut self,
+        dkg: &DkgOutput,
+        msg: &[u8],
+        timings: &Timings,
+    ) -> Option<GroupSignature> {
+        if !std::mem::take(&mut self.optimistic) {
             return None; // verified partials that do not recover: nothing more to try
         }
-        // Some unchecked partial is bad: check each, and every later one.
         timings.value("sig.optimistic_failed", 1.0);
         self.suspicious = true;
         self.check_all(dkg, msg, timings);
-        if self.verified.len() < needed {
+        if self.verified.len() < dkg.threshold() as usize {
             return None;
         }
-        Self::recover(dkg, msg, timings, self.verified.values().take(needed))
+        let signature = Self::interpolate(
+            dkg,
+            timings,
+            self.verified.values().take(dkg.threshold() as usize),
+        )?;
+        timings
+            .time("sig.verify", || {
+                super::memo::verify(dkg.group_public_key(), BYZVOTE_DECISION, msg, &signature)
+            })
+            .then_some(signature)
+    }
+
+    /// [`Collect::recover`], checked on its own (then [`Collect::rejected`] if it fails).
+    #[cfg(test)]
+    pub fn try_recover(
+        &mut self,
+        dkg: &DkgOutput,
+        msg: &[u8],
+        timings: &Timings,
+    ) -> Option<GroupSignature> {
+        let signature = self.recover(dkg, msg, timings)?;
+        if timings.time("sig.verify", || {
+            super::memo::verify(dkg.group_public_key(), BYZVOTE_DECISION, msg, &signature)
+        }) {
+            return Some(signature);
+        }
+        self.rejected(dkg, msg, timings)
     }
 }
 

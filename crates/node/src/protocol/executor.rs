@@ -191,6 +191,10 @@ pub struct Executor<E, S> {
     committed_here: Vec<Digest>,
     /// Blocks applied whose audit entries are staged: acknowledged after the next flush.
     unacked: Vec<Exact>,
+    /// Seeds the weights of the batch checks of recovered certificates (never sent).
+    batch_secret: [u8; 32],
+    /// Certificates recovered from partials, checked together at the next flush.
+    recovered: Vec<(Digest, byzvote_dkg::GroupSignature)>,
     /// Certificates whose audit entries are staged: published after the next flush.
     unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature)>,
     /// This node's own quick-tier decisions found in the audit log at start (the newest
@@ -280,11 +284,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             outbox: outbox.clone(),
             replaying: true,
             unacked: Vec::new(),
+            batch_secret: [0; 32],
+            recovered: Vec::new(),
             unpublished: Vec::new(),
             speculation: Speculation::default(),
             committed_here: Vec::new(),
             recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
         };
+        executor.context.fill_bytes(&mut executor.batch_secret);
         executor.replay(entries);
         Ok((executor, Mailbox(outbox)))
     }
@@ -432,11 +439,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
-    /// Syncs the staged audit entries, then acknowledges their blocks and publishes their
-    /// certificates. `false` if the log cannot be written: without it, acknowledging would
+    /// Checks the recovered certificates and stages the valid ones, syncs the staged audit
+    /// entries, then acknowledges their blocks and publishes their certificates. `false` if the log cannot be written: without it, acknowledging would
     /// lose a decided vote on restart, so the executor stops (marshal redelivers the blocks
     /// to the next start).
     fn flush(&mut self) -> bool {
+        self.check_recovered();
         if self.audit.has_staged() {
             let synced = self.shared.timings.now();
             let flushed = self.audit.flush();
@@ -970,9 +978,72 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     }
 
     /// Recovers the certificate once partials with a threshold of share indices are in
-    /// (optimistically: see [`super::certify`]), logs it and answers the waiting clients.
+    /// (optimistically: see [`super::certify`]); it is checked, with the others recovered
+    /// meanwhile, before the next audit sync ([`Self::check_recovered`]).
     fn try_certify(&mut self, id: Digest) {
         let dkg = self.cfg.dkg.clone();
+        let timings = self.shared.timings.clone();
+        let Some(collect) = self.collecting.get_mut(&id) else {
+            return;
+        };
+        if collect.checking {
+            return; // recovered already; checked at the next flush
+        }
+        let Some(record) = &collect.record else {
+            return;
+        };
+        let msg = record.encode();
+        if let Some(signature) = collect.recover(&dkg, &msg, &timings) {
+            collect.checking = true;
+            self.recovered.push((id, signature));
+        }
+    }
+
+    /// Checks the certificates recovered since the last flush, all together (one batch
+    /// check for the cost of about one: see [`super::memo::verify_all`]); logs the valid
+    /// ones and gives each invalid one to [`super::certify::Collect::rejected`].
+    fn check_recovered(&mut self) {
+        let recovered = std::mem::take(&mut self.recovered);
+        let mut items = Vec::with_capacity(recovered.len());
+        for (id, signature) in recovered {
+            let Some(collect) = self.collecting.get_mut(&id) else {
+                continue;
+            };
+            collect.checking = false;
+            if let (false, Some(record)) = (collect.done, &collect.record) {
+                items.push((id, record.encode(), signature));
+            }
+        }
+        if items.is_empty() {
+            return;
+        }
+        let timings = self.shared.timings.clone();
+        let checked: Vec<(&[u8], byzvote_dkg::GroupSignature)> = items
+            .iter()
+            .map(|(_, msg, sig)| (msg.as_ref(), *sig))
+            .collect();
+        let group = *self.cfg.dkg.group_public_key();
+        let valid = timings.time("sig.verify", || {
+            super::memo::verify_all(&self.batch_secret, &group, BYZVOTE_DECISION, &checked)
+        });
+        timings.value("sig.verify_batch", items.len() as f64);
+        let dkg = self.cfg.dkg.clone();
+        for ((id, msg, signature), valid) in items.into_iter().zip(valid) {
+            let signature = if valid {
+                Some(signature)
+            } else {
+                self.collecting
+                    .get_mut(&id)
+                    .and_then(|c| c.rejected(&dkg, &msg, &timings))
+            };
+            if let Some(signature) = signature {
+                self.certified(id, signature);
+            }
+        }
+    }
+
+    /// Logs a checked certificate; its clients hear of it after the audit sync.
+    fn certified(&mut self, id: Digest, signature: byzvote_dkg::GroupSignature) {
         let timings = self.shared.timings.clone();
         let Some(collect) = self.collecting.get_mut(&id) else {
             return;
@@ -980,11 +1051,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         let Some(record) = collect.record.clone() else {
             return;
         };
-        let msg = record.encode();
-        let Some(signature) = collect.try_recover(&dkg, &msg, &timings) else {
-            return;
-        };
         collect.done = true;
+        let msg = record.encode();
         let body = Body::Certificate {
             request: digest_bytes(&id),
             record: HexBytes(msg.to_vec()),

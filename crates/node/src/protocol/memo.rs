@@ -124,15 +124,83 @@ pub fn partial_sign(share: &Share, namespace: &[u8], msg: &[u8]) -> PartialSigna
 /// `byzvote_dkg::threshold::verify`, remembered when it is yes (key: the group key, the
 /// namespace, the message and the signature, in full).
 pub fn verify(group: &GroupPublicKey, namespace: &[u8], msg: &[u8], sig: &GroupSignature) -> bool {
+    verified()
+        .get_or(verify_key(group, namespace, msg, sig), || {
+            let hm = hashed(namespace, msg);
+            GroupVariant::verify(group, &hm, sig).is_ok().then_some(())
+        })
+        .is_some()
+}
+
+/// The memo of [`verify`] and [`verify_all`]: signatures known valid.
+fn verified() -> &'static Memo<Key, ()> {
     static MEMO: OnceLock<Memo<Key, ()>> = OnceLock::new();
-    let memo = MEMO.get_or_init(|| Memo::new(CAP));
+    MEMO.get_or_init(|| Memo::new(CAP))
+}
+
+fn verify_key(group: &GroupPublicKey, namespace: &[u8], msg: &[u8], sig: &GroupSignature) -> Key {
     let signed = byzvote_dkg::threshold::signed_message(namespace, msg);
-    let k = key(&[&group.encode(), &sig.encode(), &signed]);
-    memo.get_or(k, || {
-        let hm = hashed(namespace, msg);
-        GroupVariant::verify(group, &hm, sig).is_ok().then_some(())
-    })
-    .is_some()
+    key(&[&group.encode(), &sig.encode(), &signed])
+}
+
+/// Which of `items` (message, signature) are the group's signatures over their messages:
+/// the answers [`verify`] gives one by one, for the cost of about one check. The items not
+/// remembered are checked together with Commonware's `batch::verify_same_signer` (a random
+/// linear combination with 128-bit weights: two pairings however many items); only if that
+/// fails is each checked on its own, to find the bad ones. The signatures must be in G2's
+/// subgroup (recovered from decoded partials, they are).
+///
+/// The weights come from a generator seeded with the SHA-256 of `secret` (this node's, never
+/// sent) and every item checked: unpredictable to whoever chose the signatures, and drawn
+/// without touching the node's random stream, so a simulated run is the same whether or not
+/// an earlier run in the process left these items in the memo.
+pub fn verify_all(
+    secret: &[u8; 32],
+    group: &GroupPublicKey,
+    namespace: &[u8],
+    items: &[(&[u8], GroupSignature)],
+) -> Vec<bool> {
+    use commonware_cryptography::bls12381::primitives::ops::batch;
+    use rand::SeedableRng as _;
+    let keys: Vec<Key> = items
+        .iter()
+        .map(|(msg, sig)| verify_key(group, namespace, msg, sig))
+        .collect();
+    let mut valid: Vec<bool> = keys.iter().map(|k| verified().get(k).is_some()).collect();
+    let open: Vec<usize> = (0..items.len()).filter(|&i| !valid[i]).collect();
+    if open.len() < 2 {
+        for &i in &open {
+            valid[i] = verify(group, namespace, items[i].0, &items[i].1);
+        }
+        return valid;
+    }
+    let sigs: Vec<_> = open.iter().map(|&i| items[i].1.encode()).collect();
+    let mut parts: Vec<&[u8]> = vec![secret, namespace];
+    for (&i, sig) in open.iter().zip(&sigs) {
+        parts.push(items[i].0);
+        parts.push(sig);
+    }
+    let seed: [u8; 32] = key(&parts).as_ref().try_into().unwrap_or_default();
+    let mut rng = rand::rngs::StdRng::from_seed(seed);
+    let entries = open.iter().map(|&i| (namespace, items[i].0, items[i].1));
+    let together = commonware_utils::iter::NonEmpty::try_new(entries).is_some_and(|entries| {
+        batch::verify_same_signer::<_, GroupVariant, _>(
+            &mut rng,
+            group,
+            entries,
+            &commonware_parallel::Sequential,
+        )
+        .is_ok()
+    });
+    for &i in &open {
+        valid[i] = if together {
+            verified().insert(keys[i], ());
+            true
+        } else {
+            verify(group, namespace, items[i].0, &items[i].1)
+        };
+    }
+    valid
 }
 
 /// A gossiped partial-signature message decoded: kind, request id, partial. Decoding checks
@@ -218,6 +286,49 @@ mod tests {
             "a valid one does not vouch for another"
         );
         assert!(!verify(group, NS, b"x2", &good));
+    }
+
+    #[test]
+    fn checking_together_answers_what_checking_one_by_one_does() {
+        let secret = &[7u8; 32];
+        let dkg = trusted_dealer_outputs(4, 3);
+        let group = dkg[0].group_public_key();
+        let sign = |msg: &[u8]| {
+            let partials: Vec<_> = dkg
+                .iter()
+                .map(|o| threshold::partial_sign(o.share(), NS, msg))
+                .collect();
+            threshold::recover(&dkg[0], partials.iter().take(3)).unwrap()
+        };
+        let msgs: Vec<Vec<u8>> = (0..6u8).map(|i| vec![b'b', b'a', b't', i]).collect();
+        let sigs: Vec<_> = msgs.iter().map(|m| sign(m)).collect();
+        let items = |sigs: &[GroupSignature]| -> Vec<(&[u8], GroupSignature)> {
+            msgs.iter()
+                .map(|m| m.as_slice())
+                .zip(sigs.iter().copied())
+                .collect()
+        };
+        // All valid: one batch check, and each is remembered.
+        assert_eq!(verify_all(secret, group, NS, &items(&sigs)), vec![true; 6]);
+        // Two are valid signatures over other messages, a third is another item's: the batch
+        // fails, and exactly those three are refused.
+        let mut mixed: Vec<GroupSignature> = msgs[..4].iter().map(|m| sign(m)).collect();
+        let others: Vec<_> = (10..12u8).map(|i| sign(&[b'x', i])).collect();
+        mixed.extend(others);
+        mixed.swap(1, 4);
+        let valid = verify_all(secret, group, NS, &items(&mixed[..]));
+        let one_by_one: Vec<bool> = items(&mixed[..])
+            .iter()
+            .map(|(m, s)| threshold::verify(group, NS, m, s))
+            .collect();
+        assert_eq!(valid, one_by_one);
+        assert_eq!(valid, vec![true, false, true, true, false, false]);
+        // Nothing, and one alone.
+        assert!(verify_all(secret, group, NS, &[]).is_empty());
+        assert_eq!(
+            verify_all(secret, group, NS, &[(b"lone".as_slice(), sigs[0])]),
+            vec![false]
+        );
     }
 
     #[test]
