@@ -123,7 +123,8 @@ pub fn record(data: &[u8]) {
         );
         assert_eq!(r.check(), Ok(()), "decoder accepted a record failing check");
         assert!(r.answer_matches_digest());
-        let _ = r.signed_message();
+        let batch = byzvote_core::batch::Batch::new(vec![r.clone()]);
+        assert!(batch.proof(0).is_some_and(|p| p.includes(data)));
         let json = serde_json::to_string(&r).unwrap_or_else(|e| panic!("to JSON: {e}"));
         let back: DecisionRecord =
             serde_json::from_str(&json).unwrap_or_else(|e| panic!("from own JSON {json}: {e}"));

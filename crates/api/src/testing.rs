@@ -6,7 +6,6 @@ use crate::{
     core_types::{DecisionRecord, Digest, Mode, OutcomeKind, answer_digest},
     types::Certificate,
 };
-use commonware_codec::Encode;
 use commonware_cryptography::bls12381::{
     dkg::feldman_desmedt::deal_anonymous,
     primitives::{ops::threshold, sharing::Mode as SharingMode, variant::MinPk},
@@ -35,18 +34,32 @@ pub fn record(answer: &str) -> DecisionRecord {
     }
 }
 
-/// Signs `record` with a fresh 3-of-4 threshold key from `seed`; returns the certificate.
+/// Signs `record`, in a batch with two other records (it is the second), with a fresh
+/// 3-of-4 threshold key from `seed`; returns its certificate.
 pub fn certificate(seed: u64, record: DecisionRecord) -> Certificate {
     let (sharing, shares) =
         deal_anonymous::<MinPk, N3f1>(TestRng::new(seed), SharingMode::NonZeroCounter, NZU32!(4));
     let namespace = byzvote_core::namespace::BYZVOTE_DECISION;
-    let bytes = record.encode();
+    let neighbour = |answer: &str| DecisionRecord {
+        answer: Some(answer.to_string()),
+        answer_digest: Some(byzvote_core::answer_digest(answer)),
+        ..record.clone()
+    };
+    let batch = byzvote_core::batch::Batch::new(vec![
+        neighbour("before"),
+        record.clone(),
+        neighbour("after"),
+    ]);
+    let root = batch.root();
     let partials: Vec<_> = shares
         .iter()
         .skip(1)
-        .map(|s| threshold::sign_message::<MinPk>(s, namespace, &bytes))
+        .map(|s| threshold::sign_message::<MinPk>(s, namespace, root.as_ref()))
         .collect();
     let signature = threshold::recover::<MinPk, _>(&sharing, &partials, &Sequential)
         .unwrap_or_else(|e| panic!("recovery failed for seed {seed}: {e:?}"));
-    Certificate::new(sharing.public(), &signature, record)
+    let proof = batch
+        .proof(1)
+        .unwrap_or_else(|| panic!("no proof for seed {seed}"));
+    Certificate::new(sharing.public(), &signature, record, &proof)
 }

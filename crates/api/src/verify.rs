@@ -9,13 +9,16 @@
 //! 4. the readable record's answer digest is the sha256 of its answer text;
 //! 5. `record_bytes` decodes to a valid decision record equal to `record` (so the decoded record
 //!    a human reads is the one that was signed);
-//! 6. `namespace` is the decision namespace and `signed_message` is exactly
-//!    `union_unique(namespace, record_bytes)`;
-//! 7. the BLS signature over `signed_message` verifies under the group key.
+//! 6. `batch` proves `record_bytes` is in the batch with `batch.root` (the Merkle tree of
+//!    `byzvote_core::batch`);
+//! 7. `namespace` is the decision namespace and `signed_message` is exactly
+//!    `union_unique(namespace, batch.root)`;
+//! 8. the BLS signature over `signed_message` verifies under the group key.
 
 use crate::core_types::DecisionRecord;
 use crate::types::{
     Certificate,
+    certificate::BatchProof,
     certificate::{CIPHERSUITE, GROUP_KEY_LEN, SCHEME, SIGNATURE_LEN, decision_namespace},
 };
 use commonware_codec::{Copying, DecodeExt, Encode};
@@ -49,6 +52,8 @@ pub enum Field {
     RecordBytes,
     /// `signed_message`.
     SignedMessage,
+    /// `batch` (its root or a sibling).
+    Batch,
 }
 
 impl std::fmt::Display for Field {
@@ -59,6 +64,7 @@ impl std::fmt::Display for Field {
             Field::Signature => "signature",
             Field::RecordBytes => "record_bytes",
             Field::SignedMessage => "signed_message",
+            Field::Batch => "batch",
         })
     }
 }
@@ -137,9 +143,19 @@ pub enum VerifyError {
         /// The certificate's namespace.
         got: String,
     },
-    /// `signed_message` is not `union_unique(namespace, record_bytes)`.
+    /// The batch proof does not lead from `record_bytes` to `batch.root`.
     #[error(
-        "signed_message is not varint(len(namespace)) || namespace || record_bytes: the signed bytes do not commit to this record"
+        "record_bytes is not in the batch with root batch.root (index {index} of {leaves}): the record or its batch proof was altered"
+    )]
+    NotInBatch {
+        /// The claimed position.
+        index: u32,
+        /// The claimed batch size.
+        leaves: u32,
+    },
+    /// `signed_message` is not `union_unique(namespace, batch.root)`.
+    #[error(
+        "signed_message is not varint(len(namespace)) || namespace || batch.root: the signed bytes do not commit to this batch"
     )]
     SignedMessageMismatch,
     /// The BLS signature does not verify.
@@ -187,8 +203,15 @@ pub fn verify_certificate(
             got: cert.namespace.clone(),
         });
     }
+    let proof = parse_batch(&cert.batch)?;
+    if !proof.includes(&record_bytes) {
+        return Err(VerifyError::NotInBatch {
+            index: proof.index,
+            leaves: proof.leaves,
+        });
+    }
     let signed_message = decode_hex(&cert.signed_message, Field::SignedMessage)?;
-    if signed_message != commonware_utils::union_unique(namespace.as_bytes(), &record_bytes) {
+    if signed_message != commonware_utils::union_unique(namespace.as_bytes(), &proof.root) {
         return Err(VerifyError::SignedMessageMismatch);
     }
     ops::verify::<MinPk>(&key, MinPk::MESSAGE, &signed_message, &signature)
@@ -225,6 +248,34 @@ fn first_difference(a: &DecisionRecord, b: &DecisionRecord) -> String {
         .map(|(k, _)| k.clone())
         .or_else(|| b.keys().find(|k| !a.contains_key(*k)).cloned())
         .unwrap_or_else(|| "?".to_string())
+}
+
+/// The batch proof with its digests parsed (each 32 bytes of hex).
+fn parse_batch(batch: &BatchProof) -> Result<byzvote_core::batch::Proof, VerifyError> {
+    let digest = |text: &str| -> Result<byzvote_core::Digest, VerifyError> {
+        let bytes = decode_hex(text, Field::Batch)?;
+        byzvote_core::Digest::decode(Copying(bytes.as_slice())).map_err(|_| VerifyError::Length {
+            field: Field::Batch,
+            expected: 32,
+            got: bytes.len(),
+        })
+    };
+    if batch.siblings.len() > byzvote_core::batch::MAX_SIBLINGS {
+        return Err(VerifyError::NotInBatch {
+            index: batch.index,
+            leaves: batch.leaves,
+        });
+    }
+    Ok(byzvote_core::batch::Proof {
+        root: digest(&batch.root)?,
+        index: batch.index,
+        leaves: batch.leaves,
+        siblings: batch
+            .siblings
+            .iter()
+            .map(|s| digest(s))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 fn decode_hex(text: &str, field: Field) -> Result<Vec<u8>, VerifyError> {

@@ -98,9 +98,18 @@ fn consistently_altered_record_fails_at_each_next_layer() {
         verify_certificate(&cert, None),
         Err(VerifyError::AnswerDigestMismatch)
     );
-    // ...then fixes the digest...
+    // ...then fixes the digest: the record is not in the signed batch...
     cert.record.answer_digest = Some(answer_digest("Parix"));
     cert.record_bytes = hex::encode(cert.record.encode());
+    assert_eq!(
+        verify_certificate(&cert, None),
+        Err(VerifyError::NotInBatch {
+            index: 1,
+            leaves: 3
+        })
+    );
+    // ...then makes a batch of its own around it: its root is not what was signed...
+    let forged = forged_batch(&mut cert);
     assert_eq!(
         verify_certificate(&cert, None),
         Err(VerifyError::SignedMessageMismatch)
@@ -108,12 +117,20 @@ fn consistently_altered_record_fails_at_each_next_layer() {
     // ...then the signed message: only the BLS signature still stands in the way.
     cert.signed_message = hex::encode(commonware_utils::union_unique(
         cert.namespace.as_bytes(),
-        &cert.record.encode(),
+        &forged,
     ));
     assert_eq!(
         verify_certificate(&cert, None),
         Err(VerifyError::BadSignature)
     );
+}
+
+/// Replaces the certificate's batch proof by one for a batch of its record alone; returns
+/// that batch's root.
+fn forged_batch(cert: &mut Certificate) -> byzvote_core::Digest {
+    let batch = byzvote_core::batch::Batch::new(vec![cert.record.clone()]);
+    cert.batch = crate::types::certificate::BatchProof::from_proof(&batch.proof(0).unwrap());
+    batch.root()
 }
 
 #[test]
@@ -321,9 +338,10 @@ fn write_certificate_for_interop() {
         tampered.record.answer = Some("Paris is the capital of Francf.".into());
         tampered.record.answer_digest = Some(answer_digest("Paris is the capital of Francf."));
         tampered.record_bytes = hex::encode(tampered.record.encode());
+        let root = forged_batch(&mut tampered);
         tampered.signed_message = hex::encode(commonware_utils::union_unique(
             tampered.namespace.as_bytes(),
-            &tampered.record.encode(),
+            &root,
         ));
         let none = certificate(SEED, no_agreement_record());
         std::fs::write(
@@ -338,4 +356,55 @@ fn write_certificate_for_interop() {
         )
         .unwrap();
     }
+}
+
+#[test]
+fn an_altered_batch_proof_is_rejected() {
+    let cert = valid();
+    let not_in = Err(VerifyError::NotInBatch {
+        index: 1,
+        leaves: 3,
+    });
+    let mut bad = cert.clone();
+    bad.batch.siblings[0] = hex::encode([7u8; 32]);
+    assert_eq!(verify_certificate(&bad, None), not_in);
+    let mut bad = cert.clone();
+    bad.batch.root = hex::encode([7u8; 32]);
+    assert_eq!(verify_certificate(&bad, None), not_in);
+    let mut bad = cert.clone();
+    bad.batch.index = 0;
+    assert!(matches!(
+        verify_certificate(&bad, None),
+        Err(VerifyError::NotInBatch { index: 0, .. })
+    ));
+    let mut bad = cert.clone();
+    bad.batch.leaves = 4;
+    assert!(matches!(
+        verify_certificate(&bad, None),
+        Err(VerifyError::NotInBatch { leaves: 4, .. })
+    ));
+    let mut bad = cert.clone();
+    bad.batch.siblings.pop();
+    assert_eq!(verify_certificate(&bad, None), not_in);
+    let mut bad = cert.clone();
+    bad.batch.siblings[0].truncate(62);
+    assert!(matches!(
+        verify_certificate(&bad, None),
+        Err(VerifyError::Length {
+            field: crate::verify::Field::Batch,
+            expected: 32,
+            got: 31
+        })
+    ));
+    let mut bad = cert.clone();
+    bad.batch.root = "zz".into();
+    assert!(matches!(
+        verify_certificate(&bad, None),
+        Err(VerifyError::Hex {
+            field: crate::verify::Field::Batch,
+            ..
+        })
+    ));
+    // The untouched certificate still verifies.
+    verify_certificate(&cert, None).unwrap();
 }

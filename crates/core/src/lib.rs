@@ -11,6 +11,7 @@
 )]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod canonical;
 pub mod commit;
 pub mod committee;

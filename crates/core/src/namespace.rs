@@ -21,8 +21,9 @@ pub const BYZVOTE_COMMITMENT: &[u8] = b"_BYZVOTE_COMMITMENT";
 /// Namespace of a member's identity (ed25519) signature over an encoded [`crate::Reveal`].
 pub const BYZVOTE_REVEAL: &[u8] = b"_BYZVOTE_REVEAL";
 
-/// Namespace of the group (BLS threshold) signature over an encoded [`crate::DecisionRecord`].
-pub const BYZVOTE_DECISION: &[u8] = b"_BYZVOTE_DECISION";
+/// Namespace of the group (BLS threshold) signature over the root of a batch of decision
+/// records (see [`crate::batch`]): one per finalized block that decided votes.
+pub const BYZVOTE_DECISION: &[u8] = b"_BYZVOTE_DECISIONS";
 
 /// Namespace for transactions (client submissions) carried in blocks.
 pub const BYZVOTE_TX: &[u8] = b"_BYZVOTE_TX";

@@ -1,7 +1,7 @@
 //! The decision record: what the group certifies for one vote.
 //!
-//! The cluster's threshold signature is over [`DecisionRecord::signed_message`], so these bytes
-//! are the contract with every verifier. They are pinned by golden vectors
+//! The cluster's threshold signature covers these bytes (as a leaf of the batch of its block,
+//! see [`crate::batch`]), so they are the contract with every verifier. They are pinned by golden vectors
 //! (`testdata/records.json`); any change to the layout must change [`RECORD_VERSION`].
 //!
 //! # Byte layout
@@ -69,16 +69,13 @@
 //!
 //! # What is signed
 //!
-//! `signed_message = union_unique(BYZVOTE_DECISION, encoding)` = `varint(17) ‖ "_BYZVOTE_DECISION"
-//! ‖ encoding`: the bytes hashed to the curve by a BLS signature made with
-//! `sign_message(share, BYZVOTE_DECISION, encoding)` (standard ciphersuite
-//! `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`).
+//! `sha256(encoding)` is a leaf of the Merkle tree of the decisions its block made, and the
+//! group signs that tree's root under `BYZVOTE_DECISION` ([`crate::batch`]).
 
 use crate::{
     canonical::Canonical,
     commit::MemberId,
     mode::Mode,
-    namespace::BYZVOTE_DECISION,
     pick::Pick,
     quorum::Bounds,
     robust::{Aggregation, RobustDecision},
@@ -87,7 +84,7 @@ use crate::{
     wire::{hex_digest, hex_digest_opt, read_members, read_str, str_size, write_str},
 };
 use bytes::BufMut;
-use commonware_codec::{Buf, Encode, EncodeSize, Error, Read, ReadExt, Write};
+use commonware_codec::{Buf, EncodeSize, Error, Read, ReadExt, Write};
 use commonware_cryptography::{Hasher, Sha256, sha256::Digest};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -284,11 +281,6 @@ impl DecisionRecord {
             silent: tally.silent.clone(),
             ..Self::base(request, tier, mode, committee, answer, height, epoch)
         }
-    }
-
-    /// The bytes the group signs: `union_unique(BYZVOTE_DECISION, self.encode())`.
-    pub fn signed_message(&self) -> Vec<u8> {
-        commonware_utils::union_unique(BYZVOTE_DECISION, &self.encode())
     }
 
     /// Whether `answer_digest` is the digest of `answer` (both absent counts as matching). A

@@ -241,25 +241,26 @@ pub fn blame(report: &Report) -> Vec<Violation> {
     out
 }
 
-/// Every certificate a follower holds verifies against the group key.
+/// Every certificate a follower holds verifies against the group key: its record is in the
+/// batch its proof names, and the signature is the group's over that batch's root.
 pub fn certificates(report: &Report) -> Vec<Violation> {
-    // Threshold signatures are unique: the followers' certificates of one request are
-    // usually the same bytes, so each distinct (record, signature) is checked once (a
-    // pairing each; this was an eighth of a seed's time).
+    // Threshold signatures are unique: the followers' certificates of one batch are the same
+    // bytes, so each distinct (root, signature) is checked once (a pairing each; this was an
+    // eighth of a seed's time).
     let mut verdicts: BTreeMap<(Vec<u8>, Vec<u8>), bool> = BTreeMap::new();
     let mut out = Vec::new();
     for m in report.followers() {
         for (id, d) in &m.decisions {
-            let record = d.record.encode().to_vec();
-            let key = (record, d.signature.encode().to_vec());
-            let valid = *verdicts.entry(key).or_insert_with_key(|(record, _)| {
+            let key = (d.proof.root.to_vec(), d.signature.encode().to_vec());
+            let signed = *verdicts.entry(key).or_insert_with_key(|(root, _)| {
                 byzvote_dkg::threshold::verify(
                     &report.group_key,
                     BYZVOTE_DECISION,
-                    record,
+                    root,
                     &d.signature,
                 )
             });
+            let valid = signed && d.proof.includes(&d.record.encode());
             if !valid {
                 out.push(violation(
                     Invariant::Certificate,

@@ -23,7 +23,10 @@ pub struct RequestReport {
 #[derive(Clone, Debug)]
 pub struct Decision {
     pub record: DecisionRecord,
+    /// The group's signature over the root of the record's batch.
     pub signature: GroupSignature,
+    /// That the record is in that batch.
+    pub proof: byzvote_core::batch::Proof,
     /// The canonical answer each member revealed, as this node's finalized state holds it.
     pub revealed: BTreeMap<MemberId, String>,
 }

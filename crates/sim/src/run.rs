@@ -171,6 +171,7 @@ async fn drive(
                                 let decision = Decision {
                                     record: d.record,
                                     signature: d.signature,
+                                    proof: d.proof,
                                     revealed: d.revealed,
                                 };
                                 (*id, decision)

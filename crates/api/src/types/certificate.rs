@@ -1,6 +1,8 @@
 //! The certificate: one BLS12-381 threshold signature by the cluster's group key over the
-//! canonical bytes of a decision record. `CERTIFICATE.md` in this crate documents how any BLS
-//! implementation checks it; [`crate::verify::verify_certificate`] checks it here.
+//! Merkle root of the decision records one finalized block made (see `byzvote_core::batch`),
+//! and the proof that this decision's record is in that batch. `CERTIFICATE.md` in this crate
+//! documents how any BLS implementation checks it; [`crate::verify::verify_certificate`] checks
+//! it here.
 
 use crate::core_types::DecisionRecord;
 use commonware_codec::Encode;
@@ -17,7 +19,8 @@ pub const GROUP_KEY_LEN: usize = 48;
 /// Length of a compressed G2 signature.
 pub const SIGNATURE_LEN: usize = 96;
 
-/// The namespace the group signs decision records under (UTF-8), from `byzvote-core`.
+/// The namespace the group signs batch roots of decision records under (UTF-8), from
+/// `byzvote-core`.
 pub fn decision_namespace() -> &'static str {
     // The core constant is ASCII; fall back to the empty string only if it ever were not, which
     // would make every certificate fail verification loudly rather than silently.
@@ -39,26 +42,54 @@ pub struct Certificate {
     /// The signing namespace as UTF-8 text (the decision namespace of `byzvote-core`).
     pub namespace: String,
     /// Hex of the exact bytes hashed to the curve: `varint(len(namespace)) ‖ namespace ‖
-    /// record_bytes`.
+    /// batch.root`.
     pub signed_message: String,
     /// The decision record, decoded, with the agreed text in `answer`.
     pub record: DecisionRecord,
-    /// Hex of the record's canonical encoding: what was signed, after the namespace framing.
+    /// Hex of the record's canonical encoding (a leaf of the signed batch).
     pub record_bytes: String,
+    /// That `record_bytes` is in the batch whose root was signed.
+    pub batch: BatchProof,
+}
+
+/// A record's place in the batch of decisions whose Merkle root the group signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchProof {
+    /// Hex of the 32-byte root (what `signed_message` ends with).
+    pub root: String,
+    /// The record's position in the batch, from 0.
+    pub index: u32,
+    /// How many records the batch holds.
+    pub leaves: u32,
+    /// Hex of each 32-byte sibling digest, from the leaf up.
+    pub siblings: Vec<String>,
+}
+
+impl BatchProof {
+    /// The JSON form of a core proof.
+    pub fn from_proof(proof: &byzvote_core::batch::Proof) -> Self {
+        Self {
+            root: hex::encode(proof.root),
+            index: proof.index,
+            leaves: proof.leaves,
+            siblings: proof.siblings.iter().map(hex::encode).collect(),
+        }
+    }
 }
 
 impl Certificate {
-    /// Builds the certificate for `record` from the group key and the recovered threshold
-    /// signature over `union_unique(namespace, encode(record))`. Does not check the signature:
-    /// call [`crate::verify::verify_certificate`] for that.
+    /// Builds the certificate for `record` from the group key, the recovered threshold
+    /// signature over `union_unique(namespace, proof.root)` and the record's batch proof. Does
+    /// not check anything: call [`crate::verify::verify_certificate`] for that.
     pub fn new(
         group_public_key: &<MinPk as Variant>::Public,
         signature: &<MinPk as Variant>::Signature,
         record: DecisionRecord,
+        proof: &byzvote_core::batch::Proof,
     ) -> Self {
         let record_bytes = record.encode();
         let namespace = decision_namespace();
-        let signed_message = commonware_utils::union_unique(namespace.as_bytes(), &record_bytes);
+        let signed_message = commonware_utils::union_unique(namespace.as_bytes(), &proof.root);
         Self {
             scheme: SCHEME.to_string(),
             ciphersuite: CIPHERSUITE.to_string(),
@@ -68,6 +99,7 @@ impl Certificate {
             signed_message: hex::encode(signed_message),
             record,
             record_bytes: hex::encode(record_bytes),
+            batch: BatchProof::from_proof(proof),
         }
     }
 }

@@ -43,7 +43,10 @@ pub enum Body {
         #[serde(with = "hex::serde")]
         request: [u8; 32],
         record: HexBytes,
+        /// The group's signature over the root of the record's batch.
         signature: HexBytes,
+        /// The record's inclusion proof in that batch (`byzvote_core::batch::Proof`).
+        proof: HexBytes,
     },
     Quick {
         /// The encoded request (what the client asked, after privacy masking).
@@ -112,11 +115,15 @@ impl Body {
                 request,
                 record,
                 signature,
+                proof,
             } => {
                 out.extend_from_slice(request);
                 out.extend_from_slice(&len(record.0.len()));
                 out.extend_from_slice(&record.0);
+                out.extend_from_slice(&len(signature.0.len()));
                 out.extend_from_slice(&signature.0);
+                out.extend_from_slice(&len(proof.0.len()));
+                out.extend_from_slice(&proof.0);
             }
             Body::Quick {
                 request,
@@ -389,26 +396,19 @@ pub fn verify_file(
                 summary.quick += 1;
             }
             Body::Certificate {
-                record, signature, ..
+                record,
+                signature,
+                proof,
+                ..
             } => {
                 let broken = |reason: &str| AuditError::Broken {
                     seq: e.seq,
                     reason: reason.to_string(),
                 };
-                let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0.clone()))
-                    .map_err(|_| broken("the certificate's signature does not decode"))?;
                 byzvote_core::DecisionRecord::decode(Bytes::from(record.0.clone()))
                     .map_err(|_| broken("the certificate's record does not decode"))?;
-                if !byzvote_dkg::threshold::verify(
-                    group_key,
-                    byzvote_core::namespace::BYZVOTE_DECISION,
-                    &record.0,
-                    &sig,
-                ) {
-                    return Err(broken(
-                        "the certificate's signature does not verify under the group key",
-                    ));
-                }
+                super::certify::verify(group_key, &record.0, &signature.0, &proof.0)
+                    .map_err(|e| broken(&format!("the certificate {e}")))?;
                 summary.certificates += 1;
             }
         }

@@ -343,6 +343,7 @@ pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowErro
             request,
             record,
             signature,
+            proof,
         } = &e.body
             && Digest::from(*request) == id
             && story.certificate.is_none()
@@ -351,15 +352,7 @@ pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowErro
             let verifies = match (&keys.group_key, &decoded) {
                 (None, _) => Check::Unchecked,
                 (Some(key), Some(_)) => {
-                    match byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0.clone())) {
-                        Ok(s) => check(byzvote_dkg::threshold::verify(
-                            key,
-                            byzvote_core::namespace::BYZVOTE_DECISION,
-                            &record.0,
-                            &s,
-                        )),
-                        Err(_) => Check::Invalid,
-                    }
+                    check(super::certify::verify(key, &record.0, &signature.0, &proof.0).is_ok())
                 }
                 (Some(_), None) => Check::Invalid,
             };

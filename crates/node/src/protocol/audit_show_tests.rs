@@ -154,10 +154,14 @@ fn fixture(name: &str) -> Fixture {
     };
     log.append(block(4, vec![Tx::Charge(charge.sign(&keys[1]))]))
         .unwrap();
+    // A batch of one: the group signs its root.
+    let batch = byzvote_core::batch::Batch::new(vec![record.clone()]);
+    let proof = batch.proof(0).unwrap();
     log.append(Body::Certificate {
         request: id.as_ref().try_into().unwrap(),
-        signature: HexBytes(sign(&record_bytes)),
+        signature: HexBytes(sign(batch.root().as_ref())),
         record: HexBytes(record_bytes),
+        proof: HexBytes(proof.encode().to_vec()),
     })
     .unwrap();
     Fixture {

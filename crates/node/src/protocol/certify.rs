@@ -19,15 +19,16 @@
 //! batch check costs about as much as one signature check.
 
 use crate::timing::Timings;
-use byzvote_core::DecisionRecord;
+use byzvote_core::batch::{Batch, Proof};
 use byzvote_core::namespace::BYZVOTE_DECISION;
 use byzvote_dkg::{DkgOutput, GroupSignature, PartialSignature, threshold};
 use std::collections::BTreeMap;
 
-/// Partial signatures gathered for one decision.
+/// Partial signatures gathered for one batch of decisions (keyed by its root by the caller).
 #[derive(Default)]
 pub struct Collect {
-    pub record: Option<DecisionRecord>,
+    /// The batch, once this node applied the block that decided it (partials may come first).
+    pub batch: Option<Batch>,
     /// Partials not checked yet (arrived before the decision, or optimistic).
     unchecked: Vec<PartialSignature>,
     /// Partials known valid (this node's own, or checked), by share index.
@@ -105,7 +106,7 @@ impl Collect {
         msg: &[u8],
         timings: &Timings,
     ) -> Option<GroupSignature> {
-        if self.done || self.record.is_none() {
+        if self.done || self.batch.is_none() {
             return None;
         }
         let needed = dkg.threshold() as usize;
@@ -177,6 +178,42 @@ impl Collect {
     }
 }
 
+/// Why a logged certificate does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum CertificateError {
+    #[error("signature does not decode")]
+    Signature,
+    #[error("proof does not decode")]
+    Proof,
+    #[error("record is not in the batch its proof names")]
+    NotInBatch,
+    #[error("signature does not verify under the group key")]
+    Invalid,
+}
+
+/// Checks a certificate as the audit log holds it: `record` is in the batch of `proof`, and
+/// `signature` is the group's over that batch's root. Not memoized (an independent check of
+/// what the node logged).
+pub fn verify(
+    group: &byzvote_dkg::GroupPublicKey,
+    record: &[u8],
+    signature: &[u8],
+    proof: &[u8],
+) -> Result<(), CertificateError> {
+    use commonware_codec::DecodeExt as _;
+    let signature = GroupSignature::decode(bytes::Bytes::copy_from_slice(signature))
+        .map_err(|_| CertificateError::Signature)?;
+    let proof =
+        Proof::decode(bytes::Bytes::copy_from_slice(proof)).map_err(|_| CertificateError::Proof)?;
+    if !proof.includes(record) {
+        return Err(CertificateError::NotInBatch);
+    }
+    if !threshold::verify(group, BYZVOTE_DECISION, proof.root.as_ref(), &signature) {
+        return Err(CertificateError::Invalid);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,30 +242,35 @@ mod tests {
         }
     }
 
-    fn sign(dkg: &DkgOutput, r: &DecisionRecord) -> PartialSignature {
-        threshold::partial_sign(dkg.share(), BYZVOTE_DECISION, &r.encode())
+    fn batch(answer: &str) -> Batch {
+        Batch::new(vec![record(answer), record(&format!("{answer} again"))])
+    }
+
+    fn sign(dkg: &DkgOutput, b: &Batch) -> PartialSignature {
+        threshold::partial_sign(dkg.share(), BYZVOTE_DECISION, b.root().as_ref())
     }
 
     #[test]
     fn honest_partials_recover_without_checking_each() {
         let dkg = trusted_dealer_outputs(4, 3);
-        let r = record("4");
-        let msg = r.encode();
+        let b = batch("4");
+        let root = b.root();
+        let msg = root.as_ref();
         let timings = Timings::enabled();
         let mut c = Collect {
-            record: Some(r.clone()),
+            batch: Some(b.clone()),
             ..Collect::default()
         };
-        c.add_own(sign(&dkg[0], &r));
-        assert!(c.add(sign(&dkg[1], &r), 8));
-        assert!(!c.add(sign(&dkg[1], &r), 8), "duplicate");
-        assert!(c.try_recover(&dkg[0], &msg, &timings).is_none(), "2 of 3");
-        assert!(c.add(sign(&dkg[2], &r), 8));
-        let sig = c.try_recover(&dkg[0], &msg, &timings).expect("certificate");
+        c.add_own(sign(&dkg[0], &b));
+        assert!(c.add(sign(&dkg[1], &b), 8));
+        assert!(!c.add(sign(&dkg[1], &b), 8), "duplicate");
+        assert!(c.try_recover(&dkg[0], msg, &timings).is_none(), "2 of 3");
+        assert!(c.add(sign(&dkg[2], &b), 8));
+        let sig = c.try_recover(&dkg[0], msg, &timings).expect("certificate");
         assert!(threshold::verify(
             dkg[0].group_public_key(),
             BYZVOTE_DECISION,
-            &msg,
+            msg,
             &sig
         ));
         let stages = timings.snapshot();
@@ -241,25 +283,26 @@ mod tests {
     #[test]
     fn a_bad_partial_is_dropped_and_the_rest_certify() {
         let dkg = trusted_dealer_outputs(4, 3);
-        let r = record("4");
-        let msg = r.encode();
+        let b = batch("4");
+        let root = b.root();
+        let msg = root.as_ref();
         let timings = Timings::enabled();
         let mut c = Collect {
-            record: Some(r.clone()),
+            batch: Some(b.clone()),
             ..Collect::default()
         };
-        c.add_own(sign(&dkg[0], &r));
-        c.add(sign(&dkg[1], &record("forged")), 8); // a Byzantine peer's partial
-        c.add(sign(&dkg[2], &r), 8);
-        assert!(c.try_recover(&dkg[0], &msg, &timings).is_none());
+        c.add_own(sign(&dkg[0], &b));
+        c.add(sign(&dkg[1], &batch("forged")), 8); // a Byzantine peer's partial
+        c.add(sign(&dkg[2], &b), 8);
+        assert!(c.try_recover(&dkg[0], msg, &timings).is_none());
         assert!(c.suspicious);
         // The bad one is gone; an honest third partial completes the threshold.
-        assert!(c.add(sign(&dkg[3], &r), 8));
-        let sig = c.try_recover(&dkg[0], &msg, &timings).expect("certificate");
+        assert!(c.add(sign(&dkg[3], &b), 8));
+        let sig = c.try_recover(&dkg[0], msg, &timings).expect("certificate");
         assert!(threshold::verify(
             dkg[0].group_public_key(),
             BYZVOTE_DECISION,
-            &msg,
+            msg,
             &sig
         ));
         assert_eq!(c.verified.len(), 3);
@@ -268,20 +311,69 @@ mod tests {
     #[test]
     fn partials_before_the_decision_wait_and_are_bounded() {
         let dkg = trusted_dealer_outputs(4, 3);
-        let r = record("4");
+        let b = batch("4");
+        let root = b.root();
         let mut c = Collect::default();
-        assert!(c.add(sign(&dkg[1], &r), 2));
-        assert!(c.add(sign(&dkg[2], &r), 2));
-        assert!(!c.add(sign(&dkg[3], &r), 2), "bound");
+        assert!(c.add(sign(&dkg[1], &b), 2));
+        assert!(c.add(sign(&dkg[2], &b), 2));
+        assert!(!c.add(sign(&dkg[3], &b), 2), "bound");
         assert!(
-            c.try_recover(&dkg[0], &r.encode(), &Timings::default())
+            c.try_recover(&dkg[0], root.as_ref(), &Timings::default())
                 .is_none()
         );
-        c.record = Some(r.clone());
-        c.add_own(sign(&dkg[0], &r));
+        c.batch = Some(b.clone());
+        c.add_own(sign(&dkg[0], &b));
         assert!(
-            c.try_recover(&dkg[0], &r.encode(), &Timings::default())
+            c.try_recover(&dkg[0], root.as_ref(), &Timings::default())
                 .is_some()
         );
+    }
+
+    /// What `audit verify` and the simulator check of every logged certificate.
+    #[test]
+    fn a_logged_certificate_holds_only_for_its_own_record_batch_and_group() {
+        let dkg = trusted_dealer_outputs(4, 3);
+        let b = batch("4");
+        let partials: Vec<_> = dkg.iter().map(|o| sign(o, &b)).collect();
+        let sig = threshold::recover(&dkg[0], partials.iter().take(3))
+            .unwrap()
+            .encode();
+        let group = dkg[0].group_public_key();
+        for (i, r) in b.records.iter().enumerate() {
+            let proof = b.proof(i).unwrap().encode();
+            assert!(
+                verify(group, &r.encode(), &sig, &proof).is_ok(),
+                "record {i}"
+            );
+        }
+        let proof0 = b.proof(0).unwrap().encode();
+        let other = b.records[1].encode();
+        assert!(matches!(
+            verify(group, &other, &sig, &proof0),
+            Err(CertificateError::NotInBatch)
+        ));
+        let forged = record("5").encode();
+        assert!(matches!(
+            verify(group, &forged, &sig, &proof0),
+            Err(CertificateError::NotInBatch)
+        ));
+        // The same proof under another batch's signature.
+        let other_batch = batch("5");
+        let partials: Vec<_> = dkg.iter().map(|o| sign(o, &other_batch)).collect();
+        let other_sig = threshold::recover(&dkg[0], partials.iter().take(3))
+            .unwrap()
+            .encode();
+        assert!(matches!(
+            verify(group, &b.records[0].encode(), &other_sig, &proof0),
+            Err(CertificateError::Invalid)
+        ));
+        assert!(matches!(
+            verify(group, &b.records[0].encode(), &sig[..95], &proof0),
+            Err(CertificateError::Signature)
+        ));
+        assert!(matches!(
+            verify(group, &b.records[0].encode(), &sig, &proof0[..31]),
+            Err(CertificateError::Proof)
+        ));
     }
 }

@@ -37,6 +37,7 @@ use crate::chain::{
     types::{PrivateKey, PublicKey},
 };
 use bytes::Bytes;
+use byzvote_core::batch::{Batch, Proof};
 use byzvote_core::{
     Action, Canonical, Commit, DecisionRecord, Digest, MemberId, Reveal, Salt, Timeouts,
     canonicalize, namespace::BYZVOTE_DECISION,
@@ -196,7 +197,9 @@ pub struct Executor<E, S> {
     /// Certificates recovered from partials, checked together at the next flush.
     recovered: Vec<(Digest, byzvote_dkg::GroupSignature)>,
     /// Certificates whose audit entries are staged: published after the next flush.
-    unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature)>,
+    unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature, Proof)>,
+    /// Records decided while applying the current block: one batch ([`Self::close_batch`]).
+    deciding: Vec<DecisionRecord>,
     /// This node's own quick-tier decisions found in the audit log at start (the newest
     /// [`crate::quick::REMEMBER`]), for the quick actor to serve again.
     recovered_quick: super::audit_quick::Recovered,
@@ -287,6 +290,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             batch_secret: [0; 32],
             recovered: Vec::new(),
             unpublished: Vec::new(),
+            deciding: Vec::new(),
             speculation: Speculation::default(),
             committed_here: Vec::new(),
             recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
@@ -310,20 +314,21 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     for event in events {
                         self.act(event);
                     }
+                    self.close_batch();
                 }
                 Body::Certificate {
                     request,
                     record,
                     signature,
+                    proof,
                 } => {
                     let id = Digest::from(request);
                     let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0));
                     let rec = DecisionRecord::decode(Bytes::from(record.0));
-                    if let (Ok(signature), Ok(record)) = (sig, rec) {
-                        let collect = self.collecting.entry(id).or_default();
-                        collect.done = true;
-                        collect.record = Some(record.clone());
-                        self.publish(id, record, signature);
+                    let proof = Proof::decode(Bytes::from(proof.0));
+                    if let (Ok(signature), Ok(record), Ok(proof)) = (sig, rec, proof) {
+                        self.collecting.entry(proof.root).or_default().done = true;
+                        self.publish(id, record, signature, proof);
                     }
                 }
                 // Quick-tier decisions are outside the chain's state (see `audit_quick`); the
@@ -379,14 +384,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 }),
             }
         }
-        let decided: Vec<DecisionRecord> = self
+        let uncertified: Vec<Digest> = self
             .collecting
             .iter()
-            .filter(|(_, c)| !c.done)
-            .filter_map(|(_, c)| c.record.clone())
+            .filter(|(_, c)| !c.done && c.batch.is_some())
+            .map(|(root, _)| *root)
             .collect();
-        for record in decided {
-            self.sign_decision(record);
+        for root in uncertified {
+            self.sign_batch(root);
         }
     }
 
@@ -457,8 +462,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         for ack in self.unacked.drain(..) {
             ack.acknowledge();
         }
-        for (id, record, signature) in std::mem::take(&mut self.unpublished) {
-            self.publish(id, record, signature);
+        for (id, record, signature, proof) in std::mem::take(&mut self.unpublished) {
+            self.publish(id, record, signature, proof);
         }
         true
     }
@@ -544,6 +549,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         for event in events {
             self.act(event);
         }
+        self.close_batch();
         self.resend_beacons(height);
     }
 
@@ -687,8 +693,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 id,
                 action: Action::Decide(record),
             } => {
-                let collect = self.collecting.entry(id).or_default();
-                collect.record = Some(record.clone());
+                self.deciding.push(record.clone());
                 if !self.replaying {
                     let timings = &self.shared.timings;
                     timings.mark("vote.decided", id.as_ref());
@@ -699,7 +704,6 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         id.as_ref(),
                     );
                     info!(?id, outcome = ?record.outcome, answer = ?record.answer, "decided");
-                    self.sign_decision(record);
                 }
             }
         }
@@ -910,27 +914,46 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
-    fn sign_decision(&mut self, record: DecisionRecord) {
-        let id = record.request;
-        let signed = match self.cfg.fault {
-            Some(Fault::ForgedDecision) => forged(&record),
-            _ => record.clone(),
+    /// Makes the decisions of the block just applied one batch, and signs its root (see
+    /// [`byzvote_core::batch`]): every node forms the same batches, so one threshold
+    /// signature per block certifies all of its decisions.
+    fn close_batch(&mut self) {
+        if self.deciding.is_empty() {
+            return;
+        }
+        let batch = Batch::new(std::mem::take(&mut self.deciding));
+        let root = batch.root();
+        self.collecting.entry(root).or_default().batch = Some(batch);
+        if !self.replaying {
+            self.sign_batch(root);
+        }
+    }
+
+    /// Signs the root of a batch this node formed, sends the partial and tries to certify.
+    fn sign_batch(&mut self, root: Digest) {
+        let Some(batch) = self.collecting.get(&root).and_then(|c| c.batch.as_ref()) else {
+            return;
         };
-        // The hash to G2 is memoized: a simulated cluster's members sign the same record.
+        let signed = match self.cfg.fault {
+            Some(Fault::ForgedDecision) => {
+                Batch::new(batch.records.iter().map(forged).collect()).root()
+            }
+            _ => root,
+        };
+        // The hash to G2 is memoized: a simulated cluster's members sign the same root.
         let partial = self.shared.timings.time("sig.partial_sign", || {
-            super::memo::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, &signed.encode())
+            super::memo::partial_sign(self.cfg.dkg.share(), BYZVOTE_DECISION, signed.as_ref())
         });
         self.partials.send(
             Recipients::All,
-            partial_message(DECISION_PARTIAL, &id, &partial),
+            partial_message(DECISION_PARTIAL, &root, &partial),
             false,
         );
         let now = self.now_ms();
-        let collect = self.collecting.entry(id).or_default();
-        collect.record = Some(record);
+        let collect = self.collecting.entry(root).or_default();
         collect.sent_at = now;
         collect.add_own(partial);
-        self.try_certify(id);
+        self.try_certify(root);
     }
 
     fn on_partial(&mut self, from: Option<PublicKey>, id: Digest, partial: PartialSignature) {
@@ -946,11 +969,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             // The sender is still collecting: help it with this node's partial.
             let share = self.cfg.dkg.share();
             let mine = collect.mine.clone().or_else(|| {
-                let record = collect.record.as_ref()?;
+                collect.batch.as_ref()?;
                 Some(super::memo::partial_sign(
                     share,
                     BYZVOTE_DECISION,
-                    &record.encode(),
+                    id.as_ref(),
                 ))
             });
             if let (Some(peer), Some(mine)) = (from, mine)
@@ -989,11 +1012,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         if collect.checking {
             return; // recovered already; checked at the next flush
         }
-        let Some(record) = &collect.record else {
-            return;
-        };
-        let msg = record.encode();
-        if let Some(signature) = collect.recover(&dkg, &msg, &timings) {
+        if let Some(signature) = collect.recover(&dkg, id.as_ref(), &timings) {
             collect.checking = true;
             self.recovered.push((id, signature));
         }
@@ -1010,8 +1029,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 continue;
             };
             collect.checking = false;
-            if let (false, Some(record)) = (collect.done, &collect.record) {
-                items.push((id, record.encode(), signature));
+            if !collect.done && collect.batch.is_some() {
+                items.push((id, signature));
             }
         }
         if items.is_empty() {
@@ -1020,7 +1039,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         let timings = self.shared.timings.clone();
         let checked: Vec<(&[u8], byzvote_dkg::GroupSignature)> = items
             .iter()
-            .map(|(_, msg, sig)| (msg.as_ref(), *sig))
+            .map(|(root, sig)| (root.as_ref(), *sig))
             .collect();
         let group = *self.cfg.dkg.group_public_key();
         let valid = timings.time("sig.verify", || {
@@ -1028,70 +1047,84 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         });
         timings.value("sig.verify_batch", items.len() as f64);
         let dkg = self.cfg.dkg.clone();
-        for ((id, msg, signature), valid) in items.into_iter().zip(valid) {
+        for ((root, signature), valid) in items.into_iter().zip(valid) {
             let signature = if valid {
                 Some(signature)
             } else {
                 self.collecting
-                    .get_mut(&id)
-                    .and_then(|c| c.rejected(&dkg, &msg, &timings))
+                    .get_mut(&root)
+                    .and_then(|c| c.rejected(&dkg, root.as_ref(), &timings))
             };
             if let Some(signature) = signature {
-                self.certified(id, signature);
+                self.certified(root, signature);
             }
         }
     }
 
-    /// Logs a checked certificate; its clients hear of it after the audit sync.
-    fn certified(&mut self, id: Digest, signature: byzvote_dkg::GroupSignature) {
+    /// Logs the certificate of each decision of a batch whose root's signature checked; their
+    /// clients hear of them after the audit sync.
+    fn certified(&mut self, root: Digest, signature: byzvote_dkg::GroupSignature) {
         let timings = self.shared.timings.clone();
-        let Some(collect) = self.collecting.get_mut(&id) else {
+        let Some(collect) = self.collecting.get_mut(&root) else {
             return;
         };
-        let Some(record) = collect.record.clone() else {
+        let Some(batch) = collect.batch.clone() else {
             return;
         };
         collect.done = true;
-        let msg = record.encode();
-        let body = Body::Certificate {
-            request: digest_bytes(&id),
-            record: HexBytes(msg.to_vec()),
-            signature: HexBytes(signature.encode().to_vec()),
-        };
-        // Persist before you speak: clients hear of it after the next flush.
-        if let Err(e) = self.audit.stage(body) {
-            warn!(error = %e, "cannot write the certificate to the audit log");
-            return;
+        for (i, record) in batch.records.iter().cloned().enumerate() {
+            let Some(proof) = batch.proof(i) else {
+                continue;
+            };
+            let id = record.request;
+            let body = Body::Certificate {
+                request: digest_bytes(&id),
+                record: HexBytes(record.encode().to_vec()),
+                signature: HexBytes(signature.encode().to_vec()),
+                proof: HexBytes(proof.encode().to_vec()),
+            };
+            // Persist before you speak: clients hear of it after the next flush.
+            if let Err(e) = self.audit.stage(body) {
+                warn!(error = %e, "cannot write the certificate to the audit log");
+                return;
+            }
+            timings.mark("vote.certified", id.as_ref());
+            timings.between(
+                "vote.certify",
+                "vote.decided",
+                "vote.certified",
+                id.as_ref(),
+            );
+            timings.between(
+                "vote.total",
+                "vote.submitted",
+                "vote.certified",
+                id.as_ref(),
+            );
+            timings.between(
+                "vote.total_from_order",
+                "vote.started",
+                "vote.certified",
+                id.as_ref(),
+            );
+            timings.forget(id.as_ref());
+            self.unpublished.push((id, record, signature, proof));
         }
-        timings.mark("vote.certified", id.as_ref());
-        timings.between(
-            "vote.certify",
-            "vote.decided",
-            "vote.certified",
-            id.as_ref(),
-        );
-        timings.between(
-            "vote.total",
-            "vote.submitted",
-            "vote.certified",
-            id.as_ref(),
-        );
-        timings.between(
-            "vote.total_from_order",
-            "vote.started",
-            "vote.certified",
-            id.as_ref(),
-        );
-        timings.forget(id.as_ref());
-        self.unpublished.push((id, record, signature));
     }
 
     /// Hands a certified decision, with what the finalized state knows of its votes, to the
     /// waiting clients.
-    fn publish(&self, id: Digest, record: DecisionRecord, signature: byzvote_dkg::GroupSignature) {
+    fn publish(
+        &self,
+        id: Digest,
+        record: DecisionRecord,
+        signature: byzvote_dkg::GroupSignature,
+        proof: Proof,
+    ) {
         let decided = Decided {
             record,
             signature,
+            proof,
             revealed: self.state.revealed(&id).cloned().unwrap_or_default(),
             meta: self.state.meta(&id).cloned().unwrap_or_default(),
         };
@@ -1114,8 +1147,8 @@ fn forged(record: &DecisionRecord) -> DecisionRecord {
 pub(super) const DECISION_PARTIAL: u8 = 0;
 pub(super) const BEACON_PARTIAL: u8 = 1;
 
-/// The gossip message of a partial signature: its kind (1 byte), the request id, then the
-/// partial.
+/// The gossip message of a partial signature: its kind (1 byte), the id (a request id for a
+/// beacon, a batch root for decisions), then the partial.
 fn partial_message(kind: u8, id: &Digest, partial: &PartialSignature) -> Bytes {
     let mut msg = vec![kind];
     msg.extend_from_slice(id.as_ref());

@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Clone, Debug)]
 pub struct Decided {
     pub record: DecisionRecord,
+    /// The group's signature over the root of the record's batch.
     pub signature: GroupSignature,
+    /// That the record is in that batch.
+    pub proof: byzvote_core::batch::Proof,
     /// The canonical answer each member revealed (validity is in the record's lists).
     pub revealed: BTreeMap<MemberId, String>,
     /// The members' signed reports on their model calls (latency, tokens, cost, model).

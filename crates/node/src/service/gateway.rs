@@ -107,7 +107,12 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
                 }
             })
             .collect();
-        let certificate = Certificate::new(&group_key, &decided.signature, record.clone());
+        let certificate = Certificate::new(
+            &group_key,
+            &decided.signature,
+            record.clone(),
+            &decided.proof,
+        );
         VoteResponse::decided(certificate, votes, latency.as_millis() as u64)
     }
 }

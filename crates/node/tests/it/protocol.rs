@@ -129,12 +129,13 @@ fn run_tier(
         }
         for d in decided.iter().flatten() {
             assert!(
-                threshold::verify(
-                    &group_key,
-                    BYZVOTE_DECISION,
-                    &d.record.encode(),
-                    &d.signature
-                ),
+                d.proof.includes(&d.record.encode())
+                    && threshold::verify(
+                        &group_key,
+                        BYZVOTE_DECISION,
+                        d.proof.root.as_ref(),
+                        &d.signature
+                    ),
                 "seed {seed}: certificate does not verify"
             );
         }
