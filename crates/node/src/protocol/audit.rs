@@ -45,7 +45,9 @@ pub enum Body {
         record: HexBytes,
         /// The group's signature over the root of the record's batch.
         signature: HexBytes,
-        /// The record's inclusion proof in that batch (`byzvote_core::batch::Proof`).
+        /// The record's inclusion proof in that batch (`byzvote_core::batch::Proof`). Absent
+        /// (empty) only in logs written before certificates were batched (see `verify_chain`).
+        #[serde(default)]
         proof: HexBytes,
     },
     Quick {
@@ -63,7 +65,7 @@ pub enum Body {
 }
 
 /// Bytes as hex in JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HexBytes(#[serde(with = "hex::serde")] pub Vec<u8>);
 
 impl From<&Bytes> for HexBytes {
@@ -178,6 +180,16 @@ pub fn verify_chain(entries: &[Entry]) -> Result<(), AuditError> {
         };
         if e.seq != i as u64 {
             return Err(broken("sequence number out of order"));
+        }
+        if let Body::Certificate { proof, .. } = &e.body
+            && proof.0.is_empty()
+        {
+            return Err(broken(
+                "a certificate without a batch proof: this log was written by a byzvote from before \
+                 certificates were batched (one signature per block), which this version cannot \
+                 replay; keep that version's binary for this data, or start a new cluster with \
+                 another --data",
+            ));
         }
         if e.prev != prev {
             return Err(broken("prev does not match the previous entry's hash"));
@@ -311,6 +323,45 @@ mod tests {
         let json = serde_json::to_string(&entries[0]).unwrap();
         let back: Entry = serde_json::from_str(&json).unwrap();
         assert_eq!(back, entries[0]);
+    }
+
+    /// A log from before batched certificates (no `proof`) is refused with a message that
+    /// says so, not reported as tampered with, and not truncated as a torn tail.
+    #[test]
+    fn a_log_from_before_batched_certificates_is_refused_with_the_reason() {
+        let path =
+            std::env::temp_dir().join(format!("byzvote-audit-old-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (log, _) = AuditLog::open(&path).unwrap();
+        log.append(block(1)).unwrap();
+        log.append(Body::Certificate {
+            request: [1; 32],
+            record: HexBytes(vec![1]),
+            signature: HexBytes(vec![2]),
+            proof: HexBytes(vec![3]),
+        })
+        .unwrap();
+        log.append(block(2)).unwrap();
+        drop(log);
+        // Rewrite the certificate line as the old format wrote it.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let old: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("proof");
+                }
+                v.to_string()
+            })
+            .collect();
+        std::fs::write(&path, old.join("\n") + "\n").unwrap();
+        let err = AuditLog::open(&path)
+            .err()
+            .expect("an old log opened")
+            .to_string();
+        let _ = std::fs::remove_file(&path);
+        assert!(err.contains("before certificates were batched"), "{err}");
     }
 }
 
