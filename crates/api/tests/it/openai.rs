@@ -321,4 +321,57 @@ async fn the_openapi_document_names_every_route() {
             "VoteRequest.{key} is not in openapi.json"
         );
     }
+    // Every field of a certificate, its batch proof's too, is documented and required.
+    let cert = byzvote_api::Certificate {
+        scheme: String::new(),
+        ciphersuite: String::new(),
+        group_public_key: String::new(),
+        signature: String::new(),
+        namespace: String::new(),
+        signed_message: String::new(),
+        record: byzvote_core::DecisionRecord {
+            request: byzvote_core::Digest::from([0u8; 32]),
+            tier: 3,
+            mode: byzvote_core::Mode::Exact,
+            committee: vec![0],
+            outcome: byzvote_core::OutcomeKind::Agreed,
+            answer: Some("4".into()),
+            answer_digest: Some(byzvote_core::answer_digest("4")),
+            supporters: vec![0],
+            dissenters: vec![],
+            silent: vec![],
+            height: 1,
+            epoch: 0,
+            aggregation: None,
+            cosines: None,
+            pick: None,
+        },
+        record_bytes: String::new(),
+        batch: byzvote_api::types::certificate::BatchProof {
+            root: String::new(),
+            index: 0,
+            leaves: 1,
+            siblings: Vec::new(),
+        },
+    };
+    let schema = &doc["components"]["schemas"]["Certificate"];
+    let json = serde_json::to_value(&cert).unwrap();
+    for (object, schema) in [
+        (&json, schema),
+        (&json["batch"], &schema["properties"]["batch"]),
+    ] {
+        let keys: Vec<&String> = object.as_object().unwrap().keys().collect();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        for key in keys {
+            assert!(
+                schema["properties"][key.as_str()].is_object() && required.contains(&key.as_str()),
+                "certificate field {key} is not documented as required in openapi.json"
+            );
+        }
+    }
 }
