@@ -135,10 +135,23 @@ impl Awaiting {
 ///
 /// `ordered` is what the unfinalized ancestors already carry, which [`Awaiting`] (published
 /// after each *applied* block) does not know yet: a commit, reveal or report there is not
-/// awaited again. Without this, a proposal after a block that held some of a vote's reveals
+/// awaited again, and a reveal or report for a vote whose request is there (a peer applied
+/// that block before this node) waits for the vote's other reveals and reports. Without this, a proposal after a block that held some of a vote's reveals
 /// waited the whole linger for reveals that were already ordered (and left the mempool).
 pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Awaiting) -> bool {
     let sent = ordered_by_member(ordered);
+    // Requests in unfinalized ancestors whose committee is everyone: their block is not
+    // applied here yet, so [`Awaiting`] does not know their votes, but peers that applied it
+    // already reveal (the leader proposes on notarization, before finalization). Such a vote
+    // awaits every member's reveal and report, as it will once this node applies the block.
+    let pending: BTreeSet<Digest> = ordered
+        .iter()
+        .filter(|t| t.first() == Some(&tx::REQUEST))
+        .filter_map(|t| match Tx::decode(t)? {
+            Tx::Request(r) if Bounds::for_tier(r.tier).is_ok_and(|b| b.n() == n) => Some(r.id()),
+            _ => None,
+        })
+        .collect();
     let (mut requests, others): (Vec<Bytes>, Vec<Bytes>) = std::mem::take(txs)
         .into_iter()
         .partition(|t| t.first() == Some(&tx::REQUEST));
@@ -170,17 +183,21 @@ pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Await
                 continue;
             }
         };
-        if loaded.insert(id)
-            && let Some((k, members)) = awaiting.get(&id)
-        {
-            let unsent = |kind: u8| -> BTreeSet<MemberId> {
-                let sent = |m: &MemberId| sent.contains(&(id, kind, *m));
-                members.iter().copied().filter(|m| !sent(m)).collect()
-            };
-            if k == tx::REVEAL {
-                missing.insert((id, tx::META), unsent(tx::META));
+        if loaded.insert(id) {
+            let awaited = awaiting.get(&id).or_else(|| {
+                (kind != tx::COMMIT && pending.contains(&id))
+                    .then(|| (tx::REVEAL, (0..n).collect()))
+            });
+            if let Some((k, members)) = awaited {
+                let unsent = |kind: u8| -> BTreeSet<MemberId> {
+                    let sent = |m: &MemberId| sent.contains(&(id, kind, *m));
+                    members.iter().copied().filter(|m| !sent(m)).collect()
+                };
+                if k == tx::REVEAL {
+                    missing.insert((id, tx::META), unsent(tx::META));
+                }
+                missing.insert((id, k), unsent(k));
             }
-            missing.insert((id, k), unsent(k));
         }
         match missing.get_mut(&(id, kind)) {
             Some(members) => {
@@ -325,6 +342,22 @@ mod tests {
             arrange(&mut txs, &[], n, &awaiting),
             "a commit in the reveal phase"
         );
+
+        // A reveal arriving before this node applied the block of its vote's request (the
+        // request is still in an unfinalized ancestor, so nothing is published for it): the
+        // vote will await every member's reveal and report, so the proposal waits for them.
+        let ordered = vec![Tx::Request(other.clone()).encode()];
+        let mut txs = vec![reveal(1), meta(1)];
+        assert!(
+            !arrange(&mut txs, &ordered, n, &none),
+            "a peer ahead of the leader"
+        );
+        txs.extend([0, 2, 3].into_iter().flat_map(|m| [reveal(m), meta(m)]));
+        assert!(arrange(&mut txs, &ordered, n, &none));
+        // ... not for a vote whose committee is drawn later, nor without its request there.
+        let mut txs = vec![reveal(1)];
+        assert!(arrange(&mut txs, &ordered, 7, &none));
+        assert!(arrange(&mut txs, &[], n, &none));
 
         // A committee drawn later (tier 3 on 7 nodes) is not waited for.
         let mut txs = vec![req.clone()];
