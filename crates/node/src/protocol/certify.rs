@@ -1,4 +1,5 @@
-//! Gathering the partial signatures over one decision record into its certificate.
+//! Gathering the partial signatures over one batch root (the decisions of one block, see
+//! `byzvote_core::batch`) into the group signature their certificates share.
 //!
 //! Optimistic recovery. Checking a partial costs a pairing check (~1 ms here), recovering
 //! the group signature from a threshold of partials ~0.5 ms, checking it ~1 ms. So partials

@@ -445,9 +445,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     }
 
     /// Checks the recovered certificates and stages the valid ones, syncs the staged audit
-    /// entries, then acknowledges their blocks and publishes their certificates. `false` if the log cannot be written: without it, acknowledging would
-    /// lose a decided vote on restart, so the executor stops (marshal redelivers the blocks
-    /// to the next start).
+    /// entries, then acknowledges their blocks and publishes their certificates. `false` if
+    /// the log cannot be written: without it, acknowledging would lose a decided vote on
+    /// restart, so the executor stops (marshal redelivers the blocks to the next start).
     fn flush(&mut self) -> bool {
         self.check_recovered();
         if self.audit.has_staged() {
@@ -956,6 +956,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         self.try_certify(root);
     }
 
+    /// A peer's partial signature over the root `id` of a batch of decisions.
     fn on_partial(&mut self, from: Option<PublicKey>, id: Digest, partial: PartialSignature) {
         if !self.collecting.contains_key(&id) && self.collecting.len() >= MAX_EARLY_VOTES {
             debug!(?id, "dropping a partial for an unknown vote: buffer full");
@@ -1003,18 +1004,18 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// Recovers the certificate once partials with a threshold of share indices are in
     /// (optimistically: see [`super::certify`]); it is checked, with the others recovered
     /// meanwhile, before the next audit sync ([`Self::check_recovered`]).
-    fn try_certify(&mut self, id: Digest) {
+    fn try_certify(&mut self, root: Digest) {
         let dkg = self.cfg.dkg.clone();
         let timings = self.shared.timings.clone();
-        let Some(collect) = self.collecting.get_mut(&id) else {
+        let Some(collect) = self.collecting.get_mut(&root) else {
             return;
         };
         if collect.checking {
             return; // recovered already; checked at the next flush
         }
-        if let Some(signature) = collect.recover(&dkg, id.as_ref(), &timings) {
+        if let Some(signature) = collect.recover(&dkg, root.as_ref(), &timings) {
             collect.checking = true;
-            self.recovered.push((id, signature));
+            self.recovered.push((root, signature));
         }
     }
 
