@@ -84,7 +84,7 @@ pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let output = runtime.block_on(ask_main(&request, &options))?;
-    println!("{}", output.text);
+    crate::print_stdout(&format!("{}\n", output.text))?;
     Ok(if output.agreed {
         ExitCode::SUCCESS
     } else {
@@ -104,7 +104,7 @@ pub struct VerifyArgs {
 pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     match verify_main(&args.file, args.group_key.as_deref()) {
         Ok((text, _)) => {
-            println!("{text}");
+            crate::print_stdout(&format!("{text}\n"))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -141,11 +141,7 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Writes to stdout; a closed pipe (`byzvote audit list | head`) ends quietly, not in a panic.
 fn emit(text: &str) -> anyhow::Result<ExitCode> {
-    use std::io::Write as _;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    crate::print_stdout(text)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,16 @@ enum Command {
     Similarity(similarity::SimilarityArgs),
 }
 
+/// Writes `text` to stdout; a closed pipe (`byzvote ask … | head`) ends quietly, not in a
+/// panic as `println!` would.
+pub fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -182,6 +182,30 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         String::from_utf8_lossy(&v.stderr)
     );
 
+    // `byzvote ask … | head -0`: the reader is gone before the answer is printed; the
+    // answer was still agreed (exit 0), and nothing panics on the closed pipe.
+    let mut child = Command::new(common::BIN)
+        .args([
+            "ask",
+            "--endpoint",
+            &endpoints[0],
+            "--mode",
+            "number:0",
+            "2+2?",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && !stderr.contains("panicked"),
+        "ask into a closed pipe: {:?} {stderr}",
+        o.status
+    );
+
     // One byte of the answer changed: rejected.
     let mut cert = first["certificate"].clone();
     cert["record"]["answer"] = serde_json::Value::String("5".into());
