@@ -39,6 +39,17 @@ pub mod channel {
     /// Tiers 1-2: asks and signed answers, no consensus.
     pub const QUICK: u64 = 8;
 
+    /// The channels of [`super::Channels`], in the order `Channels::from_ordered` takes them.
+    pub const NODE: [u64; 7] = [
+        VOTES,
+        CERTIFICATES,
+        RESOLVER,
+        BROADCAST,
+        BACKFILL,
+        TXS,
+        PARTIALS,
+    ];
+
     /// Inbound rate per peer on the two fetch channels, [`RESOLVER`] (simplex's certificates)
     /// and [`BACKFILL`] (marshal's blocks). Their handlers preallocate a queue as long as the
     /// channel's capacity (peers × this burst), so a generous quota costs memory at every start:
@@ -46,6 +57,16 @@ pub mod channel {
     /// repairs at most 16 blocks at a time).
     pub fn fetch_quota() -> commonware_runtime::Quota {
         commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1_000))
+    }
+
+    /// The inbound quota of channel `ch`: [`fetch_quota`] on the fetch channels, `rate` on
+    /// the others.
+    pub fn quota(ch: u64, rate: commonware_runtime::Quota) -> commonware_runtime::Quota {
+        if ch == BACKFILL || ch == RESOLVER {
+            fetch_quota()
+        } else {
+            rate
+        }
     }
 }
 
@@ -81,6 +102,25 @@ pub struct Channels<S, R> {
     pub chain: engine::Channels<S, R>,
     pub txs: (S, R),
     pub partials: (S, R),
+}
+
+impl<S, R> Channels<S, R> {
+    /// The channels from one registration per id of [`channel::NODE`], in that order;
+    /// `None` if there are fewer.
+    pub fn from_ordered(registered: impl IntoIterator<Item = (S, R)>) -> Option<Self> {
+        let mut r = registered.into_iter();
+        Some(Self {
+            chain: engine::Channels {
+                votes: r.next()?,
+                certificates: r.next()?,
+                resolver: r.next()?,
+                broadcast: r.next()?,
+                backfill: r.next()?,
+            },
+            txs: r.next()?,
+            partials: r.next()?,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

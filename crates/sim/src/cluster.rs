@@ -8,7 +8,6 @@ use crate::keys::ClusterKeys;
 use crate::model::SimModel;
 use crate::scenario::Scenario;
 use byzvote_dkg::Identity;
-use byzvote_node::chain::engine::Channels as ChainChannels;
 use byzvote_node::node::{self, Channels, channel};
 use commonware_p2p::simulated::{self, Link, Network};
 use commonware_runtime::{Clock as _, Handle, Quota, Spawner as _, Supervisor as _, deterministic};
@@ -159,40 +158,15 @@ impl Cluster {
         let control = self.oracle.control(self.keys.participants[idx].clone());
         let quota = Quota::per_second(NZU32!(100_000));
         let mut reg = Vec::new();
-        for ch in [
-            channel::VOTES,
-            channel::CERTIFICATES,
-            channel::RESOLVER,
-            channel::BROADCAST,
-            channel::BACKFILL,
-            channel::TXS,
-            channel::PARTIALS,
-        ] {
-            let quota = if ch == channel::BACKFILL || ch == channel::RESOLVER {
-                channel::fetch_quota()
-            } else {
-                quota
-            };
+        for ch in channel::NODE {
             reg.push(
                 control
-                    .register(ch, quota)
+                    .register(ch, channel::quota(ch, quota))
                     .await
                     .map_err(|e| err(e.to_string()))?,
             );
         }
-        let mut reg = reg.into_iter();
-        let mut next = || reg.next().ok_or_else(|| err("missing channel".into()));
-        let channels = Channels {
-            chain: ChainChannels {
-                votes: next()?,
-                certificates: next()?,
-                resolver: next()?,
-                broadcast: next()?,
-                backfill: next()?,
-            },
-            txs: next()?,
-            partials: next()?,
-        };
+        let channels = Channels::from_ordered(reg).ok_or_else(|| err("missing channel".into()))?;
         let behaviour = self.scenario.behaviour(i);
         let clock = Arc::new(self.ctx.child("model"));
         let model = SimModel::new(

@@ -8,7 +8,7 @@
 use super::config::NodeFile;
 use super::gateway::NodeGateway;
 use super::init::read_key;
-use crate::chain::engine::{Channels as ChainChannels, Timeouts as ChainTimeouts};
+use crate::chain::engine::Timeouts as ChainTimeouts;
 use crate::chain::types::PublicKey;
 use crate::node::{self, Channels, DEFAULT_PACING, channel};
 use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput};
@@ -168,23 +168,9 @@ async fn serve(
         .map_err(|_| RunError::Node("duplicate peer keys".into()))?;
     oracle.track(0, map);
     let quota = Quota::per_second(NZU32!(10_000));
-    let mut register = |ch| {
-        let quota = if ch == channel::BACKFILL || ch == channel::RESOLVER {
-            channel::fetch_quota()
-        } else {
-            quota
-        };
-        network.register(ch, quota)
-    };
-    let chain = ChainChannels {
-        votes: register(channel::VOTES),
-        certificates: register(channel::CERTIFICATES),
-        resolver: register(channel::RESOLVER),
-        broadcast: register(channel::BROADCAST),
-        backfill: register(channel::BACKFILL),
-    };
-    let txs = register(channel::TXS);
-    let partials = register(channel::PARTIALS);
+    let mut register = |ch| network.register(ch, channel::quota(ch, quota));
+    let channels = Channels::from_ordered(channel::NODE.map(&mut register))
+        .ok_or_else(|| RunError::Node("a node channel was not registered".into()))?;
     let (dkg_sender, dkg_receiver) = register(channel::DKG);
     let (quick_sender, quick_receiver) = register(channel::QUICK);
     network.start();
@@ -259,11 +245,7 @@ async fn serve(
         cfg,
         oracle.clone(),
         oracle.clone(),
-        Channels {
-            chain,
-            txs,
-            partials,
-        },
+        channels,
     )
     .await
     .map_err(|e| RunError::Node(e.to_string()))?;

@@ -6,7 +6,6 @@
 use byzvote_core::Timeouts;
 use byzvote_dkg::{AllDealers, CeremonyConfig, DkgOutput};
 use byzvote_models::ModelBackend;
-use byzvote_node::chain::engine::Channels as ChainChannels;
 use byzvote_node::chain::engine::Timeouts as ChainTimeouts;
 use byzvote_node::chain::types::PublicKey;
 use byzvote_node::node::{self, Channels, DEFAULT_PACING, channel};
@@ -91,30 +90,10 @@ pub async fn channels(
 ) -> Channels<Sender<PublicKey, deterministic::Context>, Receiver<PublicKey>> {
     let control = oracle.control(key.clone());
     let mut reg = Vec::new();
-    for ch in [
-        channel::VOTES,
-        channel::CERTIFICATES,
-        channel::RESOLVER,
-        channel::BROADCAST,
-        channel::BACKFILL,
-        channel::TXS,
-        channel::PARTIALS,
-    ] {
+    for ch in channel::NODE {
         reg.push(control.register(ch, quota()).await.unwrap());
     }
-    let mut reg = reg.into_iter();
-    let mut next = || reg.next().unwrap();
-    Channels {
-        chain: ChainChannels {
-            votes: next(),
-            certificates: next(),
-            resolver: next(),
-            broadcast: next(),
-            backfill: next(),
-        },
-        txs: next(),
-        partials: next(),
-    }
+    Channels::from_ordered(reg).unwrap()
 }
 
 /// Keys sorted by public key (a member id indexes them), their public keys, and the oracle.
