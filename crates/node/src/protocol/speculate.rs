@@ -129,9 +129,14 @@ impl Awaiting {
 /// whose committee is the whole cluster (its members answer from the mempool) lacks some
 /// member's commit, or a vote in [`Awaiting`] lacks a commit or a reveal its phase waits for.
 /// Then the commitment set closes in the request's own block and every reveal lands in one
-/// block, so a vote needs two finalizations. Anything else (a beacon, a verdict, a
-/// transaction for a vote this node does not know) means something waits on this block, and
-/// it is proposed at once. Members' signed reports (meta) ride along and change nothing.
+/// block, so a vote needs two finalizations. It is not ready either while it holds a commit
+/// for a vote this node has not seen at all: a member gossips its commit as soon as it has
+/// the request, so a peer's commit can outrun the request to this node, and a commit ordered
+/// before its request does not count (proposed at once, it cost its vote the whole linger in
+/// the next block and one more finalization; measured on about 3% of proposals at c=1).
+/// Anything else (a beacon, a verdict, a reveal for a vote this node does not know) means
+/// something waits on this block, and it is proposed at once. Members' signed reports (meta)
+/// ride along and change nothing.
 ///
 /// `ordered` is what the unfinalized ancestors already carry, which [`Awaiting`] (published
 /// after each *applied* block) does not know yet: a commit, reveal or report there is not
@@ -140,18 +145,20 @@ impl Awaiting {
 /// waited the whole linger for reveals that were already ordered (and left the mempool).
 pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Awaiting) -> bool {
     let sent = ordered_by_member(ordered);
-    // Requests in unfinalized ancestors whose committee is everyone: their block is not
-    // applied here yet, so [`Awaiting`] does not know their votes, but peers that applied it
-    // already reveal (the leader proposes on notarization, before finalization). Such a vote
-    // awaits every member's reveal and report, as it will once this node applies the block.
-    let pending: BTreeSet<Digest> = ordered
+    // The requests in unfinalized ancestors, and whether their committee is everyone. Their
+    // block is not applied here yet, so [`Awaiting`] does not know their votes, but peers that
+    // applied it already reveal (the leader proposes on notarization, before finalization).
+    // A vote whose committee is everyone awaits every member's reveal and report, as it will
+    // once this node applies the block.
+    let ordered_requests: BTreeMap<Digest, bool> = ordered
         .iter()
         .filter(|t| t.first() == Some(&tx::REQUEST))
         .filter_map(|t| match Tx::decode(t)? {
-            Tx::Request(r) if Bounds::for_tier(r.tier).is_ok_and(|b| b.n() == n) => Some(r.id()),
+            Tx::Request(r) => Some((r.id(), Bounds::for_tier(r.tier).is_ok_and(|b| b.n() == n))),
             _ => None,
         })
         .collect();
+    let pending = |id: &Digest| ordered_requests.get(id) == Some(&true);
     let (mut requests, others): (Vec<Bytes>, Vec<Bytes>) = std::mem::take(txs)
         .into_iter()
         .partition(|t| t.first() == Some(&tx::REQUEST));
@@ -161,6 +168,9 @@ pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Await
     let mut missing: BTreeMap<(Digest, u8), BTreeSet<MemberId>> = BTreeMap::new();
     let mut loaded: BTreeSet<Digest> = BTreeSet::new();
     let mut urgent = false;
+    // Votes this node knows nothing of: neither applied, nor ordered, nor in this proposal.
+    let mut unseen: BTreeSet<Digest> = BTreeSet::new();
+    let mut early = false;
     for bytes in &requests {
         match Tx::decode(bytes) {
             Some(Tx::Request(r)) if Bounds::for_tier(r.tier).is_ok_and(|b| b.n() == n) => {
@@ -184,9 +194,12 @@ pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Await
             }
         };
         if loaded.insert(id) {
-            let awaited = awaiting.get(&id).or_else(|| {
-                (kind != tx::COMMIT && pending.contains(&id))
-                    .then(|| (tx::REVEAL, (0..n).collect()))
+            let awaited = awaiting.get(&id);
+            if awaited.is_none() && !ordered_requests.contains_key(&id) {
+                unseen.insert(id);
+            }
+            let awaited = awaited.or_else(|| {
+                (kind != tx::COMMIT && pending(&id)).then(|| (tx::REVEAL, (0..n).collect()))
             });
             if let Some((k, members)) = awaited {
                 let unsent = |kind: u8| -> BTreeSet<MemberId> {
@@ -205,10 +218,13 @@ pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Await
             }
             // A report outside a reveal phase changes nothing.
             None if kind == tx::META => {}
+            // A commit that outran its request (from another node): ordered before it, it
+            // would not count, so wait (at most the linger) for the request.
+            None if kind == tx::COMMIT && unseen.contains(&id) => early = true,
             None => urgent = true,
         }
     }
-    let ready = urgent || missing.values().all(BTreeSet::is_empty);
+    let ready = urgent || (!early && missing.values().all(BTreeSet::is_empty));
     requests.extend(others);
     *txs = requests;
     ready
@@ -274,8 +290,30 @@ mod tests {
         txs.extend((0..n).map(|m| commit(&r, m)));
         assert!(arrange(&mut txs, &[], n, &none));
 
-        // A commit for a vote this node does not know: propose at once.
-        let mut txs = vec![req.clone(), commit(&other, 0)];
+        // A commit for a vote this node has not seen: its request is on its way, wait for it
+        // (ordered before its request, the commit would not count)...
+        let mut txs = vec![commit(&other, 0)];
+        assert!(!arrange(&mut txs, &[], n, &none));
+        let mut txs = vec![req.clone(), commit(&other, 0), commit(&other, 1)];
+        txs.extend((0..n).map(|m| commit(&r, m)));
+        assert!(
+            !arrange(&mut txs, &[], n, &none),
+            "r is ready, other is not"
+        );
+        // ... unless its request is already ordered (in an unfinalized ancestor): then it
+        // counts in this block, whatever the committee.
+        let ordered_other = [Tx::Request(other.clone()).encode()];
+        let mut txs = vec![commit(&other, 0)];
+        assert!(arrange(&mut txs, &ordered_other, n, &none));
+        assert!(arrange(&mut txs, &ordered_other, 7, &none));
+        // ... or something else waits on this block (a reveal for a vote it does not know).
+        let stray = byzvote_core::Reveal {
+            request: other.id(),
+            member: 2,
+            canonical: Canonical("4".into()),
+            salt: Salt([1; 32]),
+        };
+        let mut txs = vec![commit(&other, 0), Tx::Reveal(stray.sign(&key)).encode()];
         assert!(arrange(&mut txs, &[], n, &none));
 
         // ... but one for a vote that awaits commits from members 0 and 2 waits for both.
