@@ -36,7 +36,18 @@ impl SignedCommit {
     /// Whether the signature is `public_key`'s over this commit. The caller must also check that
     /// `public_key` belongs to `commit.member`.
     pub fn verify(&self, public_key: &ed25519::PublicKey) -> bool {
-        public_key.verify(BYZVOTE_COMMIT, &self.commit.encode(), &self.signature)
+        let (namespace, message, signature) = self.signed_parts();
+        public_key.verify(namespace, &message, signature)
+    }
+
+    /// What the signature covers — namespace and message — and the signature: what
+    /// [`Self::verify`] checks, for checking many signatures together.
+    pub fn signed_parts(&self) -> (&'static [u8], Vec<u8>, &ed25519::Signature) {
+        (
+            BYZVOTE_COMMIT,
+            self.commit.encode().to_vec(),
+            &self.signature,
+        )
     }
 }
 
@@ -66,7 +77,18 @@ impl SignedReveal {
     /// Whether the signature is `public_key`'s over this reveal. The caller must also check that
     /// `public_key` belongs to `reveal.member`.
     pub fn verify(&self, public_key: &ed25519::PublicKey) -> bool {
-        public_key.verify(BYZVOTE_REVEAL, &self.reveal.encode(), &self.signature)
+        let (namespace, message, signature) = self.signed_parts();
+        public_key.verify(namespace, &message, signature)
+    }
+
+    /// What the signature covers — namespace and message — and the signature: what
+    /// [`Self::verify`] checks, for checking many signatures together.
+    pub fn signed_parts(&self) -> (&'static [u8], Vec<u8>, &ed25519::Signature) {
+        (
+            BYZVOTE_REVEAL,
+            self.reveal.encode().to_vec(),
+            &self.signature,
+        )
     }
 }
 

@@ -272,7 +272,9 @@ where
     // Every validator applies the same check to gossiped transactions and to proposed blocks,
     // so an honest leader never proposes what its peers refuse.
     let check_participants = participants.clone();
-    let check: TxCheck = Arc::new(move |bytes: &[u8]| tx::check(bytes, &check_participants));
+    let weights = batch_weights_secret(&cfg.signer);
+    let check: TxCheck =
+        Arc::new(move |txs: &[bytes::Bytes]| tx::check_all(txs, &check_participants, &weights));
     let check_similarity = similarity.clone();
     let deep_check: DeepCheck = Arc::new(move |bytes: &bytes::Bytes| {
         if !Checker::concerns(bytes) {
@@ -362,6 +364,21 @@ where
         finalized,
         recovered_quick,
     })
+}
+
+/// The secret that seeds the weights of this node's batched identity-signature checks: derived
+/// from its identity key (so that a simulated run draws nothing more from its random stream),
+/// never sent, so a peer cannot choose signatures that cancel out in a batch.
+fn batch_weights_secret(signer: &crate::chain::types::PrivateKey) -> [u8; 32] {
+    use commonware_codec::Encode as _;
+    use commonware_cryptography::{Hasher as _, Sha256};
+    let mut hasher = Sha256::default();
+    hasher
+        .update(b"_BYZVOTE_BATCH_WEIGHTS")
+        .update(&signer.encode());
+    let mut secret = [0; 32];
+    secret.copy_from_slice(hasher.finalize().1.as_ref());
+    secret
 }
 
 /// Default pacing: idle blocks at most every 500 ms, and every 50 ms while a vote waits on a

@@ -39,22 +39,43 @@ impl PeerInbox {
     }
 }
 
-/// Receives gossiped transactions: checked, then pooled; a new request is also handed to
-/// the executor (see [`super::speculate`]).
+/// At most this many gossiped transactions are checked together: what has arrived when the
+/// receiver looks, up to this (ed25519 batch verification gains little beyond it).
+const MAX_CHECKED_TOGETHER: usize = 64;
+
+/// Receives gossiped transactions: checked (what has arrived together, see
+/// [`crate::protocol::tx::check_all`]), then pooled; a new request is also handed to the
+/// executor (see [`super::speculate`]).
 pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
     mut receiver: R,
     (check, deep_check): (crate::chain::app::TxCheck, crate::chain::app::DeepCheck),
     mempool: Mempool,
     mut executor: PeerInbox,
 ) {
-    while let Ok((from, msg)) = receiver.recv().await {
-        let bytes = Bytes::copy_from_slice(msg.as_ref());
-        let valid = check(&bytes)
-            && match deep_check(&bytes) {
-                Some(deep) => deep.await,
-                None => true,
-            };
-        if valid {
+    use futures::FutureExt as _;
+    while let Ok(first) = receiver.recv().await {
+        let mut arrived = vec![first];
+        while arrived.len() < MAX_CHECKED_TOGETHER {
+            match receiver.recv().now_or_never() {
+                Some(Ok(next)) => arrived.push(next),
+                _ => break,
+            }
+        }
+        let txs: Vec<Bytes> = arrived
+            .iter()
+            .map(|(_, msg)| Bytes::copy_from_slice(msg.as_ref()))
+            .collect();
+        let checked = check(&txs);
+        for (((from, _), bytes), valid) in arrived.iter().zip(txs).zip(checked) {
+            let valid = valid
+                && match deep_check(&bytes) {
+                    Some(deep) => deep.await,
+                    None => true,
+                };
+            if !valid {
+                debug!(?from, "dropping an invalid transaction");
+                continue;
+            }
             let request = match bytes.first() {
                 Some(&super::tx::REQUEST) => match Tx::decode(&bytes) {
                     Some(Tx::Request(r)) => Some(r),
@@ -67,8 +88,6 @@ pub async fn receive_txs<R: Receiver<PublicKey = PublicKey>>(
             {
                 executor.offer(Message::Pending(request));
             }
-        } else {
-            debug!(?from, "dropping an invalid transaction");
         }
     }
 }

@@ -28,6 +28,7 @@ use bytes::{BufMut, Bytes};
 use byzvote_core::{Digest, Request, SignedCommit, SignedReveal, semantic::Similarities};
 use byzvote_dkg::GroupSignature;
 use commonware_codec::{DecodeExt as _, Encode as _};
+use commonware_cryptography::{Verifier as _, ed25519};
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const COMMIT: u8 = 1;
@@ -103,28 +104,85 @@ impl Tx {
 /// (sorted; a member id is an index into this list).
 pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
     match Tx::decode(bytes) {
-        Some(Tx::Request(r)) => r.validate().is_ok(),
-        Some(Tx::Commit(c)) => signed(participants, c.commit.member, bytes, |k| c.verify(k)),
-        Some(Tx::Reveal(r)) => signed(participants, r.reveal.member, bytes, |k| r.verify(k)),
-        Some(Tx::Meta(m)) => signed(participants, m.meta.member, bytes, |k| m.verify(k)),
-        Some(Tx::Beacon { .. }) => true,
-        Some(Tx::Verdict(v)) => signed(participants, v.verdict.member, bytes, |k| v.verify(k)),
-        // Well-formed by decoding; the cosines are re-checked by `similarity::Checker`.
-        Some(Tx::Similarities(_)) => true,
-        Some(Tx::Charge(c)) => signed(participants, c.charge.member, bytes, |k| c.verify(k)),
+        Some(tx) => match signed_parts(&tx) {
+            Some((member, namespace, message, signature)) => {
+                key(participants, member).is_some_and(|k| {
+                    super::memo::signed_by(k, bytes, || k.verify(namespace, &message, signature))
+                })
+            }
+            None => unsigned_valid(&tx),
+        },
         None => false,
     }
 }
 
-/// Whether the transaction `bytes`, naming `member`, is signed by that member's key (the
-/// check is memoized on the key and the bytes: see [`super::memo::signed_by`]).
-fn signed(
-    participants: &[PublicKey],
-    member: u32,
-    bytes: &[u8],
-    verify: impl FnOnce(&PublicKey) -> bool,
-) -> bool {
-    key(participants, member).is_some_and(|k| super::memo::signed_by(k, bytes, || verify(k)))
+/// [`check`] for many transactions at once (a burst of gossip, a block's transactions that
+/// this node has not seen): their identity signatures are checked together (see
+/// [`super::memo::signed_by_all`]; `secret` is this node's, never sent, for the weights).
+pub fn check_all(txs: &[Bytes], participants: &[PublicKey], secret: &[u8; 32]) -> Vec<bool> {
+    let decoded: Vec<Option<Tx>> = txs.iter().map(|b| Tx::decode(b)).collect();
+    let mut valid = vec![false; txs.len()];
+    let mut signed = Vec::new();
+    let mut parts = Vec::new();
+    for (i, tx) in decoded.iter().enumerate() {
+        let Some(tx) = tx else { continue };
+        match signed_parts(tx) {
+            Some((member, namespace, message, signature)) => {
+                if let Some(key) = key(participants, member) {
+                    signed.push(i);
+                    parts.push((key, namespace, message, signature));
+                }
+            }
+            None => valid[i] = unsigned_valid(tx),
+        }
+    }
+    let items: Vec<super::memo::Signed<'_>> = signed
+        .iter()
+        .zip(&parts)
+        .map(
+            |(&i, (key, namespace, message, signature))| super::memo::Signed {
+                key,
+                tx: &txs[i],
+                namespace,
+                message,
+                signature,
+            },
+        )
+        .collect();
+    for (&i, ok) in signed
+        .iter()
+        .zip(super::memo::signed_by_all(secret, &items))
+    {
+        valid[i] = ok;
+    }
+    valid
+}
+
+/// Who signed an identity-signed transaction, what the signature covers (namespace and
+/// message), and the signature; `None` for a transaction that carries no identity signature.
+#[allow(clippy::type_complexity)]
+fn signed_parts(tx: &Tx) -> Option<(u32, &'static [u8], Vec<u8>, &ed25519::Signature)> {
+    let (member, (namespace, message, signature)) = match tx {
+        Tx::Commit(c) => (c.commit.member, c.signed_parts()),
+        Tx::Reveal(r) => (r.reveal.member, r.signed_parts()),
+        Tx::Meta(m) => (m.meta.member, m.signed_parts()),
+        Tx::Verdict(v) => (v.verdict.member, v.signed_parts()),
+        Tx::Charge(c) => (c.charge.member, c.signed_parts()),
+        Tx::Request(_) | Tx::Beacon { .. } | Tx::Similarities(_) => return None,
+    };
+    Some((member, namespace, message, signature))
+}
+
+/// The validity of a transaction without an identity signature.
+fn unsigned_valid(tx: &Tx) -> bool {
+    match tx {
+        Tx::Request(r) => r.validate().is_ok(),
+        // Checked by the state, against the group key, when it matters.
+        Tx::Beacon { .. } => true,
+        // Well-formed by decoding; the cosines are re-checked by `similarity::Checker`.
+        Tx::Similarities(_) => true,
+        _ => false,
+    }
 }
 
 fn key(participants: &[PublicKey], member: u32) -> Option<&PublicKey> {
@@ -181,6 +239,48 @@ mod tests {
         assert!(matches!(Tx::decode(&good), Some(Tx::Charge(_))));
         let forged = Tx::Charge(charge.sign(&keys[0])).encode();
         assert!(!check(&forged, &participants));
+    }
+
+    #[test]
+    fn checked_together_as_one_by_one_and_a_forgery_spoils_only_itself() {
+        let keys: Vec<_> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
+        let participants: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+        // Salts of their own: nothing here is in the process-wide memo yet.
+        let req = request();
+        let canonical = canonicalize(&Mode::Exact, "4").unwrap();
+        let commit = |m: u32, salt: u8, key: usize| {
+            let c = Commit::new(req.id(), m, &canonical, &Salt([salt; 32]));
+            Tx::Commit(c.sign(&keys[key])).encode()
+        };
+        let verdict = |m: u32, key: usize| {
+            let v = super::super::verdict::Verdict {
+                request: req.id(),
+                member: m,
+                passed: true,
+                verifier: format!("together-{m}-{key}"),
+            };
+            Tx::Verdict(v.sign(&keys[key])).encode()
+        };
+        let txs = vec![
+            commit(0, 201, 0),
+            commit(1, 202, 1),
+            commit(2, 203, 3), // signed by another member's key
+            Tx::Request(req.clone()).encode(),
+            commit(3, 204, 3),
+            verdict(2, 2),
+            verdict(1, 0), // forged
+            Bytes::from_static(&[1, 2, 3]),
+            commit(9, 205, 0), // no such member
+        ];
+        let expected = [true, true, false, true, true, true, false, false, false];
+        assert_eq!(check_all(&txs, &participants, &[7; 32]), expected);
+        let alone: Vec<bool> = txs.iter().map(|t| check(t, &participants)).collect();
+        assert_eq!(alone, expected);
+        // Only valid signatures: one batch; and again, from the memo.
+        let good = vec![commit(0, 211, 0), commit(1, 212, 1), verdict(3, 3)];
+        assert_eq!(check_all(&good, &participants, &[7; 32]), [true; 3]);
+        assert_eq!(check_all(&good, &participants, &[8; 32]), [true; 3]);
+        assert!(check_all(&[], &participants, &[7; 32]).is_empty());
     }
 
     #[test]

@@ -107,7 +107,14 @@ impl SignedVerdict {
     }
 
     pub fn verify(&self, key: &PublicKey) -> bool {
-        key.verify(NAMESPACE, &self.verdict.body(), &self.signature)
+        let (namespace, message, signature) = self.signed_parts();
+        key.verify(namespace, &message, signature)
+    }
+
+    /// What the signature covers — namespace and message — and the signature: what
+    /// [`Self::verify`] checks, for checking many signatures together.
+    pub fn signed_parts(&self) -> (&'static [u8], Vec<u8>, &ed25519::Signature) {
+        (NAMESPACE, self.verdict.body(), &self.signature)
     }
 }
 

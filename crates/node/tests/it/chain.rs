@@ -99,7 +99,9 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
             pools.push(mempool.clone());
             let app = App {
                 mempool,
-                check: Arc::new(|tx: &[u8]| !tx.is_empty()),
+                check: Arc::new(|txs: &[bytes::Bytes]| {
+                    txs.iter().map(|tx| !tx.is_empty()).collect()
+                }),
                 deep_check: Arc::new(|_: &bytes::Bytes| None),
                 arrange: Arc::new(|_: &mut Vec<bytes::Bytes>, _: &[bytes::Bytes]| true),
                 shared: Shared::default(),
