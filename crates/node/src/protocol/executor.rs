@@ -831,7 +831,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// it would be refused).
     fn submit(&mut self, tx: Tx) {
         let bytes = tx.encode();
-        if !super::tx::check(&bytes, &self.cfg.participants) {
+        let own = commonware_cryptography::Signer::public_key(&self.cfg.signer);
+        if !super::tx::check_own(&bytes, &self.cfg.participants, &own) {
             warn!("dropping an own transaction that peers would refuse (a bug)");
             return;
         }
