@@ -23,7 +23,7 @@ use byzvote_node::{
     },
     protocol::{
         meta::SignedMeta,
-        tx::{Tx, check},
+        tx::{Tx, check_all},
     },
 };
 use commonware_codec::{Decode as _, DecodeExt as _, Encode as _};
@@ -64,7 +64,7 @@ pub fn participants() -> &'static (Vec<PublicKey>, Vec<ed25519::PrivateKey>) {
     })
 }
 
-/// A transaction from a peer: `Tx::decode` and the stateless `check` every validator runs
+/// A transaction from a peer: `Tx::decode` and the stateless `check_all` every validator runs
 /// before voting for a block.
 pub fn tx(data: &[u8]) {
     let decoded = Tx::decode(data);
@@ -74,6 +74,15 @@ pub fn tx(data: &[u8]) {
     } else {
         assert!(!valid, "check accepted bytes that do not decode");
     }
+}
+
+/// `check_all` of one transaction.
+pub fn check(bytes: &[u8], participants: &[ed25519::PublicKey]) -> bool {
+    check_all(
+        &[bytes::Bytes::copy_from_slice(bytes)],
+        participants,
+        &[0; 32],
+    )[0]
 }
 
 /// A member's signed report on its model call (a `Meta` transaction body).

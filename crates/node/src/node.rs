@@ -248,7 +248,7 @@ where
     let limits = Limits::default();
     let mempool = Mempool::new(100_000, 64 << 20);
     if cfg.fault == Some(executor::Fault::InvalidProposals) {
-        // For simulations only: bytes that decode as no transaction, so `tx::check` fails
+        // For simulations only: bytes that decode as no transaction, so `tx::check_all` fails
         // and every other validator refuses any block this node proposes with them.
         mempool.insert(bytes::Bytes::from_static(&[0xff, 0x00, 0xff]));
     }

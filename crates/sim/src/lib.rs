@@ -19,7 +19,7 @@
 //! Decisions are not proposed: every node computes the decision from the finalized blocks
 //! and partial-signs it itself. So a Byzantine leader has two levers, both simulated:
 //! proposing invalid blocks (`invalid-leader`: every block it leads with carries a
-//! transaction that fails `tx::check`, so validators refuse it and the view times out) and
+//! transaction that fails `tx::check_all`, so validators refuse it and the view times out) and
 //! signing a forged decision (`forged-decision`: its partial signature is over another
 //! answer, so it fails verification and is dropped). A leader that *omits* transactions is
 //! covered by the honest nodes' own gossip and leader rotation.

@@ -3,7 +3,7 @@
 //! Every node keeps one: its own transactions and those gossiped by peers. A transaction
 //! stays until a finalized block carries it, so a proposal that is later orphaned loses
 //! nothing. The pool is bounded (peers choose what goes in): when full, new transactions
-//! are refused and the sender retries. Everything in it passed `tx::check` on the way in
+//! are refused and the sender retries. Everything in it passed `tx::check_all` on the way in
 //! (gossip) or was made by this node, so block verification need not check it again.
 
 use bytes::Bytes;

@@ -99,7 +99,7 @@ impl Checker {
     }
 
     /// The similarity re-check of an encoded transaction: `true` for every transaction that is
-    /// not similarity evidence (those have their own checks in [`super::tx::check`]).
+    /// not similarity evidence (those have their own checks in [`super::tx::check_all`]).
     pub async fn check(&self, bytes: &[u8]) -> bool {
         let Some(Tx::Similarities(evidence)) = Tx::decode(bytes) else {
             return true;

@@ -17,7 +17,7 @@
 //!                      see [`super::charge`] and [`super::spend`])
 //! ```
 //!
-//! [`check`] is the stateless validity every validator applies before voting for a block:
+//! [`check_all`] is the stateless validity every validator applies before voting for a block:
 //! the body decodes under bounds, and a commit or reveal is signed by the identity key of
 //! the member it names. A beacon's threshold signature is checked by the state, against the
 //! group key, when it matters (a request waiting for its committee). Stateful rules (member of the committee, phase, equivocation) are
@@ -28,7 +28,7 @@ use bytes::{BufMut, Bytes};
 use byzvote_core::{Digest, Request, SignedCommit, SignedReveal, semantic::Similarities};
 use byzvote_dkg::GroupSignature;
 use commonware_codec::{DecodeExt as _, Encode as _};
-use commonware_cryptography::{Verifier as _, ed25519};
+use commonware_cryptography::ed25519;
 
 pub(crate) const REQUEST: u8 = 0;
 pub(crate) const COMMIT: u8 = 1;
@@ -100,23 +100,7 @@ impl Tx {
     }
 }
 
-/// Stateless validity of an encoded transaction against the cluster's participants
-/// (sorted; a member id is an index into this list).
-pub fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
-    match Tx::decode(bytes) {
-        Some(tx) => match signed_parts(&tx) {
-            Some((member, namespace, message, signature)) => {
-                key(participants, member).is_some_and(|k| {
-                    super::memo::signed_by(k, bytes, || k.verify(namespace, &message, signature))
-                })
-            }
-            None => unsigned_valid(&tx),
-        },
-        None => false,
-    }
-}
-
-/// [`check`] for a transaction this node has just made and signed with the identity key
+/// [`check_all`] for a transaction this node has just made and signed with the identity key
 /// `own`: it must decode and name this node's member id, but its signature is not checked
 /// again (that was a tenth of a loaded node's CPU, and the key that made it is `own`).
 pub fn check_own(bytes: &[u8], participants: &[PublicKey], own: &PublicKey) -> bool {
@@ -129,21 +113,22 @@ pub fn check_own(bytes: &[u8], participants: &[PublicKey], own: &PublicKey) -> b
     }
 }
 
-/// [`check`] for many transactions at once (a burst of gossip, a block's transactions that
-/// this node has not seen): their identity signatures are checked together (see
-/// [`super::memo::signed_by_all`]; `secret` is this node's, never sent, for the weights).
+/// Stateless validity of each of `txs` against the cluster's participants (sorted; a member
+/// id is an index into this list): it decodes under bounds, and a signed transaction is
+/// signed by the identity key of the member it names. Checked together (a burst of gossip,
+/// a block's transactions this node has not seen): the signatures in one batch, see
+/// [`super::memo::signed_by_all`]; `secret` is this node's, never sent, for the weights.
 pub fn check_all(txs: &[Bytes], participants: &[PublicKey], secret: &[u8; 32]) -> Vec<bool> {
     let decoded: Vec<Option<Tx>> = txs.iter().map(|b| Tx::decode(b)).collect();
     let mut valid = vec![false; txs.len()];
+    // By transaction index: the signer's key and what the signature covers.
     let mut signed = Vec::new();
-    let mut parts = Vec::new();
     for (i, tx) in decoded.iter().enumerate() {
         let Some(tx) = tx else { continue };
         match signed_parts(tx) {
             Some((member, namespace, message, signature)) => {
                 if let Some(key) = key(participants, member) {
-                    signed.push(i);
-                    parts.push((key, namespace, message, signature));
+                    signed.push((i, key, namespace, message, signature));
                 }
             }
             None => valid[i] = unsigned_valid(tx),
@@ -151,22 +136,21 @@ pub fn check_all(txs: &[Bytes], participants: &[PublicKey], secret: &[u8; 32]) -
     }
     let items: Vec<super::memo::Signed<'_>> = signed
         .iter()
-        .zip(&parts)
         .map(
-            |(&i, (key, namespace, message, signature))| super::memo::Signed {
+            |(i, key, namespace, message, signature)| super::memo::Signed {
                 key,
-                tx: &txs[i],
+                tx: &txs[*i],
                 namespace,
                 message,
                 signature,
             },
         )
         .collect();
-    for (&i, ok) in signed
+    for ((i, ..), ok) in signed
         .iter()
         .zip(super::memo::signed_by_all(secret, &items))
     {
-        valid[i] = ok;
+        valid[*i] = ok;
     }
     valid
 }
@@ -207,6 +191,11 @@ mod tests {
     use super::*;
     use byzvote_core::{Commit, Message, Mode, Salt, canonicalize};
     use commonware_cryptography::{Signer as _, ed25519};
+
+    /// One transaction checked on its own.
+    fn check(bytes: &[u8], participants: &[PublicKey]) -> bool {
+        check_all(&[Bytes::copy_from_slice(bytes)], participants, &[0; 32])[0]
+    }
 
     fn request() -> Request {
         Request::new(vec![Message::user("2+2?")], Mode::Exact, 3, 64, 1).unwrap()
