@@ -197,14 +197,20 @@ mod tests {
         check_all(&[Bytes::copy_from_slice(bytes)], participants, &[0; 32])[0]
     }
 
+    /// Four members' identity keys, and their public keys in member order.
+    fn cluster() -> (Vec<ed25519::PrivateKey>, Vec<PublicKey>) {
+        let keys: Vec<_> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
+        let participants = keys.iter().map(|k| k.public_key()).collect();
+        (keys, participants)
+    }
+
     fn request() -> Request {
         Request::new(vec![Message::user("2+2?")], Mode::Exact, 3, 64, 1).unwrap()
     }
 
     #[test]
     fn roundtrip_and_signature_check() {
-        let keys: Vec<_> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
-        let participants: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+        let (keys, participants) = cluster();
         let req = request();
         let canonical = canonicalize(&Mode::Exact, "4").unwrap();
         let commit = Commit::new(req.id(), 1, &canonical, &Salt([7; 32]));
@@ -253,8 +259,7 @@ mod tests {
 
     #[test]
     fn checked_together_as_one_by_one_and_a_forgery_spoils_only_itself() {
-        let keys: Vec<_> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
-        let participants: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
+        let (keys, participants) = cluster();
         // Salts of their own: nothing here is in the process-wide memo yet.
         let req = request();
         let canonical = canonicalize(&Mode::Exact, "4").unwrap();
