@@ -68,6 +68,12 @@ pub trait Gateway: Send + Sync + 'static {
         let _ = reset;
         None
     }
+
+    /// The node's runtime metrics (consensus, p2p, storage) in the Prometheus text format,
+    /// for `GET /metrics`; `None` when the node has none (the default).
+    fn metrics(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Why the node could not serve a request; each maps to one HTTP status.
@@ -200,6 +206,7 @@ pub fn native_routes() -> Router<AppState> {
         .route("/v1/cluster", get(cluster))
         .route("/v1/timings", get(timings).delete(reset_timings))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/reviews", get(crate::review_routes::list))
         .route(
@@ -326,6 +333,22 @@ async fn reset_timings(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
     state.gateway.timings(true).map(Json).ok_or_else(no_timings)
+}
+
+/// `GET /metrics`: the node's runtime metrics in the Prometheus text format (e.g. simplex's
+/// `notarization_latency` and `finalization_latency`), behind the API key like every route.
+async fn metrics(State(state): State<AppState>) -> Result<Response, HttpError> {
+    let text = state.gateway.metrics().ok_or_else(|| {
+        HttpError::not_found("no_metrics", "this node exports no runtime metrics")
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 fn no_timings() -> HttpError {

@@ -351,6 +351,19 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         assert_eq!(&v["answer"], answer, "{body}");
     }
 
+    // The runtime's metrics: simplex has finalized blocks by now and says how fast.
+    let (status, body) = http_get(&endpoints[0], "/metrics");
+    assert_eq!(status, 200, "{body}");
+    let finalized = body
+        .lines()
+        .find(|l| l.contains("finalization_latency_count"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok());
+    assert!(
+        finalized.is_some_and(|n| n > 0),
+        "no finalization latency samples in /metrics: {}",
+        &body[..body.len().min(2000)]
+    );
+
     // Client API keys: created while the cluster runs, required from the next request on.
     let keys = dir.join("api-keys.json");
     let o = byzvote(&[

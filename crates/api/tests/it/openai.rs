@@ -294,6 +294,7 @@ async fn the_openapi_document_names_every_route() {
         "/v1/models",
         "/v1/cluster",
         "/healthz",
+        "/metrics",
         "/openapi.json",
         "/v1/reviews",
         "/v1/reviews/{id}",

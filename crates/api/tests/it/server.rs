@@ -344,6 +344,10 @@ async fn unknown_votes_routes_and_methods_are_json_errors() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(err.error.code.as_deref(), Some("vote_not_found"));
+    // A gateway without runtime metrics (this fake) answers /metrics with a JSON 404.
+    let (status, err) = get_error(&base, reqwest::Method::GET, "/metrics").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(err.error.code.as_deref(), Some("no_metrics"));
     let (status, err) = get_error(&base, reqwest::Method::GET, "/v1/votes/not-hex!").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err.error.code.as_deref(), Some("invalid_id"));

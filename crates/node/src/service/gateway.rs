@@ -27,6 +27,8 @@ pub struct NodeGateway<S> {
     n: u32,
     /// What each client key has spent across the cluster (read without the handle's lock).
     ledger: crate::protocol::ledger::Ledger,
+    /// The runtime's metrics in the Prometheus text format (`GET /metrics`).
+    metrics: Option<Box<dyn Fn() -> String + Send + Sync>>,
 }
 
 impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
@@ -68,7 +70,14 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
             },
             deadline,
             n,
+            metrics: None,
         }
+    }
+
+    /// Serves `encode` (the runtime's metrics) on `GET /metrics`.
+    pub fn with_metrics(mut self, encode: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.metrics = Some(Box::new(encode));
+        self
     }
 
     fn response(&self, decided: &Decided, latency: Duration) -> VoteResponse {
@@ -306,6 +315,10 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
             timings.reset();
         }
         serde_json::to_value(snapshot).ok()
+    }
+
+    fn metrics(&self) -> Option<String> {
+        self.metrics.as_ref().map(|encode| encode())
     }
 }
 

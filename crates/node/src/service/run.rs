@@ -16,7 +16,9 @@ use byzvote_models::ModelBackend;
 use commonware_codec::DecodeExt as _;
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
 use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
-use commonware_runtime::{Quota, Runner as _, Spawner as _, Supervisor as _, tokio as cw_tokio};
+use commonware_runtime::{
+    Metrics as _, Quota, Runner as _, Spawner as _, Supervisor as _, tokio as cw_tokio,
+};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
@@ -268,13 +270,11 @@ async fn serve(
         // Quick decisions are not in the chain's state: serve this node's logged ones again.
         q.restore(handle.take_recovered_quick());
     }
-    let gateway = Arc::new(NodeGateway::new(
-        handle,
-        quick,
-        &file.name,
-        &file.peers,
-        deadline,
-    ));
+    let runtime = context.child("metrics");
+    let gateway = Arc::new(
+        NodeGateway::new(handle, quick, &file.name, &file.peers, deadline)
+            .with_metrics(move || runtime.encode()),
+    );
     let Api {
         keys,
         privacy,
