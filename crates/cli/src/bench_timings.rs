@@ -18,6 +18,26 @@ const MEANING: &[(&str, &str)] = &[
         "finalization of a block with transactions this node proposed",
     ),
     (
+        "chain.notarized",
+        "a block this node proposed: proposed -> notarization certificate here",
+    ),
+    (
+        "chain.certified",
+        "... notarized -> certified here (the block durable; finalize vote next)",
+    ),
+    (
+        "chain.finalized",
+        "... certified -> finalization certificate here",
+    ),
+    (
+        "chain.applied",
+        "... finalization certificate -> block delivered to the executor",
+    ),
+    (
+        "chain.propose_linger",
+        "a leader holding a proposal for the rest of a vote's commits",
+    ),
+    (
         "chain.propose_wait",
         "a leader waiting for transactions before proposing",
     ),

@@ -347,6 +347,7 @@ where
         provider,
         app,
         timeouts: cfg.chain_timeouts,
+        on_finalized: Some(mailbox.on_finalized()),
     };
     engine::start(context.child("chain"), chain_cfg, mailbox, channels.chain).await;
     Ok(Handle {

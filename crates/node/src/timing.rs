@@ -150,6 +150,22 @@ impl Timings {
         }
     }
 
+    /// If `from` is marked for `key`: marks `to` now and records under `stage` the time since
+    /// `from` (both marks stay). For the steps of something this node started, e.g. the
+    /// certificates of a block it proposed.
+    pub fn follow(&self, stage: &'static str, from: &'static str, to: &'static str, key: &[u8]) {
+        let span = self.lock().and_then(|mut inner| {
+            let k = key32(key);
+            let start = *inner.marks.get(&(from, k))?;
+            let now = Instant::now();
+            inner.marks.entry((to, k)).or_insert(now);
+            Some(now.saturating_duration_since(start))
+        });
+        if let Some(d) = span {
+            self.duration(stage, d);
+        }
+    }
+
     /// Forgets every mark of `key`.
     pub fn forget(&self, key: &[u8]) {
         if let Some(mut inner) = self.lock() {

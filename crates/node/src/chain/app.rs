@@ -22,9 +22,9 @@ use commonware_runtime::Clock;
 use commonware_utils::SystemTimeExt as _;
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How far ahead of a validator's clock a block timestamp may be.
@@ -55,6 +55,39 @@ pub struct Pacing {
     pub linger: Duration,
 }
 
+/// Called with a block whose finalization certificate consensus has just reported, if this
+/// node holds the block (see [`Recent`]).
+pub type OnFinalized = Arc<dyn Fn(Digested<Block>) + Send + Sync>;
+
+/// Blocks kept by [`Recent`]: more than the views in flight at once.
+const RECENT: usize = 32;
+
+/// The last blocks this node proposed or accepted as valid, by digest. Marshal delivers a
+/// finalized block only once it has stored it durably (measured ~1.4 ms after the certificate
+/// on tmpfs, twice per vote); the executor can apply the block the moment the certificate is
+/// seen, and this is where it finds the block.
+#[derive(Clone, Default)]
+pub struct Recent(Arc<Mutex<VecDeque<Digested<Block>>>>);
+
+impl Recent {
+    fn remember(&self, block: &Digested<Block>) {
+        let mut blocks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if blocks.iter().any(|b| b.digest() == block.digest()) {
+            return;
+        }
+        if blocks.len() == RECENT {
+            blocks.pop_front();
+        }
+        blocks.push_back(block.clone());
+    }
+
+    /// The block with `digest`, if it is among the last ones kept.
+    pub fn get(&self, digest: &super::types::Digest) -> Option<Digested<Block>> {
+        let blocks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        blocks.iter().rev().find(|b| &b.digest() == digest).cloned()
+    }
+}
+
 /// State the application shares with the executor.
 #[derive(Clone, Default)]
 pub struct Shared {
@@ -64,6 +97,8 @@ pub struct Shared {
     pub busy: Arc<AtomicBool>,
     /// Where the time goes (off unless `BYZVOTE_TIMINGS=1`).
     pub timings: crate::timing::Timings,
+    /// The blocks this node proposed or accepted lately.
+    pub recent: Recent,
 }
 
 /// The [`commonware_consensus::Application`] of a byzvote node.
@@ -192,7 +227,9 @@ where
         let block = Block::new(parent.digest(), parent.height().next(), timestamp_ms, txs);
         let digest = block.digest();
         timings.mark("proposed", digest.as_ref());
-        Some(Digested::precomputed(block, digest))
+        let block = Digested::precomputed(block, digest);
+        self.shared.recent.remember(&block);
+        Some(block)
     }
 
     async fn verify(
@@ -206,6 +243,7 @@ where
         let Some(parent) = ancestry.next().await else {
             return false;
         };
+        let digested = block.clone();
         let (block, parent) = (block.inner(), parent.inner());
         if block.timestamp_ms <= parent.timestamp_ms
             || block.timestamp_ms > context.current().epoch_millis() + SYNCHRONY_BOUND_MS
@@ -236,6 +274,7 @@ where
                 return false;
             }
         }
+        self.shared.recent.remember(&digested);
         true
     }
 }

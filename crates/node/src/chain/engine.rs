@@ -5,7 +5,7 @@
 //! broadcast, and marshal's backfill. The caller provides them from either the real
 //! authenticated transport (`p2p::authenticated::lookup`) or the simulated network.
 
-use super::app::App;
+use super::app::{App, OnFinalized, Shared};
 use super::block::Block;
 use super::types::{Digest, PrivateKey, PublicKey, Scheme};
 use commonware_broadcast::buffered;
@@ -73,6 +73,9 @@ pub struct Config<B, P> {
     pub provider: P,
     pub app: App,
     pub timeouts: Timeouts,
+    /// Given each block this node holds the moment its finalization is reported, ahead of
+    /// marshal's durable, in-order delivery (which follows anyway).
+    pub on_finalized: Option<OnFinalized>,
 }
 
 /// A p2p channel pair.
@@ -112,6 +115,52 @@ fn archive_config<C>(
         freezer_key_write_buffer: NZUsize!(64 * 1024),
         freezer_value_write_buffer: NZUsize!(64 * 1024),
         ordinal_write_buffer: NZUsize!(64 * 1024),
+    }
+}
+
+/// The consensus reporter in front of marshal: hands a finalized block this node holds to
+/// [`Config::on_finalized`] as soon as its finalization certificate is reported (marshal
+/// delivers it again once stored), and times the certificates of the blocks this node proposed
+/// (each step since the previous one: proposed → notarized → certified → finalized; the
+/// executor takes finalized → applied) when timings are on.
+#[derive(Clone)]
+struct Observer<R> {
+    inner: R,
+    shared: Shared,
+    on_finalized: Option<OnFinalized>,
+}
+
+impl<R: Reporter<Activity = simplex::types::Activity<Scheme, Digest>>> Reporter for Observer<R> {
+    type Activity = simplex::types::Activity<Scheme, Digest>;
+
+    fn report(&mut self, activity: Self::Activity) -> commonware_actor::Feedback {
+        use simplex::types::Activity;
+        let t = &self.shared.timings;
+        match &activity {
+            Activity::Notarization(n) => t.follow(
+                "chain.notarized",
+                "proposed",
+                "notarized",
+                n.proposal.payload.as_ref(),
+            ),
+            Activity::Certification(n) => t.follow(
+                "chain.certified",
+                "notarized",
+                "certified",
+                n.proposal.payload.as_ref(),
+            ),
+            Activity::Finalization(f) => {
+                let digest = &f.proposal.payload;
+                t.follow("chain.finalized", "certified", "finalized", digest.as_ref());
+                if let Some(on_finalized) = &self.on_finalized
+                    && let Some(block) = self.shared.recent.get(digest)
+                {
+                    on_finalized(block);
+                }
+            }
+            _ => {}
+        }
+        self.inner.report(activity)
     }
 }
 
@@ -214,6 +263,7 @@ where
         },
     )
     .await;
+    let shared = cfg.app.shared.clone();
     let inline = Inline::new(context.child("inline"), cfg.app, marshal_mailbox, epocher);
     marshal.start(executor, buffer_mailbox, backfill);
 
@@ -226,7 +276,11 @@ where
             blocker: cfg.blocker,
             automaton: inline.clone(),
             relay: inline.clone(),
-            reporter: inline,
+            reporter: Observer {
+                inner: inline,
+                shared,
+                on_finalized: cfg.on_finalized,
+            },
             track_historical_votes: false,
             strategy: Sequential,
             partition: format!("{}-simplex", cfg.partition),

@@ -108,7 +108,13 @@ pub enum Fault {
 /// Messages to the executor (short-lived, so their size difference does not matter).
 #[allow(clippy::large_enum_variant)]
 pub enum Message {
+    /// A finalized block from marshal, stored durably, in height order (again after a restart).
     Block(Digested<Block>, Exact),
+    /// A block whose finalization certificate consensus has just reported, before marshal has
+    /// stored it: applied at once if it is the next height on the last block applied here, else
+    /// left to marshal. Safe to act on: a finalized block is final, and after a crash marshal
+    /// delivers it again (a block already applied is skipped by height).
+    Finalized(Digested<Block>),
     Inferred {
         id: Digest,
         result: Result<Completion, String>,
@@ -129,6 +135,18 @@ pub enum Message {
 /// Marshal's reporter: forwards finalized blocks to the executor.
 #[derive(Clone)]
 pub struct Mailbox(mpsc::UnboundedSender<Message>);
+
+impl Mailbox {
+    /// Where consensus hands a block the moment its finalization is reported
+    /// ([`Message::Finalized`]).
+    pub fn on_finalized(&self) -> crate::chain::app::OnFinalized {
+        let inbox = self.0.clone();
+        std::sync::Arc::new(move |block| {
+            // A closed inbox: the executor has stopped, marshal's delivery is moot too.
+            let _ = inbox.unbounded_send(Message::Finalized(block));
+        })
+    }
+}
 
 impl Reporter for Mailbox {
     type Activity = Update<Block>;
@@ -190,6 +208,9 @@ pub struct Executor<E, S> {
     /// Votes for which the block being applied carries a counted commit by this node
     /// ([`super::speculate::counted_commits`]).
     committed_here: Vec<Digest>,
+    /// The digest of the last block applied, when known (not after a restart until marshal
+    /// delivers one): a block reported finalized is applied early only on top of it.
+    tip: Option<Digest>,
     /// Blocks applied whose audit entries are staged: acknowledged after the next flush.
     unacked: Vec<Exact>,
     /// Seeds the weights of the batch checks of recovered certificates (never sent).
@@ -293,6 +314,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             deciding: Vec::new(),
             speculation: Speculation::default(),
             committed_here: Vec::new(),
+            tip: None,
             recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
         };
         executor.context.fill_bytes(&mut executor.batch_secret);
@@ -471,18 +493,14 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     fn handle(&mut self, message: Message) {
         match message {
             Message::Block(block, ack) => {
-                let timings = self.shared.timings.clone();
-                let stage = if block.inner().txs.is_empty() {
-                    "chain.finalize.empty"
-                } else {
-                    "chain.finalize.txs"
-                };
-                timings.end(stage, "proposed", block.digest().as_ref());
-                let started = timings.now();
-                self.on_block(block.inner());
-                timings.since("executor.block", started);
-                timings.value("chain.block_txs", block.inner().txs.len() as f64);
+                self.apply(&block);
                 self.unacked.push(ack);
+            }
+            Message::Finalized(block) => {
+                let next = block.inner().height().get() == self.state.height() + 1;
+                if next && self.tip == Some(block.inner().parent) {
+                    self.apply(&block);
+                }
             }
             Message::Inferred { id, result } => self.on_inferred(id, result),
             Message::Partial(from, id, partial) => self.on_partial(from, id, partial),
@@ -500,11 +518,34 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
+    /// Applies a finalized block (a block at or below the applied height is skipped), timed.
+    fn apply(&mut self, block: &Digested<Block>) {
+        let height = block.inner().height().get();
+        if height <= self.state.height() {
+            if height == self.state.height() {
+                self.tip = Some(block.digest()); // marshal's copy of a block applied early
+            }
+            return;
+        }
+        let timings = self.shared.timings.clone();
+        let stage = if block.inner().txs.is_empty() {
+            "chain.finalize.empty"
+        } else {
+            "chain.finalize.txs"
+        };
+        let digest = block.digest();
+        timings.end(stage, "proposed", digest.as_ref());
+        timings.end("chain.applied", "finalized", digest.as_ref());
+        timings.forget(digest.as_ref());
+        let started = timings.now();
+        self.on_block(block.inner());
+        timings.since("executor.block", started);
+        timings.value("chain.block_txs", block.inner().txs.len() as f64);
+        self.tip = (self.state.height() == height).then_some(digest);
+    }
+
     fn on_block(&mut self, block: &Block) {
         let height = block.height().get();
-        if height <= self.state.height() {
-            return; // redelivered after a restart
-        }
         // A block at or past an open vote's deadline counts towards that deadline's grace
         // (see core's `Vote`), a change of state even when it emits nothing.
         let counts = self

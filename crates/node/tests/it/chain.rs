@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use byzvote_node::chain::{
-    app::{App, Pacing, Shared},
+    app::{App, OnFinalized, Pacing, Shared},
     block::{Block, Limits},
     engine::{self, Channels, Timeouts},
     mempool::Mempool,
@@ -41,7 +41,11 @@ impl Reporter for Collector {
     }
 }
 
-fn run(seed: u64) -> (Vec<Finalized>, String) {
+/// Per node: the blocks finalized as marshal delivered them, and as consensus reported them
+/// ahead of marshal (`engine::Config::on_finalized`).
+type Run = (Vec<Finalized>, Vec<Finalized>, String);
+
+fn run(seed: u64) -> Run {
     let executor = deterministic::Runner::new(
         deterministic::Config::new()
             .with_seed(seed)
@@ -79,6 +83,7 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
         }
         let quota = Quota::per_second(NZU32!(10_000));
         let mut collectors = Vec::new();
+        let mut earlies = Vec::new();
         let mut pools = Vec::new();
         for signer in &signers {
             let me = signer.public_key();
@@ -115,6 +120,16 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
             };
             let collector = Collector::default();
             collectors.push(collector.clone());
+            let early = Collector::default();
+            earlies.push(early.clone());
+            let on_finalized: OnFinalized = Arc::new(move |block| {
+                let height = block.height().get();
+                early
+                    .0
+                    .lock()
+                    .unwrap()
+                    .push((height, block.inner().txs.clone()));
+            });
             let cfg = engine::Config {
                 signer: signer.clone(),
                 participants: participants.clone(),
@@ -124,6 +139,7 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
                 provider: oracle.manager(),
                 app,
                 timeouts: Timeouts::default(),
+                on_finalized: Some(on_finalized),
             };
             engine::start(context.child("node"), cfg, collector, channels).await;
         }
@@ -145,18 +161,26 @@ fn run(seed: u64) -> (Vec<Finalized>, String) {
                 break;
             }
         }
-        let blocks = collectors
-            .iter()
-            .map(|c| c.0.lock().unwrap().clone())
-            .collect();
-        (blocks, context.auditor().state())
+        let take = |c: &Vec<Collector>| c.iter().map(|c| c.0.lock().unwrap().clone()).collect();
+        (take(&collectors), take(&earlies), context.auditor().state())
     })
 }
 
 #[test]
 fn four_nodes_finalize_the_same_transactions() {
     let seed = 7;
-    let (blocks, _) = run(seed);
+    let (blocks, early, _) = run(seed);
+    // Every block handed over at its finalization certificate is the block marshal delivers
+    // at that height, and the early path is taken.
+    for (node, (delivered, early)) in blocks.iter().zip(&early).enumerate() {
+        let last = delivered.last().map_or(0, |(h, _)| *h);
+        let checked = early.iter().filter(|(h, _)| *h <= last).count();
+        assert!(checked > 0, "seed {seed}: node {node} got no block early");
+        for (h, txs) in early.iter().filter(|(h, _)| *h <= last) {
+            let marshal = delivered.iter().find(|(d, _)| d == h).map(|(_, t)| t);
+            assert_eq!(marshal, Some(txs), "seed {seed}: node {node}, height {h}");
+        }
+    }
     let with_tx: Vec<u64> = blocks
         .iter()
         .map(|b| {
