@@ -211,6 +211,8 @@ pub struct Executor<E, S> {
     /// The digest of the last block applied, when known (not after a restart until marshal
     /// delivers one): a block reported finalized is applied early only on top of it.
     tip: Option<Digest>,
+    /// The batches with peers' partials but not decided here yet.
+    early: super::certify::Early,
     /// Blocks applied whose audit entries are staged: acknowledged after the next flush.
     unacked: Vec<Exact>,
     /// Seeds the weights of the batch checks of recovered certificates (never sent).
@@ -231,8 +233,11 @@ const MAX_BATCH: usize = 256;
 /// Capacity of the inbox for messages caused by peers ([`super::intake`]).
 const PEER_INBOX: usize = 4096;
 
-/// Bound on partials buffered for votes this node has not decided yet (peer-chosen keys).
+/// Bound on the batches this node holds partials for without having decided them (keys
+/// chosen by peers; see [`super::certify::Early`]).
 const MAX_EARLY_VOTES: usize = 4096;
+/// Partials for a batch not decided here are forgotten after this long.
+const EARLY_TTL_MS: u64 = 60_000;
 /// A committee beacon's partial is broadcast again every this many blocks while it is not
 /// recovered (blocks keep coming while a vote waits for its committee).
 const RESEND_EVERY: u64 = 10;
@@ -315,6 +320,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             speculation: Speculation::default(),
             committed_here: Vec::new(),
             tip: None,
+            early: Default::default(),
             recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
         };
         executor.context.fill_bytes(&mut executor.batch_secret);
@@ -514,7 +520,13 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             }
             Message::Submit(tx) => self.submit(tx),
             Message::Pending(request) => self.on_pending(request),
-            Message::Tick => self.resend_partials(),
+            Message::Tick => {
+                self.resend_partials();
+                let now = self.now_ms();
+                for root in self.early.expire(now, EARLY_TTL_MS) {
+                    self.collecting.remove(&root);
+                }
+            }
         }
     }
 
@@ -965,6 +977,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
         let batch = Batch::new(std::mem::take(&mut self.deciding));
         let root = batch.root();
+        self.early.decided(&root);
         self.collecting.entry(root).or_default().batch = Some(batch);
         if !self.replaying {
             self.sign_batch(root);
@@ -1000,12 +1013,13 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
 
     /// A peer's partial signature over the root `id` of a batch of decisions.
     fn on_partial(&mut self, from: Option<PublicKey>, id: Digest, partial: PartialSignature) {
-        if !self.collecting.contains_key(&id) && self.collecting.len() >= MAX_EARLY_VOTES {
+        let now = self.now_ms();
+        let decided = self.collecting.get(&id).is_some_and(|c| c.batch.is_some());
+        if !decided && !self.early.admit(id, now, MAX_EARLY_VOTES) {
             debug!(?id, "dropping a partial for an unknown vote: buffer full");
             return;
         }
         let max_pending = 2 * self.cfg.participants.len();
-        let now = self.now_ms();
         let half_period = RESEND_PERIOD.as_millis() as u64 / 2;
         let collect = self.collecting.entry(id).or_default();
         if collect.done {
