@@ -224,12 +224,9 @@ impl Early {
         old
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -282,7 +279,7 @@ mod tests {
             assert!(early.admit(root(i), 0, 4), "batch {i}");
             early.decided(&root(i));
         }
-        assert!(early.is_empty());
+        assert_eq!(early.len(), 0);
         // Undecided ones are bounded...
         for i in 0..4 {
             assert!(early.admit(root(20_000 + i), 10, 4));
