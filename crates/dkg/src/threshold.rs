@@ -81,6 +81,33 @@ pub fn verify(
     ops::verify_message::<GroupVariant>(group_key, namespace, msg, sig).is_ok()
 }
 
+/// Whether every `(msg, sig)` of `items` is the group's signature over `msg` under
+/// `namespace`, for about the cost of one [`verify`] however many there are: Commonware's
+/// `batch::verify_same_signer` (a random linear combination with 128-bit weights; two
+/// pairings). The weights are drawn from `seed`, which whoever chose the signatures must not
+/// be able to predict: derive it from a secret, or hash all the items into it. The signatures
+/// must be in G2's subgroup (decoded or recovered ones are). `false` says only that one or more
+/// is bad: check each with [`verify`] to find which. `true` for no items.
+pub fn verify_together(
+    group_key: &GroupPublicKey,
+    namespace: &[u8],
+    items: &[(&[u8], GroupSignature)],
+    seed: [u8; 32],
+) -> bool {
+    use rand::SeedableRng as _;
+    let mut rng = rand::rngs::StdRng::from_seed(seed);
+    let entries = items.iter().map(|(msg, sig)| (namespace, *msg, *sig));
+    commonware_utils::iter::NonEmpty::try_new(entries).is_none_or(|entries| {
+        ops::batch::verify_same_signer::<_, GroupVariant, _>(
+            &mut rng,
+            group_key,
+            entries,
+            &commonware_parallel::Sequential,
+        )
+        .is_ok()
+    })
+}
+
 /// Lowercase hex of the 48-byte compressed group key.
 pub fn key_to_hex(key: &GroupPublicKey) -> String {
     hex::encode(key.encode())

@@ -91,3 +91,36 @@ fn hex_helpers_reject_garbage() {
     assert!(threshold::key_from_hex(&"00".repeat(48)).is_err());
     assert!(threshold::signature_from_hex(&"ab".repeat(96)).is_err());
 }
+
+#[test]
+fn signatures_checked_together_pass_only_when_each_would() {
+    let outs = outputs(7);
+    let group = outs[0].group_public_key();
+    let msgs: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 32]).collect();
+    let sign = |msg: &[u8]| {
+        let partials: Vec<_> = outs
+            .iter()
+            .map(|o| threshold::partial_sign(o.share(), b"ns", msg))
+            .collect();
+        threshold::recover(&outs[0], &partials).expect("recover")
+    };
+    let mut items: Vec<(&[u8], _)> = msgs.iter().map(|m| (m.as_slice(), sign(m))).collect();
+    assert!(threshold::verify_together(group, b"ns", &items, [1; 32]));
+    assert!(threshold::verify_together(group, b"ns", &[], [1; 32]));
+    // Another namespace, two signatures swapped, or one a valid point that is not the group's.
+    assert!(!threshold::verify_together(
+        group, b"other", &items, [1; 32]
+    ));
+    let (a, b) = (items[1].1, items[3].1);
+    items[1].1 = b;
+    items[3].1 = a;
+    assert!(!threshold::verify_together(group, b"ns", &items, [1; 32]));
+    items[3].1 = b;
+    items[1].1 = -a;
+    assert!(!threshold::verify_together(
+        group,
+        b"ns",
+        &items[1..2],
+        [2; 32]
+    ));
+}

@@ -145,9 +145,8 @@ fn verify_key(group: &GroupPublicKey, namespace: &[u8], msg: &[u8], sig: &GroupS
 
 /// Which of `items` (message, signature) are the group's signatures over their messages:
 /// the answers [`verify`] gives one by one, for the cost of about one check. The items not
-/// remembered are checked together with Commonware's `batch::verify_same_signer` (a random
-/// linear combination with 128-bit weights: two pairings however many items); only if that
-/// fails is each checked on its own, to find the bad ones. The signatures must be in G2's
+/// remembered are checked together ([`byzvote_dkg::threshold::verify_together`]: two pairings
+/// however many items); only if that fails is each checked on its own, to find the bad ones. The signatures must be in G2's
 /// subgroup (recovered from decoded partials, they are).
 ///
 /// The weights come from a generator seeded with the SHA-256 of `secret` (this node's, never
@@ -160,8 +159,6 @@ pub fn verify_all(
     namespace: &[u8],
     items: &[(&[u8], GroupSignature)],
 ) -> Vec<bool> {
-    use commonware_cryptography::bls12381::primitives::ops::batch;
-    use rand::SeedableRng as _;
     let keys: Vec<Key> = items
         .iter()
         .map(|(msg, sig)| verify_key(group, namespace, msg, sig))
@@ -181,17 +178,8 @@ pub fn verify_all(
         parts.push(sig);
     }
     let seed: [u8; 32] = key(&parts).as_ref().try_into().unwrap_or_default();
-    let mut rng = rand::rngs::StdRng::from_seed(seed);
-    let entries = open.iter().map(|&i| (namespace, items[i].0, items[i].1));
-    let together = commonware_utils::iter::NonEmpty::try_new(entries).is_some_and(|entries| {
-        batch::verify_same_signer::<_, GroupVariant, _>(
-            &mut rng,
-            group,
-            entries,
-            &commonware_parallel::Sequential,
-        )
-        .is_ok()
-    });
+    let entries: Vec<(&[u8], GroupSignature)> = open.iter().map(|&i| items[i]).collect();
+    let together = byzvote_dkg::threshold::verify_together(group, namespace, &entries, seed);
     for &i in &open {
         valid[i] = if together {
             verified().insert(keys[i], ());

@@ -39,6 +39,20 @@ fn each_invariant_fires_on_a_fabricated_bad_report() {
         vec![Invariant::Certificate]
     );
 
+    // Certificate: one member's signature is a valid point but not the group's over the root.
+    // The batch check fails, and the one-by-one checks name that member and nobody else.
+    let mut bad = report.clone();
+    let member = bad.members[2].member;
+    let d = bad.members[2].decisions.get_mut(&id).expect("decided");
+    d.signature = -d.signature;
+    let v = invariants::certificates(&bad);
+    assert_eq!(fired(&v), vec![Invariant::Certificate]);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(
+        v[0].detail.starts_with(&format!("member {member}:")),
+        "{v:?}"
+    );
+
     // Validity: everyone "agreed" on an answer nobody revealed or gave.
     let mut bad = report.clone();
     for m in &mut bad.members {
