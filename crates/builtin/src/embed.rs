@@ -129,7 +129,7 @@ fn packed(model: &PackedBert, enc: &[Encoding]) -> candle_core::Result<Tensor> {
         types.extend(row(e.get_type_ids()));
         positions.extend(0..len as u32);
     }
-    let packing = Packing::new(&lens, dev)?;
+    let packing = Packing::new(&lens);
     let hidden = model.forward(
         &Tensor::new(ids, dev)?,
         &Tensor::new(types, dev)?,

@@ -33,6 +33,7 @@ mod fetch;
 mod gemma3;
 mod generator;
 mod heap;
+mod packed_attention;
 mod packed_bert;
 mod progress;
 mod prompt;

@@ -4,8 +4,8 @@
 //! batch of short answers spends much of its time multiplying padding. Here the token rows of
 //! all texts are concatenated (`total_tokens × hidden`) for everything that is per token (the
 //! embeddings, the Q/K/V, output and feed-forward projections, the layer norms), which is
-//! nearly all of the arithmetic; only the attention itself (`L²` per text, small) gathers the
-//! rows into a padded `(batch, heads, longest, head)` block, masked as before. The Q, K and V
+//! nearly all of the arithmetic; the attention itself (`L²` per text, small) runs text by text
+//! on those rows ([`crate::packed_attention`]), with no padding and no mask. The Q, K and V
 //! projections are fused into one matrix product, weights are stored transposed for gemm, and
 //! GELU uses a vectorisable erf ([`crate::fast_gelu`]).
 //!
@@ -13,9 +13,10 @@
 //! the order of some sums differs, so outputs agree to about 1e-6 (the test
 //! `minilm_matches_the_numpy_reference` holds both to 1e-5 of an independent float64 reference).
 
-use candle_core::{Device, Result, Tensor};
+use candle_core::{Result, Tensor};
 
 use crate::fast_gelu::bias_gelu;
+use crate::packed_attention::packed_attention;
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
@@ -103,43 +104,24 @@ impl Layer {
     }
 }
 
-/// Where each text's rows are, and the index tensors that move between packed and padded rows.
+/// Where each text's rows are in the packed rows.
 pub struct Packing {
     /// `(offset, len)` of each text in the packed rows.
     pub spans: Vec<(usize, usize)>,
-    longest: usize,
-    /// For each padded row `(b, p)`: the packed row it reads (a valid row of text `b`).
-    to_padded: Tensor,
-    /// For each packed row: its padded row `b × longest + p`.
-    to_packed: Tensor,
-    /// `(batch, 1, 1, longest)`: 0 for real keys, `f32::MIN` for padding.
-    mask: Tensor,
 }
 
 impl Packing {
     /// The packing of texts with these token counts (each at least 1).
-    pub fn new(lens: &[usize], dev: &Device) -> Result<Self> {
-        let longest = lens.iter().copied().max().unwrap_or(0);
-        let (mut spans, mut to_padded, mut to_packed, mut mask) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    pub fn new(lens: &[usize]) -> Self {
         let mut offset = 0;
-        for (b, &len) in lens.iter().enumerate() {
-            spans.push((offset, len));
-            for p in 0..longest {
-                to_padded.push((offset + p.min(len.saturating_sub(1))) as u32);
-                mask.push(if p < len { 0f32 } else { f32::MIN });
-            }
-            to_packed.extend((0..len).map(|p| (b * longest + p) as u32));
-            offset += len;
-        }
-        let batch = lens.len();
-        Ok(Self {
-            spans,
-            longest,
-            to_padded: Tensor::new(to_padded, dev)?,
-            to_packed: Tensor::new(to_packed, dev)?,
-            mask: Tensor::from_vec(mask, (batch, 1, 1, longest), dev)?,
-        })
+        let spans = lens
+            .iter()
+            .map(|&len| {
+                offset += len;
+                (offset - len, len)
+            })
+            .collect();
+        Self { spans }
     }
 }
 
@@ -198,29 +180,7 @@ impl PackedBert {
     }
 
     fn layer(&self, l: &Layer, x: &Tensor, p: &Packing) -> Result<Tensor> {
-        let (batch, longest) = (p.spans.len(), p.longest);
-        let (heads, hs) = (self.heads, self.head_size);
-        let hidden = heads * hs;
-        // (batch, longest, 3, heads, head) from the packed (tokens, 3 × hidden).
-        let qkv = l
-            .qkv
-            .forward(x)?
-            .index_select(&p.to_padded, 0)?
-            .reshape((batch, longest, 3, heads, hs))?;
-        let part = |i: usize| -> Result<Tensor> {
-            qkv.narrow(2, i, 1)?
-                .squeeze(2)?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (part(0)?, part(1)?, part(2)?);
-        let scores = (q.matmul(&k.t()?)? / (hs as f64).sqrt())?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&p.mask)?)?;
-        let ctx = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .reshape((batch * longest, hidden))?
-            .index_select(&p.to_packed, 0)?;
+        let ctx = packed_attention(&l.qkv.forward(x)?, &p.spans, self.heads, self.head_size)?;
         let x = l.attn_norm.forward(&(l.attn_out.forward(&ctx)? + x)?)?;
         let up = match self.act {
             HiddenAct::Gelu => l.up.forward_gelu(&x)?,
