@@ -2,7 +2,7 @@
 //! (`varint count ‖ count × i16`, layout in the parent module), and its invariants.
 
 use super::{DecisionRecord, OutcomeKind};
-use crate::semantic::evidence::{MAX_COSINE, MAX_MEMBERS, pair_count};
+use crate::semantic::evidence::{MAX_MEMBERS, in_range, pair_count};
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error, RangeCfg, Read, ReadExt, Write};
 
@@ -37,7 +37,7 @@ pub(super) fn check(r: &DecisionRecord) -> Result<(), &'static str> {
     if !(cosines.is_empty() || cosines.len() == pair_count(k)) {
         return Err("the cosines must be empty or one per pair of members who revealed");
     }
-    if cosines.iter().any(|q| q.abs() > MAX_COSINE) {
+    if !cosines.iter().all(|&q| in_range(q)) {
         return Err("a cosine is out of range (±10000)");
     }
     if r.outcome == OutcomeKind::Agreed && k >= 2 && cosines.is_empty() {

@@ -85,7 +85,13 @@ pub fn pair_index(k: usize, i: usize, j: usize) -> Option<usize> {
 
 /// Whether `cosines` has one in-range value per pair of `k` members.
 pub fn well_formed(k: usize, cosines: &[i16]) -> bool {
-    cosines.len() == pair_count(k) && cosines.iter().all(|q| q.abs() <= MAX_COSINE)
+    cosines.len() == pair_count(k) && cosines.iter().all(|&q| in_range(q))
+}
+
+/// Whether a quantised cosine is within ±[`MAX_COSINE`]. (Not `q.abs() <= MAX_COSINE`:
+/// `i16::MIN.abs()` overflows, to `i16::MIN` itself in a release build, which passed.)
+pub fn in_range(q: i16) -> bool {
+    (-MAX_COSINE..=MAX_COSINE).contains(&q)
 }
 
 /// Embeds `texts` and returns their pairwise cosines, quantised, in pair order.
@@ -227,5 +233,22 @@ impl Read for Similarities {
             ));
         }
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosines_out_of_range_are_refused_including_i16_min() {
+        for q in [-MAX_COSINE, 0, MAX_COSINE] {
+            assert!(in_range(q) && well_formed(2, &[q]), "{q}");
+        }
+        // i16::MIN was accepted: its `abs()` wraps to itself in a release build (fuzz `tx`).
+        for q in [i16::MIN, -MAX_COSINE - 1, MAX_COSINE + 1, i16::MAX] {
+            assert!(!in_range(q) && !well_formed(2, &[q]), "{q}");
+        }
+        assert!(!well_formed(3, &[0, 0]), "one cosine per pair");
     }
 }
