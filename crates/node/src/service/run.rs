@@ -17,13 +17,13 @@ use commonware_codec::DecodeExt as _;
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
 use commonware_p2p::{Address, AddressableManager as _, authenticated::lookup};
 use commonware_runtime::{
-    Metrics as _, Quota, Runner as _, Spawner as _, Supervisor as _, tokio as cw_tokio,
+    Metrics as _, Runner as _, Spawner as _, Supervisor as _, tokio as cw_tokio,
 };
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{NZU32, NZUsize, ordered::Map};
+use commonware_utils::{NZUsize, ordered::Map};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{error, info, warn};
@@ -169,8 +169,7 @@ async fn serve(
         .try_into()
         .map_err(|_| RunError::Node("duplicate peer keys".into()))?;
     oracle.track(0, map);
-    let quota = Quota::per_second(NZU32!(10_000));
-    let mut register = |ch| network.register(ch, channel::quota(ch, quota));
+    let mut register = |ch| network.register(ch, channel::quota(ch, channel::message_quota()));
     let channels = Channels::from_ordered(channel::NODE.map(&mut register))
         .ok_or_else(|| RunError::Node("a node channel was not registered".into()))?;
     let (dkg_sender, dkg_receiver) = register(channel::DKG);
