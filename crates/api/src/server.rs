@@ -98,6 +98,15 @@ pub enum GatewayError {
         /// The deadline that passed.
         deadline: Duration,
     },
+    /// The vote was decided long ago and this node no longer keeps it in memory. 410.
+    #[error(
+        "vote {id} was decided before the last decisions this node keeps in memory; its \
+         certificate is in every node's audit log: `byzvote audit show --data NODE_DATA_DIR {id}`"
+    )]
+    Retired {
+        /// The request id (hex).
+        id: String,
+    },
     /// The node cannot take requests now (starting, DKG running, no quorum of peers). 503.
     #[error("this node cannot take requests now: {0}; retry shortly or ask another node")]
     Unavailable(String),
@@ -126,6 +135,9 @@ impl From<GatewayError> for HttpError {
                 "deadline_exceeded",
                 message,
             ),
+            GatewayError::Retired { .. } => {
+                HttpError::new(StatusCode::GONE, "not_found_error", "vote_retired", message)
+            }
             GatewayError::Unavailable(_) => HttpError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",

@@ -365,7 +365,7 @@ async fn unknown_votes_routes_and_methods_are_json_errors() {
 }
 
 #[tokio::test]
-async fn gateway_failures_are_json_5xx_and_a_panic_does_not_kill_the_server() {
+async fn gateway_failures_are_json_errors_and_a_panic_does_not_kill_the_server() {
     let base = common::start(ServerConfig::default()).await;
     expect_error(
         &base,
@@ -374,6 +374,14 @@ async fn gateway_failures_are_json_5xx_and_a_panic_does_not_kill_the_server() {
         "deadline_exceeded",
     )
     .await;
+    let e = expect_error(
+        &base,
+        r#"{"prompt": "old"}"#,
+        StatusCode::GONE,
+        "vote_retired",
+    )
+    .await;
+    assert!(e.error.message.contains("byzvote audit show"), "{e:?}");
     let e = expect_error(
         &base,
         r#"{"prompt": "panic"}"#,

@@ -53,6 +53,16 @@ pub struct Collect {
 }
 
 impl Collect {
+    /// Certified (or found certified in the audit log): keeps only what answers a peer still
+    /// collecting (this node's partial, whom it answered) and returns the batch, which is not
+    /// needed here any more.
+    pub fn finish(&mut self) -> Option<Batch> {
+        self.done = true;
+        self.unchecked = Vec::new();
+        self.verified = BTreeMap::new();
+        self.batch.take()
+    }
+
     /// This node's own partial (valid by construction).
     pub fn add_own(&mut self, partial: PartialSignature) {
         self.mine = Some(partial.clone());
@@ -267,7 +277,7 @@ pub fn verify(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -300,7 +310,7 @@ mod tests {
     use commonware_codec::Encode as _;
     use commonware_cryptography::Hasher as _;
 
-    fn record(answer: &str) -> DecisionRecord {
+    pub(crate) fn record(answer: &str) -> DecisionRecord {
         DecisionRecord {
             request: commonware_cryptography::Sha256::hash(&[b"request"]),
             tier: 3,
@@ -320,11 +330,11 @@ mod tests {
         }
     }
 
-    fn batch(answer: &str) -> Batch {
+    pub(crate) fn batch(answer: &str) -> Batch {
         Batch::new(vec![record(answer), record(&format!("{answer} again"))])
     }
 
-    fn sign(dkg: &DkgOutput, b: &Batch) -> PartialSignature {
+    pub(crate) fn sign(dkg: &DkgOutput, b: &Batch) -> PartialSignature {
         threshold::partial_sign(dkg.share(), BYZVOTE_DECISION, b.root().as_ref())
     }
 
@@ -384,6 +394,27 @@ mod tests {
             &sig
         ));
         assert_eq!(c.verified.len(), 3);
+    }
+
+    #[test]
+    fn a_finished_batch_keeps_only_its_own_partial() {
+        let dkg = trusted_dealer_outputs(4, 3);
+        let b = batch("4");
+        let mut c = Collect {
+            batch: Some(b.clone()),
+            ..Collect::default()
+        };
+        c.add_own(sign(&dkg[0], &b));
+        assert!(c.add(sign(&dkg[1], &b), 8));
+        assert_eq!(c.finish().map(|f| f.root()), Some(b.root()));
+        assert!(c.done && c.batch.is_none());
+        assert!(c.unchecked.is_empty() && c.verified.is_empty());
+        assert_eq!(c.mine, Some(sign(&dkg[0], &b)), "kept to help a late peer");
+        assert!(
+            !c.add(sign(&dkg[2], &b), 8),
+            "a finished batch takes no partial"
+        );
+        assert!(c.finish().is_none(), "finished once");
     }
 
     #[test]

@@ -55,7 +55,7 @@ use commonware_utils::acknowledgement::Exact;
 use futures::StreamExt as _;
 use futures::channel::mpsc;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -217,6 +217,8 @@ pub struct Executor<E, S> {
     unacked: Vec<Exact>,
     /// Seeds the weights of the batch checks of recovered certificates (never sent).
     batch_secret: [u8; 32],
+    /// Certified batches still in `collecting` (to help peers), oldest first.
+    certified_roots: VecDeque<Digest>,
     /// Certificates recovered from partials, checked together at the next flush.
     recovered: Vec<(Digest, byzvote_dkg::GroupSignature)>,
     /// Certificates whose audit entries are staged: published after the next flush.
@@ -230,6 +232,10 @@ pub struct Executor<E, S> {
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
 const MAX_BATCH: usize = 256;
+/// Certified batches whose partial this node keeps to help a peer that is still collecting
+/// (one restarted, or cut off, that decided them late): each ~0.3 KB; a batch is a block's
+/// decisions, so this is many minutes of blocks under load and hours when idle.
+const KEEP_CERTIFIED: usize = 16_384;
 /// Capacity of the inbox for messages caused by peers ([`super::intake`]).
 const PEER_INBOX: usize = 4096;
 
@@ -301,6 +307,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             secrets,
             mine: HashMap::new(),
             collecting: BTreeMap::new(),
+            certified_roots: VecDeque::new(),
             beacons: Beacons::default(),
             mempool,
             shared,
@@ -355,7 +362,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                     let rec = DecisionRecord::decode(Bytes::from(record.0));
                     let proof = Proof::decode(Bytes::from(proof.0));
                     if let (Ok(signature), Ok(record), Ok(proof)) = (sig, rec, proof) {
-                        self.collecting.entry(proof.root).or_default().done = true;
+                        self.finish(proof.root);
                         self.publish(id, record, signature, proof);
                     }
                 }
@@ -746,6 +753,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 id,
                 action: Action::Decide(record),
             } => {
+                // Decided: the answer was revealed, nothing needs the secret or the call again.
+                self.secrets.remove(&id);
+                self.mine.remove(&id);
                 self.deciding.push(record.clone());
                 if !self.replaying {
                     let timings = &self.shared.timings;
@@ -768,7 +778,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         let id = request.id();
         let n = u32::try_from(self.cfg.participants.len()).unwrap_or(u32::MAX);
         if self.me.is_none()
-            || self.state.vote(&id).is_some()
+            || self.state.knows(&id)
             || self.secrets.contains_key(&id)
             || !self.speculation.admit(id, &request, n)
         {
@@ -1014,7 +1024,10 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// A peer's partial signature over the root `id` of a batch of decisions.
     fn on_partial(&mut self, from: Option<PublicKey>, id: Digest, partial: PartialSignature) {
         let now = self.now_ms();
-        let decided = self.collecting.get(&id).is_some_and(|c| c.batch.is_some());
+        let decided = self
+            .collecting
+            .get(&id)
+            .is_some_and(|c| c.batch.is_some() || c.done);
         if !decided && !self.early.admit(id, now, MAX_EARLY_VOTES) {
             debug!(?id, "dropping a partial for an unknown vote: buffer full");
             return;
@@ -1024,16 +1037,15 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         let collect = self.collecting.entry(id).or_default();
         if collect.done {
             // The sender is still collecting: help it with this node's partial.
+            // Done means decided here, so this node may sign the root.
             let share = self.cfg.dkg.share();
-            let mine = collect.mine.clone().or_else(|| {
-                collect.batch.as_ref()?;
-                Some(super::memo::partial_sign(
-                    share,
-                    BYZVOTE_DECISION,
-                    id.as_ref(),
-                ))
-            });
-            if let (Some(peer), Some(mine)) = (from, mine)
+            let mine = collect
+                .mine
+                .get_or_insert_with(|| {
+                    super::memo::partial_sign(share, BYZVOTE_DECISION, id.as_ref())
+                })
+                .clone();
+            if let Some(peer) = from
                 && collect
                     .answered
                     .get(&peer)
@@ -1122,13 +1134,13 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// clients hear of them after the audit sync.
     fn certified(&mut self, root: Digest, signature: byzvote_dkg::GroupSignature) {
         let timings = self.shared.timings.clone();
-        let Some(collect) = self.collecting.get_mut(&root) else {
+        let formed = self
+            .collecting
+            .get(&root)
+            .is_some_and(|c| c.batch.is_some());
+        let Some(batch) = formed.then(|| self.finish(root)).flatten() else {
             return;
         };
-        let Some(batch) = collect.batch.clone() else {
-            return;
-        };
-        collect.done = true;
         for (i, record) in batch.records.iter().cloned().enumerate() {
             let Some(proof) = batch.proof(i) else {
                 continue;
@@ -1167,6 +1179,24 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             timings.forget(id.as_ref());
             self.unpublished.push((id, record, signature, proof));
         }
+    }
+
+    /// Marks batch `root` certified, and forgets the oldest certified batches beyond
+    /// [`KEEP_CERTIFIED`] (a peer that still collects one of those gets no help from here).
+    /// Returns the batch, if this node formed it and had not finished it yet.
+    fn finish(&mut self, root: Digest) -> Option<Batch> {
+        let collect = self.collecting.entry(root).or_default();
+        if collect.done {
+            return None;
+        }
+        let batch = collect.finish();
+        self.certified_roots.push_back(root);
+        while self.certified_roots.len() > KEEP_CERTIFIED {
+            if let Some(old) = self.certified_roots.pop_front() {
+                self.collecting.remove(&old);
+            }
+        }
+        batch
     }
 
     /// Hands a certified decision, with what the finalized state knows of its votes, to the

@@ -20,7 +20,13 @@ use byzvote_core::{
     Action, Bounds, Digest, MemberId, Reputation, Request, Seat, Timeouts, Vote, select_diverse,
 };
 use byzvote_dkg::GroupPublicKey;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// Decided votes whose whole state is kept (request, commits, reveals, reports, verdicts);
+/// older ones are retired ([`State::retired`]). A vote is acted on (revealed, certified,
+/// charged, verified) within seconds of its decision, so this is many minutes of votes at
+/// the cluster's top rate, and ~5 KB each: about 80 MB instead of every vote ever.
+pub const RETAIN: usize = 16_384;
 
 /// What the finalized state asks the node to act on.
 #[allow(clippy::large_enum_variant)] // one per vote event, consumed at once
@@ -70,6 +76,13 @@ pub struct State {
     ballots: BTreeMap<Digest, Digest>,
     /// Every client key's ordered spend (see [`super::spend`]).
     charges: super::spend::Charges,
+    /// Decided votes still kept whole, oldest decision first (at most [`RETAIN`]).
+    decided: VecDeque<Digest>,
+    /// Votes decided before the last [`RETAIN`]: only what later transactions about them
+    /// need — that the request was served (so it is never voted again) and the cost its
+    /// members reported (what a late charge is clipped to). ~50 bytes a vote.
+    retired: HashMap<Digest, u64>,
+    retain: usize,
 }
 
 impl State {
@@ -90,6 +103,65 @@ impl State {
             height: 0,
             ballots: BTreeMap::new(),
             charges: Default::default(),
+            decided: VecDeque::new(),
+            retired: HashMap::new(),
+            retain: RETAIN,
+        }
+    }
+
+    /// Keeps only the last `retain` decided votes whole (default [`RETAIN`]; small in tests).
+    pub fn with_retain(mut self, retain: usize) -> Self {
+        self.retain = retain;
+        self
+    }
+
+    /// Whether the chain has ordered request `id` (open, waiting for its committee, decided
+    /// or retired): it is never voted again.
+    pub fn knows(&self, id: &Digest) -> bool {
+        self.votes.contains_key(id)
+            || self.awaiting.contains_key(id)
+            || self.retired.contains_key(id)
+    }
+
+    /// Whether vote `id` was decided so long ago that only its id and cost are kept.
+    pub fn retired(&self, id: &Digest) -> bool {
+        self.retired.contains_key(id)
+    }
+
+    /// The sum of the costs vote `id`'s members reported.
+    fn reported_cost(&self, id: &Digest) -> u64 {
+        self.meta.get(id).map_or(0, |m| {
+            m.values()
+                .fold(0u64, |a, x| a.saturating_add(x.cost_micro_usd))
+        })
+    }
+
+    /// Retires the votes decided before the last `retain` (the same ones on every node: the
+    /// order of decisions is the chain's).
+    fn retire(&mut self, events: &[Event]) {
+        for event in events {
+            if let Event::Vote {
+                id,
+                action: Action::Decide(_),
+            } = event
+            {
+                self.decided.push_back(*id);
+            }
+        }
+        while self.decided.len() > self.retain {
+            let Some(id) = self.decided.pop_front() else {
+                break;
+            };
+            if !self.votes.contains_key(&id) {
+                continue; // a decision reported twice would be retired once
+            }
+            let cost = self.reported_cost(&id);
+            self.votes.remove(&id);
+            self.revealed.remove(&id);
+            self.meta.remove(&id);
+            self.ballots.remove(&id);
+            self.verdicts.forget(&id);
+            self.retired.insert(id, cost);
         }
     }
 
@@ -104,15 +176,13 @@ impl State {
         use super::spend::Known;
         let id = charge.request;
         let known = match self.votes.get(&id) {
-            Some(vote) if vote.decision().is_some() => {
-                Known::Decided(self.meta.get(&id).map_or(0, |m| {
-                    m.values()
-                        .fold(0u64, |a, x| a.saturating_add(x.cost_micro_usd))
-                }))
-            }
+            Some(vote) if vote.decision().is_some() => Known::Decided(self.reported_cost(&id)),
             Some(_) => Known::Undecided,
             None if self.awaiting.contains_key(&id) => Known::Undecided,
-            None => Known::Unknown,
+            None => match self.retired.get(&id) {
+                Some(&cost) => Known::Decided(cost),
+                None => Known::Unknown,
+            },
         };
         let applied = self.charges.apply(&charge, known, self.height);
         Event::Charged {
@@ -238,7 +308,7 @@ impl State {
             match Tx::decode(tx) {
                 Some(Tx::Request(request)) => {
                     let id = request.id();
-                    if self.votes.contains_key(&id) || self.awaiting.contains_key(&id) {
+                    if self.knows(&id) {
                         continue;
                     }
                     match self.bounds(&request) {
@@ -348,6 +418,7 @@ impl State {
         }
         self.run_stages(&mut events, first, timestamp_ms);
         self.update_reputation(&events);
+        self.retire(&events);
         events
     }
 }

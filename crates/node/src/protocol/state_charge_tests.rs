@@ -23,7 +23,12 @@ fn keys() -> Vec<ed25519::PrivateKey> {
 /// The blocks of a tier-3 vote all four members answer "4", each reporting a cost of 100
 /// micro-dollars; the request's id.
 fn vote_blocks(keys: &[ed25519::PrivateKey]) -> (Vec<Vec<Bytes>>, Digest) {
-    let request = Request::new(vec![Message::user("2+2?")], Mode::Exact, 3, 16, 1).unwrap();
+    vote_blocks_with(keys, 1)
+}
+
+/// [`vote_blocks`] for the request with client nonce `nonce`.
+fn vote_blocks_with(keys: &[ed25519::PrivateKey], nonce: u64) -> (Vec<Vec<Bytes>>, Digest) {
+    let request = Request::new(vec![Message::user("2+2?")], Mode::Exact, 3, 16, nonce).unwrap();
     let id = request.id();
     let reveals: Vec<Reveal> = (0..4u32)
         .map(|m| Reveal {
@@ -153,4 +158,43 @@ fn replaying_the_blocks_after_a_restart_gives_the_same_spend() {
     assert_eq!(state.charges().get(&KEY).cloned(), before);
     let before = before.expect("charged");
     assert_eq!((before.checked, before.unchecked[&0]), (400, 70));
+}
+
+/// A vote decided before the last `retain` is retired: its state is dropped, but the chain
+/// still knows the request (never voted again) and a late charge is still clipped to the
+/// members' reported cost and counted once.
+#[test]
+fn a_retired_vote_is_never_voted_again_and_its_late_charge_still_counts_once() {
+    let keys = keys();
+    let (first, a) = vote_blocks_with(&keys, 1);
+    let (second, b) = vote_blocks_with(&keys, 2);
+    let mut blocks: Vec<Vec<Bytes>> = first.iter().chain(&second).cloned().collect();
+    let apply = |blocks: &[Vec<Bytes>]| {
+        let mut state = fresh().with_retain(1);
+        let mut events = Vec::new();
+        for (i, txs) in blocks.iter().enumerate() {
+            let h = i as u64 + 1;
+            events.push(state.apply(h, 1_000 + 100 * h, txs));
+        }
+        (state, events)
+    };
+    let (state, _) = apply(&blocks[..first.len()]);
+    assert!(state.vote(&a).and_then(Vote::decision).is_some());
+    assert!(!state.retired(&a));
+
+    let (state, _) = apply(&blocks);
+    assert!(state.vote(&a).is_none() && state.meta(&a).is_none() && state.revealed(&a).is_none());
+    assert!(state.retired(&a) && state.knows(&a));
+    assert!(state.vote(&b).and_then(Vote::decision).is_some());
+
+    // The same request ordered again starts nothing; its late charges: clipped, once.
+    blocks.push(first[0].clone());
+    blocks.push(vec![charge(&keys, a, 1, 10_000, 6)]);
+    blocks.push(vec![charge(&keys, a, 2, 400, 7)]);
+    let (state, events) = apply(&blocks);
+    let again = &events[second.len() + first.len()];
+    assert!(again.is_empty(), "{again:?}");
+    assert!(state.vote(&a).is_none());
+    let spend = state.charges().get(&KEY).cloned().expect("charged");
+    assert_eq!((spend.checked, spend.unchecked.len()), (400, 0));
 }

@@ -168,6 +168,12 @@ impl Verdicts {
         }
     }
 
+    /// Forgets vote `id` (retired: see [`super::state::RETAIN`]); a later verdict on it finds
+    /// no decided record and counts for nothing.
+    pub fn forget(&mut self, id: &Digest) {
+        self.failed.remove(id);
+    }
+
     /// The members that failed vote `id`'s answer so far.
     pub fn failed(&self, id: &Digest) -> Option<&BTreeSet<MemberId>> {
         self.failed.get(id)

@@ -236,6 +236,11 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
                     message: reason,
                 });
             }
+            Wait::Retired => {
+                return Err(GatewayError::Retired {
+                    id: hex::encode(id.as_ref()),
+                });
+            }
             Wait::Pending(rx) => match tokio::time::timeout(self.deadline, rx).await {
                 Ok(Ok(d)) => d,
                 Ok(Err(_)) => {
@@ -271,6 +276,11 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
             .map_err(|_| GatewayError::Internal("poisoned".into()))?;
         if let Some(d) = results.get(&digest) {
             return Ok(Some(self.response(&d, Duration::ZERO)));
+        }
+        if results.is_retired(&digest) {
+            return Err(GatewayError::Retired {
+                id: hex::encode(digest.as_ref()),
+            });
         }
         match &self.quick {
             Some(q) => Ok(q

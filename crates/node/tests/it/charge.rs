@@ -73,6 +73,7 @@ fn spending_through_node_a_exhausts_the_budget_on_node_b() {
             Wait::Pending(rx) => rx.await.expect("decision"),
             Wait::Done(d) => *d,
             Wait::Refused(r) => panic!("seed {seed}: refused: {r}"),
+            Wait::Retired => panic!("seed {seed}: a fresh vote cannot be retired"),
         };
         // The vote's cost as its members reported it (what the API charges).
         let cost: u64 = decided.meta.values().map(|m| m.cost_micro_usd).sum();

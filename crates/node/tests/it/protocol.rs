@@ -112,6 +112,7 @@ fn run_tier(
             Wait::Pending(rx) => rx.await.expect("decision"),
             Wait::Done(d) => *d,
             Wait::Refused(r) => panic!("seed {seed}: refused: {r}"),
+            Wait::Retired => panic!("seed {seed}: a fresh vote cannot be retired"),
         };
         // Every running node assembles the certificate too.
         let mut decided = Vec::new();

@@ -89,6 +89,7 @@ impl Gateway for FakeGateway {
                     deadline: Duration::from_secs(30),
                 });
             }
+            "old" => return Err(GatewayError::Retired { id }),
             "split" => response(id.clone(), None, mode, request.tier),
             other => response(id.clone(), Some(other.to_uppercase()), mode, request.tier),
         };
