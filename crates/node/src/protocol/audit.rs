@@ -172,13 +172,25 @@ pub enum AuditError {
 
 /// Checks sequence numbers and the hash chain of `entries`.
 pub fn verify_chain(entries: &[Entry]) -> Result<(), AuditError> {
-    let mut prev = [0u8; 32];
-    for (i, e) in entries.iter().enumerate() {
+    let mut chain = Chain::default();
+    entries.iter().try_for_each(|e| chain.check(e))
+}
+
+/// The hash chain checked one entry at a time: the next sequence number and the last hash.
+#[derive(Default)]
+struct Chain {
+    next: u64,
+    prev: [u8; 32],
+}
+
+impl Chain {
+    fn check(&mut self, e: &Entry) -> Result<(), AuditError> {
         let broken = |reason: &str| AuditError::Broken {
             seq: e.seq,
             reason: reason.to_string(),
         };
-        if e.seq != i as u64 {
+        let prev = self.prev;
+        if e.seq != self.next {
             return Err(broken("sequence number out of order"));
         }
         if let Body::Certificate { proof, .. } = &e.body
@@ -197,9 +209,10 @@ pub fn verify_chain(entries: &[Entry]) -> Result<(), AuditError> {
         if e.body.hash(&prev) != e.hash {
             return Err(broken("hash does not match the entry's content"));
         }
-        prev = e.hash;
+        self.next += 1;
+        self.prev = e.hash;
+        Ok(())
     }
-    Ok(())
 }
 
 /// The open log of this node: a handle to one writer shared by the executor and the quick
@@ -228,17 +241,30 @@ impl AuditLog {
 
     /// Opens the log, verifies its chain and returns it with its entries.
     pub fn open(path: &Path) -> Result<(Self, Vec<Entry>), AuditError> {
-        let (journal, entries) = Journal::open::<Entry>(path)?;
-        verify_chain(&entries)?;
-        let last = entries.last().map_or([0; 32], |e| e.hash);
-        Ok((
-            Self::from_writer(Writer {
-                journal,
-                next: entries.len() as u64,
-                last,
-            }),
-            entries,
-        ))
+        let mut entries = Vec::new();
+        let log = Self::open_each(path, |e| {
+            entries.push(e);
+            Ok(())
+        })?;
+        Ok((log, entries))
+    }
+
+    /// Opens the log at `path`, handing each entry to `each` in order once its place in the
+    /// hash chain is checked, without holding the log in memory (it holds every decision).
+    pub fn open_each(
+        path: &Path,
+        mut each: impl FnMut(Entry) -> Result<(), AuditError>,
+    ) -> Result<Self, AuditError> {
+        let mut chain = Chain::default();
+        let journal = Journal::open_each(path, |e: Entry| {
+            chain.check(&e)?;
+            each(e)
+        })?;
+        Ok(Self::from_writer(Writer {
+            journal,
+            next: chain.next,
+            last: chain.prev,
+        }))
     }
 
     /// The writer. One poisoned by a panic elsewhere still holds a consistent chain: `next` and

@@ -274,23 +274,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             .position(|p| p == &commonware_cryptography::Signer::public_key(&cfg.signer))
             .map(|i| i as MemberId);
         let n = u32::try_from(cfg.participants.len()).unwrap_or(u32::MAX);
-        let (audit, entries, secrets_journal, secrets) = match &cfg.dir {
-            Some(dir) => {
-                let (audit, entries) = AuditLog::open(&dir.join("audit.jsonl"))?;
-                let (journal, secrets) = Journal::open::<Secret>(&dir.join("secrets.jsonl"))?;
-                (audit, entries, journal, secrets)
-            }
-            None => (
-                AuditLog::memory(),
-                Vec::new(),
-                Journal::memory(),
-                Vec::new(),
-            ),
-        };
-        let secrets = secrets
-            .into_iter()
-            .map(|s| (Digest::from(s.request), s))
-            .collect();
+        let dir = cfg.dir.clone();
         let mut executor = Self {
             context,
             me,
@@ -302,9 +286,9 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             )
             .with_vendors(&cfg.vendors),
             cfg,
-            audit,
-            secrets_journal,
-            secrets,
+            audit: AuditLog::memory(),
+            secrets_journal: Journal::memory(),
+            secrets: HashMap::new(),
             mine: HashMap::new(),
             collecting: BTreeMap::new(),
             certified_roots: VecDeque::new(),
@@ -331,52 +315,88 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             recovered_quick: super::audit_quick::Recovered::new(me, crate::quick::REMEMBER),
         };
         executor.context.fill_bytes(&mut executor.batch_secret);
-        executor.replay(entries);
+        if let Some(dir) = dir {
+            // One entry in memory at a time: the log holds every decision this node made.
+            let audit = AuditLog::open_each(&dir.join("audit.jsonl"), |entry| {
+                executor.replay(entry);
+                Ok(())
+            })?;
+            executor.audit = audit;
+            executor.secrets_journal = executor.load_secrets(&dir.join("secrets.jsonl"))?;
+        }
+        executor.resume();
         Ok((executor, Mailbox(outbox)))
     }
 
-    fn replay(&mut self, entries: Vec<Entry>) {
-        for entry in entries {
-            match entry.body {
-                Body::Block {
-                    height,
-                    timestamp_ms,
-                    parent: _,
-                    txs,
-                } => {
-                    let txs: Vec<Bytes> = txs.into_iter().map(|t| Bytes::from(t.0)).collect();
-                    let events = self.state.apply(height, timestamp_ms, &txs);
-                    for event in events {
-                        self.act(event);
-                    }
-                    self.close_batch();
-                }
-                Body::Certificate {
-                    request,
-                    record,
-                    signature,
-                    proof,
-                } => {
-                    let id = Digest::from(request);
-                    let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0));
-                    let rec = DecisionRecord::decode(Bytes::from(record.0));
-                    let proof = Proof::decode(Bytes::from(proof.0));
-                    if let (Ok(signature), Ok(record), Ok(proof)) = (sig, rec, proof) {
-                        self.finish(proof.root);
-                        self.publish(id, record, signature, proof);
-                    }
-                }
-                // Quick-tier decisions are outside the chain's state (see `audit_quick`); the
-                // quick actor serves this node's own again (`GET /v1/votes/{id}`).
-                body @ Body::Quick { .. } => self.recovered_quick.push(&body),
+    /// Opens the commitment secrets' journal and keeps the secrets of the votes not decided
+    /// yet (those not ordered yet included: a commit made before its request's block); the
+    /// file is rewritten without the others, so it does not grow with every vote ever made.
+    fn load_secrets(
+        &mut self,
+        path: &std::path::Path,
+    ) -> Result<Journal, super::audit::AuditError> {
+        let state = &self.state;
+        let secrets = &mut self.secrets;
+        let mut dropped = 0usize;
+        let mut journal = Journal::open_each(path, |secret: Secret| {
+            let id = Digest::from(secret.request);
+            if state.settled(&id) {
+                dropped += 1;
+            } else {
+                secrets.insert(id, secret);
             }
+            Ok::<(), super::journal::JournalError>(())
+        })?;
+        if dropped > 0 {
+            journal.rewrite(self.secrets.values())?;
         }
+        Ok(journal)
+    }
+
+    /// Applies one entry of the audit log at start.
+    fn replay(&mut self, entry: Entry) {
+        match entry.body {
+            Body::Block {
+                height,
+                timestamp_ms,
+                parent: _,
+                txs,
+            } => {
+                let txs: Vec<Bytes> = txs.into_iter().map(|t| Bytes::from(t.0)).collect();
+                let events = self.state.apply(height, timestamp_ms, &txs);
+                for event in events {
+                    self.act(event);
+                }
+                self.close_batch();
+            }
+            Body::Certificate {
+                request,
+                record,
+                signature,
+                proof,
+            } => {
+                let id = Digest::from(request);
+                let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0));
+                let rec = DecisionRecord::decode(Bytes::from(record.0));
+                let proof = Proof::decode(Bytes::from(proof.0));
+                if let (Ok(signature), Ok(record), Ok(proof)) = (sig, rec, proof) {
+                    self.finish(proof.root);
+                    self.publish(id, record, signature, proof);
+                }
+            }
+            // Quick-tier decisions are outside the chain's state (see `audit_quick`); the
+            // quick actor serves this node's own again (`GET /v1/votes/{id}`).
+            body @ Body::Quick { .. } => self.recovered_quick.push(&body),
+        }
+    }
+
+    /// After the replay: resumes what this node still owes.
+    fn resume(&mut self) {
         self.replaying = false;
         self.publish_awaited();
         self.shared
             .finalized
             .store(self.state.height(), Ordering::Release);
-        // Resume what this node still owes.
         let open: Vec<(Digest, Vec<MemberId>, Option<Vec<MemberId>>)> = self
             .state
             .open()

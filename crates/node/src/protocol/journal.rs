@@ -42,6 +42,24 @@ impl Journal {
 
     /// Opens (creating) the journal at `path` and returns it with its records.
     pub fn open<T: DeserializeOwned>(path: &Path) -> Result<(Self, Vec<T>), JournalError> {
+        let mut records = Vec::new();
+        let journal = Self::open_each(path, |record| {
+            records.push(record);
+            Ok::<(), JournalError>(())
+        })?;
+        Ok((journal, records))
+    }
+
+    /// Opens (creating) the journal at `path`, handing its records to `each` in order, one
+    /// line in memory at a time (a node's log holds every decision it ever made). A torn
+    /// tail — a last flush a crash cut short, none of whose records was acknowledged — is
+    /// dropped: a last line without its newline, or bad lines after which nothing parses. A
+    /// bad line followed by a good one is corruption. An error from `each` stops the reading.
+    pub fn open_each<T, E>(path: &Path, mut each: impl FnMut(T) -> Result<(), E>) -> Result<Self, E>
+    where
+        T: DeserializeOwned,
+        E: From<JournalError>,
+    {
         let io = |source| JournalError::Io {
             path: path.to_path_buf(),
             source,
@@ -49,33 +67,34 @@ impl Journal {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut records = Vec::new();
         let mut good_len = 0u64;
         if path.exists() {
-            let reader = BufReader::new(File::open(path).map_err(io)?);
-            let lines: Vec<Vec<u8>> = reader.split(b'\n').collect::<Result<_, _>>().map_err(io)?;
-            for (i, line) in lines.iter().enumerate() {
-                match serde_json::from_slice::<T>(line) {
-                    Ok(record) => {
-                        records.push(record);
-                        good_len += line.len() as u64 + 1;
+            let mut reader = BufReader::new(File::open(path).map_err(io)?);
+            let mut line = Vec::new();
+            let mut bad: Option<(usize, String)> = None;
+            for number in 1.. {
+                line.clear();
+                if reader.read_until(b'\n', &mut line).map_err(io)? == 0 {
+                    break;
+                }
+                let Some(body) = line.strip_suffix(b"\n") else {
+                    break; // the last line, torn before its newline
+                };
+                match (serde_json::from_slice::<T>(body), &bad) {
+                    (Ok(record), None) => {
+                        each(record)?;
+                        good_len += line.len() as u64;
                     }
-                    // A torn tail (a crash during the last flush, whose records were never
-                    // acknowledged): nothing after the first bad line parses. Drop it.
-                    Err(_)
-                        if lines[i + 1..]
-                            .iter()
-                            .all(|l| serde_json::from_slice::<T>(l).is_err()) =>
-                    {
-                        break;
-                    }
-                    Err(e) => {
+                    (Ok(_), Some((at, reason))) => {
                         return Err(JournalError::Corrupt {
                             path: path.to_path_buf(),
-                            line: i + 1,
-                            reason: e.to_string(),
-                        });
+                            line: *at,
+                            reason: reason.clone(),
+                        }
+                        .into());
                     }
+                    (Err(e), None) => bad = Some((number, e.to_string())),
+                    (Err(_), Some(_)) => {}
                 }
             }
         }
@@ -89,13 +108,52 @@ impl Journal {
         if actual != good_len {
             file.set_len(good_len.min(actual)).map_err(io)?;
         }
-        Ok((
-            Self {
-                file: Some((path.to_path_buf(), file)),
-                staged: Vec::new(),
-            },
-            records,
-        ))
+        Ok(Self {
+            file: Some((path.to_path_buf(), file)),
+            staged: Vec::new(),
+        })
+    }
+
+    /// Replaces the journal's records with `records` (fewer: what is still needed), atomically:
+    /// written to a temporary file, synced, renamed over the journal, the directory synced.
+    /// A crash leaves either the old file or the new one.
+    pub fn rewrite<'a, T: Serialize + 'a>(
+        &mut self,
+        records: impl IntoIterator<Item = &'a T>,
+    ) -> Result<(), JournalError> {
+        self.flush()?;
+        let Some((path, _)) = &self.file else {
+            return Ok(());
+        };
+        let path = path.clone();
+        let io = |source| JournalError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut lines = Vec::new();
+        for record in records {
+            serde_json::to_writer(&mut lines, record).map_err(|e| JournalError::Corrupt {
+                path: path.clone(),
+                line: 0,
+                reason: e.to_string(),
+            })?;
+            lines.push(b'\n');
+        }
+        let tmp = path.with_extension("rewrite");
+        let mut file = File::create(&tmp).map_err(io)?;
+        file.write_all(&lines).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        if let Some(dir) = path.parent() {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .read(true)
+            .open(&path)
+            .map_err(io)?;
+        self.file = Some((path, file));
+        Ok(())
     }
 
     /// Appends one record and syncs it to disk (with any staged before it).
@@ -167,6 +225,39 @@ mod tests {
         j.append(&3u32).unwrap();
         let (_, recs) = Journal::open::<u32>(&path).unwrap();
         assert_eq!(recs, vec![1, 2, 3]);
+        // Torn just before its newline: it parses, but its flush never returned.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"4").unwrap();
+        drop(f);
+        let (mut j, recs) = Journal::open::<u32>(&path).unwrap();
+        assert_eq!(recs, vec![1, 2, 3]);
+        j.append(&5u32).unwrap();
+        let (_, recs) = Journal::open::<u32>(&path).unwrap();
+        assert_eq!(recs, vec![1, 2, 3, 5]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_rewritten_journal_holds_only_what_was_kept_and_appends_after_it() {
+        let dir = std::env::temp_dir().join(format!("byzvote-journal-r-{}", std::process::id()));
+        let path = dir.join("j.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let (mut j, _) = Journal::open::<u32>(&path).unwrap();
+        for i in 1..=5u32 {
+            j.append(&i).unwrap();
+        }
+        let mut odd = Vec::new();
+        let mut j = Journal::open_each(&path, |i: u32| {
+            if i % 2 == 1 {
+                odd.push(i);
+            }
+            Ok::<(), JournalError>(())
+        })
+        .unwrap();
+        j.rewrite(&odd).unwrap();
+        j.append(&7u32).unwrap();
+        assert_eq!(Journal::open::<u32>(&path).unwrap().1, vec![1, 3, 5, 7]);
+        assert!(!path.with_extension("rewrite").exists());
         let _ = std::fs::remove_dir_all(dir);
     }
 

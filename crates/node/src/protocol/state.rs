@@ -123,6 +123,11 @@ impl State {
             || self.retired.contains_key(id)
     }
 
+    /// Whether vote `id` is decided (or retired): nothing about it is owed any more.
+    pub fn settled(&self, id: &Digest) -> bool {
+        self.retired.contains_key(id) || self.votes.get(id).is_some_and(|v| v.decision().is_some())
+    }
+
     /// Whether vote `id` was decided so long ago that only its id and cost are kept.
     pub fn retired(&self, id: &Digest) -> bool {
         self.retired.contains_key(id)

@@ -178,14 +178,16 @@ fn a_retired_vote_is_never_voted_again_and_its_late_charge_still_counts_once() {
         }
         (state, events)
     };
-    let (state, _) = apply(&blocks[..first.len()]);
+    let (state, _) = apply(&blocks[..first.len() + 1]);
     assert!(state.vote(&a).and_then(Vote::decision).is_some());
-    assert!(!state.retired(&a));
+    assert!(!state.retired(&a) && state.settled(&a));
+    assert!(state.vote(&b).is_some() && !state.settled(&b), "b is open");
+    assert!(!state.knows(&Digest::from([9; 32])) && !state.settled(&Digest::from([9; 32])));
 
     let (state, _) = apply(&blocks);
     assert!(state.vote(&a).is_none() && state.meta(&a).is_none() && state.revealed(&a).is_none());
-    assert!(state.retired(&a) && state.knows(&a));
-    assert!(state.vote(&b).and_then(Vote::decision).is_some());
+    assert!(state.retired(&a) && state.knows(&a) && state.settled(&a));
+    assert!(state.vote(&b).and_then(Vote::decision).is_some() && state.settled(&b));
 
     // The same request ordered again starts nothing; its late charges: clipped, once.
     blocks.push(first[0].clone());
