@@ -262,6 +262,20 @@ pub fn verify(
     signature: &[u8],
     proof: &[u8],
 ) -> Result<(), CertificateError> {
+    let (root, signature) = signed_root(record, signature, proof)?;
+    if !threshold::verify(group, BYZVOTE_DECISION, root.as_ref(), &signature) {
+        return Err(CertificateError::Invalid);
+    }
+    Ok(())
+}
+
+/// A logged certificate's batch root and signature, once its record is shown to be in that
+/// batch: what is left to check is that the signature is the group's over the root.
+pub fn signed_root(
+    record: &[u8],
+    signature: &[u8],
+    proof: &[u8],
+) -> Result<(byzvote_core::Digest, GroupSignature), CertificateError> {
     use commonware_codec::DecodeExt as _;
     let signature = GroupSignature::decode(bytes::Bytes::copy_from_slice(signature))
         .map_err(|_| CertificateError::Signature)?;
@@ -270,10 +284,7 @@ pub fn verify(
     if !proof.includes(record) {
         return Err(CertificateError::NotInBatch);
     }
-    if !threshold::verify(group, BYZVOTE_DECISION, proof.root.as_ref(), &signature) {
-        return Err(CertificateError::Invalid);
-    }
-    Ok(())
+    Ok((proof.root, signature))
 }
 
 #[cfg(test)]
