@@ -451,37 +451,14 @@ pub struct Summary {
 }
 
 /// Reads the entries of an audit log file without modifying it or checking the chain. A torn
-/// tail (a crash during a flush that never returned: nothing after its first bad line
-/// parses) is ignored, as on restart; any other line that is not an entry is an error naming
-/// it.
+/// tail (a crash during a flush that never returned) is ignored, as on restart; any other
+/// line that is not an entry is an error naming it.
 pub fn read_entries(path: &Path) -> Result<Vec<Entry>, AuditError> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
-        AuditError::Journal(JournalError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    })?;
-    let lines: Vec<&str> = text.split_terminator('\n').collect();
     let mut entries = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        match serde_json::from_str::<Entry>(line) {
-            Ok(e) => entries.push(e),
-            // A torn tail (a crash during a flush): nothing after it parses.
-            Err(_)
-                if lines[i + 1..]
-                    .iter()
-                    .all(|l| serde_json::from_str::<Entry>(l).is_err()) =>
-            {
-                break;
-            }
-            Err(e) => {
-                return Err(AuditError::Broken {
-                    seq: i as u64,
-                    reason: format!("not an audit entry: {e}"),
-                });
-            }
-        }
-    }
+    super::journal::read_each(path, |e| {
+        entries.push(e);
+        Ok::<(), AuditError>(())
+    })?;
     Ok(entries)
 }
 
@@ -496,14 +473,13 @@ pub fn verify_file(
     participants: &[crate::chain::types::PublicKey],
 ) -> Result<Summary, AuditError> {
     use commonware_codec::DecodeExt as _;
-    let entries = read_entries(path)?;
-    verify_chain(&entries)?;
-    let mut summary = Summary {
-        entries: entries.len(),
-        ..Summary::default()
-    };
+    let mut summary = Summary::default();
+    let mut chain = Chain::default();
     let mut signatures = Signatures::new(group_key);
-    for e in &entries {
+    // One entry in memory at a time: a node's log holds every decision it made.
+    super::journal::read_each(path, |e: Entry| {
+        chain.check(&e)?;
+        summary.entries += 1;
         if !matches!(e.body, Body::Certificate { .. }) {
             signatures.check()?; // errors are reported in log order
         }
@@ -551,7 +527,8 @@ pub fn verify_file(
                 summary.certificates += 1;
             }
         }
-    }
+        Ok(())
+    })?;
     signatures.check()?;
     Ok(summary)
 }

@@ -67,37 +67,11 @@ impl Journal {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut good_len = 0u64;
-        if path.exists() {
-            let mut reader = BufReader::new(File::open(path).map_err(io)?);
-            let mut line = Vec::new();
-            let mut bad: Option<(usize, String)> = None;
-            for number in 1.. {
-                line.clear();
-                if reader.read_until(b'\n', &mut line).map_err(io)? == 0 {
-                    break;
-                }
-                let Some(body) = line.strip_suffix(b"\n") else {
-                    break; // the last line, torn before its newline
-                };
-                match (serde_json::from_slice::<T>(body), &bad) {
-                    (Ok(record), None) => {
-                        each(record)?;
-                        good_len += line.len() as u64;
-                    }
-                    (Ok(_), Some((at, reason))) => {
-                        return Err(JournalError::Corrupt {
-                            path: path.to_path_buf(),
-                            line: *at,
-                            reason: reason.clone(),
-                        }
-                        .into());
-                    }
-                    (Err(e), None) => bad = Some((number, e.to_string())),
-                    (Err(_), Some(_)) => {}
-                }
-            }
-        }
+        let good_len = if path.exists() {
+            read_each(path, &mut each)?
+        } else {
+            0
+        };
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -201,6 +175,50 @@ impl Journal {
         self.staged.clear();
         file.sync_data().map_err(io)
     }
+}
+
+/// Reads the journal at `path` without modifying it, handing its records to `each` in order,
+/// one line in memory at a time, and returns the length of what it read (a torn tail left
+/// out; see [`Journal::open_each`]).
+pub fn read_each<T, E>(path: &Path, mut each: impl FnMut(T) -> Result<(), E>) -> Result<u64, E>
+where
+    T: DeserializeOwned,
+    E: From<JournalError>,
+{
+    let io = |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut good_len = 0u64;
+    let mut line = Vec::new();
+    let mut bad: Option<(usize, String)> = None;
+    for number in 1.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io)? == 0 {
+            break;
+        }
+        let Some(body) = line.strip_suffix(b"\n") else {
+            break; // the last line, torn before its newline
+        };
+        match (serde_json::from_slice::<T>(body), &bad) {
+            (Ok(record), None) => {
+                each(record)?;
+                good_len += line.len() as u64;
+            }
+            (Ok(_), Some((at, reason))) => {
+                return Err(JournalError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: *at,
+                    reason: reason.clone(),
+                }
+                .into());
+            }
+            (Err(e), None) => bad = Some((number, e.to_string())),
+            (Err(_), Some(_)) => {}
+        }
+    }
+    Ok(good_len)
 }
 
 #[cfg(test)]
