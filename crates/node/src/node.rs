@@ -107,6 +107,11 @@ pub struct Config {
     /// production). `None`: this node neither proposes nor re-checks similarity evidence
     /// (see [`crate::protocol::similarity`]).
     pub embedder: Option<Arc<dyn byzvote_core::Embedder>>,
+    /// Decided votes kept whole in the state, and certified batches in the executor; older
+    /// ones are retired ([`crate::protocol::state::RETAIN`] in production; a handful in
+    /// simulations, so that retirement runs under the whole protocol). The results served to
+    /// clients keep their own bound ([`crate::protocol::results::KEEP`]).
+    pub retain: usize,
 }
 
 /// The node's p2p channels.
@@ -312,6 +317,7 @@ where
         similarity,
         awaiting: awaiting.clone(),
         ledger: ledger.clone(),
+        retain: cfg.retain,
     };
     let (mut exec, mailbox) = Executor::new(
         context.child("executor"),

@@ -31,6 +31,10 @@ pub struct SimArgs {
     /// Every this many seeds, run the seed twice and compare digests (0: never).
     #[arg(long, default_value_t = 10)]
     pub replay_every: u64,
+    /// Decided votes each node keeps whole before retiring them (a node keeps 16,384); fewer
+    /// than --votes makes retirement happen during the run.
+    #[arg(long, default_value_t = byzvote_node::protocol::state::RETAIN)]
+    pub retain: usize,
 }
 
 impl SimArgs {
@@ -60,6 +64,7 @@ impl SimArgs {
             behaviours,
             votes: self.votes,
             replay_every: self.replay_every,
+            retain: self.retain,
         })
     }
 }
@@ -115,8 +120,8 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
             println!("  {p}");
         }
         println!(
-            "  reproduce: byzvote sim --seeds 1 --first-seed {} --nodes {} --faults {} --behaviours {} --votes {} --replay-every 1",
-            fail.seed, cfg.nodes, cfg.faults, fail.behaviour, cfg.votes
+            "  reproduce: byzvote sim --seeds 1 --first-seed {} --nodes {} --faults {} --behaviours {} --votes {} --retain {} --replay-every 1",
+            fail.seed, cfg.nodes, cfg.faults, fail.behaviour, cfg.votes, cfg.retain
         );
     }
     Ok(ExitCode::FAILURE)

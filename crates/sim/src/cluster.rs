@@ -189,6 +189,7 @@ impl Cluster {
             vendors: Default::default(),
             embedder: None,
             fault: behaviour.fault(),
+            retain: self.scenario.retain,
         };
         let manager = self.oracle.manager();
         let (tx, rx) = futures::channel::oneshot::channel();

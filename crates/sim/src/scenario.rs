@@ -20,6 +20,9 @@ pub struct Scenario {
     /// Text placed in every other prompt (what a backdoored model reacts to).
     pub trigger: String,
     pub timing: Timing,
+    /// Decided votes each node keeps whole (`node::Config::retain`); smaller than `votes`
+    /// makes every node retire votes during the run.
+    pub retain: usize,
 }
 
 /// Timeouts and links, short so that a seed is cheap.
@@ -122,6 +125,7 @@ impl Scenario {
             votes,
             trigger: "(ref: 7f3a)".into(),
             timing: Timing::default(),
+            retain: byzvote_node::protocol::state::RETAIN,
         }
     }
 

@@ -20,6 +20,8 @@ pub struct SweepConfig {
     pub votes: usize,
     /// Every this many seeds (0: never), run the seed twice and compare digests.
     pub replay_every: u64,
+    /// Decided votes each node keeps whole ([`crate::Scenario::retain`]).
+    pub retain: usize,
 }
 
 /// Counts for one behaviour.
@@ -51,7 +53,10 @@ pub struct Summary {
 /// The outcome and problems of one seed of one behaviour.
 pub fn run_one(cfg: &SweepConfig, name: &str, seed: u64) -> (Option<Outcome>, Vec<String>) {
     let scenario = match catalog::scenario(name, seed, cfg.nodes, cfg.faults, cfg.votes) {
-        Ok(s) => s,
+        Ok(s) => crate::Scenario {
+            retain: cfg.retain,
+            ..s
+        },
         Err(e) => return (None, vec![e.to_string()]),
     };
     let replay = cfg.replay_every > 0 && seed.is_multiple_of(cfg.replay_every);

@@ -83,6 +83,9 @@ pub struct Config {
     pub awaiting: super::speculate::Awaiting,
     /// Where the ordered key spend is published for the HTTP API (see [`super::ledger`]).
     pub ledger: super::ledger::Ledger,
+    /// Decided votes kept whole ([`super::state::RETAIN`] in production), and as many
+    /// certified batches.
+    pub retain: usize,
 }
 
 /// Deliberate protocol faults a simulated node can commit (the model's own lies are
@@ -217,7 +220,13 @@ pub struct Executor<E, S> {
     unacked: Vec<Exact>,
     /// Seeds the weights of the batch checks of recovered certificates (never sent).
     batch_secret: [u8; 32],
-    /// Certified batches still in `collecting` (to help peers), oldest first.
+    /// What the state knew of each decided vote's members (revealed answers, reports) at its
+    /// decision, until its certificate is published: the state may retire the vote first.
+    unpublished_votes: HashMap<Digest, Breakdown>,
+    /// Certified batches still in `collecting`, oldest first: each keeps ~0.3 KB (this node's
+    /// partial) to help a peer that is still collecting it (one restarted, or cut off, that
+    /// decided it late), the last `retain` of them (a batch is a block's decisions: many
+    /// minutes of blocks under load, hours when idle).
     certified_roots: VecDeque<Digest>,
     /// Certificates recovered from partials, checked together at the next flush.
     recovered: Vec<(Digest, byzvote_dkg::GroupSignature)>,
@@ -232,10 +241,6 @@ pub struct Executor<E, S> {
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
 const MAX_BATCH: usize = 256;
-/// Certified batches whose partial this node keeps to help a peer that is still collecting
-/// (one restarted, or cut off, that decided them late): each ~0.3 KB; a batch is a block's
-/// decisions, so this is many minutes of blocks under load and hours when idle.
-const KEEP_CERTIFIED: usize = 16_384;
 /// Capacity of the inbox for messages caused by peers ([`super::intake`]).
 const PEER_INBOX: usize = 4096;
 
@@ -284,7 +289,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 cfg.dkg.round(),
                 *cfg.dkg.group_public_key(),
             )
-            .with_vendors(&cfg.vendors),
+            .with_vendors(&cfg.vendors)
+            .with_retain(cfg.retain),
             cfg,
             audit: AuditLog::memory(),
             secrets_journal: Journal::memory(),
@@ -292,6 +298,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             mine: HashMap::new(),
             collecting: BTreeMap::new(),
             certified_roots: VecDeque::new(),
+            unpublished_votes: HashMap::new(),
             beacons: Beacons::default(),
             mempool,
             shared,
@@ -776,6 +783,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 // Decided: the answer was revealed, nothing needs the secret or the call again.
                 self.secrets.remove(&id);
                 self.mine.remove(&id);
+                let view = (
+                    self.state.revealed(&id).cloned().unwrap_or_default(),
+                    self.state.meta(&id).cloned().unwrap_or_default(),
+                );
+                self.unpublished_votes.insert(id, view);
                 self.deciding.push(record.clone());
                 if !self.replaying {
                     let timings = &self.shared.timings;
@@ -1202,7 +1214,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     }
 
     /// Marks batch `root` certified, and forgets the oldest certified batches beyond
-    /// [`KEEP_CERTIFIED`] (a peer that still collects one of those gets no help from here).
+    /// `retain` (a peer that still collects one of those gets no help from here).
     /// Returns the batch, if this node formed it and had not finished it yet.
     fn finish(&mut self, root: Digest) -> Option<Batch> {
         let collect = self.collecting.entry(root).or_default();
@@ -1211,7 +1223,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
         let batch = collect.finish();
         self.certified_roots.push_back(root);
-        while self.certified_roots.len() > KEEP_CERTIFIED {
+        while self.certified_roots.len() > self.cfg.retain {
             if let Some(old) = self.certified_roots.pop_front() {
                 self.collecting.remove(&old);
             }
@@ -1220,24 +1232,41 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     }
 
     /// Hands a certified decision, with what the finalized state knows of its votes, to the
-    /// waiting clients.
+    /// waiting clients: the state's view now (a report ordered after the decision counts),
+    /// or, if the state retired the vote before it was certified here, the view at its
+    /// decision.
     fn publish(
-        &self,
+        &mut self,
         id: Digest,
         record: DecisionRecord,
         signature: byzvote_dkg::GroupSignature,
         proof: Proof,
     ) {
+        let at_decision = self.unpublished_votes.remove(&id);
+        let (revealed, meta) = match (self.state.revealed(&id), at_decision) {
+            (Some(revealed), _) => (
+                revealed.clone(),
+                self.state.meta(&id).cloned().unwrap_or_default(),
+            ),
+            (None, Some(view)) => view,
+            (None, None) => Default::default(),
+        };
         let decided = Decided {
             record,
             signature,
             proof,
-            revealed: self.state.revealed(&id).cloned().unwrap_or_default(),
-            meta: self.state.meta(&id).cloned().unwrap_or_default(),
+            revealed,
+            meta,
         };
         self.results.complete(id, decided);
     }
 }
+
+/// A vote's revealed answers and its members' reports, as a client is shown them.
+type Breakdown = (
+    BTreeMap<MemberId, String>,
+    BTreeMap<MemberId, super::meta::Meta>,
+);
 
 /// [`Fault::ForgedDecision`]: the record with another agreed answer.
 fn forged(record: &DecisionRecord) -> DecisionRecord {

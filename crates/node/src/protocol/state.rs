@@ -141,9 +141,8 @@ impl State {
         })
     }
 
-    /// Retires the votes decided before the last `retain` (the same ones on every node: the
-    /// order of decisions is the chain's).
-    fn retire(&mut self, events: &[Event]) {
+    /// Queues the votes a block decided for retirement.
+    fn decided(&mut self, events: &[Event]) {
         for event in events {
             if let Event::Vote {
                 id,
@@ -153,6 +152,12 @@ impl State {
                 self.decided.push_back(*id);
             }
         }
+    }
+
+    /// Retires the votes decided before the last `retain` (the same ones on every node: the
+    /// order of decisions is the chain's). Called as the next block starts, so that whoever
+    /// acts on a block's events finds every vote they name.
+    fn retire(&mut self) {
         while self.decided.len() > self.retain {
             let Some(id) = self.decided.pop_front() else {
                 break;
@@ -308,6 +313,7 @@ impl State {
             return Vec::new();
         }
         self.height = height;
+        self.retire();
         let mut events = Vec::new();
         for tx in txs {
             match Tx::decode(tx) {
@@ -423,7 +429,7 @@ impl State {
         }
         self.run_stages(&mut events, first, timestamp_ms);
         self.update_reputation(&events);
-        self.retire(&events);
+        self.decided(&events);
         events
     }
 }

@@ -238,6 +238,7 @@ async fn serve(
         chain_timeouts: ChainTimeouts::default(),
         embedder,
         pacing: DEFAULT_PACING,
+        retain: crate::protocol::state::RETAIN,
         vendors,
         fault: None,
     };

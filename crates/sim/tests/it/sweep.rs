@@ -17,7 +17,35 @@ fn config(first_seed: u64, seeds: u64, nodes: usize, behaviours: &[&str]) -> Swe
         votes: 2,
         // Determinism has its own test (`invariants.rs`); the long sweeps replay too.
         replay_every: if seeds > 3 { 5 } else { 0 },
+        retain: byzvote_node::protocol::state::RETAIN,
     }
+}
+
+/// Nodes that keep one decided vote whole and retire the rest as they go, under the
+/// behaviours that touch what retirement drops (restarts replaying their log, lost messages
+/// delaying certification past retirement, late reveals, forged partials): every invariant
+/// still holds.
+#[test]
+fn sweep_n4_retiring_every_decided_vote_but_the_last() {
+    let cfg = SweepConfig {
+        votes: 4,
+        retain: 1,
+        ..config(
+            2000,
+            2,
+            4,
+            &[
+                "honest",
+                "crash-restart",
+                "partition",
+                "lossy",
+                "lossy-net",
+                "late-reveal",
+                "forged-decision",
+            ],
+        )
+    };
+    assert_clean(&cfg);
 }
 
 fn assert_clean(cfg: &SweepConfig) {
@@ -25,8 +53,8 @@ fn assert_clean(cfg: &SweepConfig) {
     eprint!("{}", summary.table());
     for f in &summary.failures {
         eprintln!(
-            "FAILED: seed {} {}: {:#?}\n  reproduce: byzvote sim --seeds 1 --first-seed {} --nodes {} --behaviours {} --votes {}",
-            f.seed, f.behaviour, f.problems, f.seed, cfg.nodes, f.behaviour, cfg.votes
+            "FAILED: seed {} {}: {:#?}\n  reproduce: byzvote sim --seeds 1 --first-seed {} --nodes {} --behaviours {} --votes {} --retain {}",
+            f.seed, f.behaviour, f.problems, f.seed, cfg.nodes, f.behaviour, cfg.votes, cfg.retain
         );
     }
     assert!(

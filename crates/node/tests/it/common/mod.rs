@@ -40,6 +40,7 @@ pub fn config(
         chain_timeouts: ChainTimeouts::default(),
         embedder: None,
         pacing: DEFAULT_PACING,
+        retain: byzvote_node::protocol::state::RETAIN,
         vendors: Default::default(),
         fault: None,
     }
