@@ -107,10 +107,10 @@ pub struct Config {
     /// production). `None`: this node neither proposes nor re-checks similarity evidence
     /// (see [`crate::protocol::similarity`]).
     pub embedder: Option<Arc<dyn byzvote_core::Embedder>>,
-    /// Decided votes kept whole in the state, and certified batches in the executor; older
-    /// ones are retired ([`crate::protocol::state::RETAIN`] in production; a handful in
-    /// simulations, so that retirement runs under the whole protocol). The results served to
-    /// clients keep their own bound ([`crate::protocol::results::KEEP`]).
+    /// Decided votes kept whole in the state; older ones are retired
+    /// ([`crate::protocol::state::RETAIN`] in production; a handful in simulations, so that
+    /// retirement runs under the whole protocol). The results served to clients and the
+    /// certified batches kept to help late peers have their own bounds.
     pub retain: usize,
 }
 

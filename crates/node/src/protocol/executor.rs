@@ -83,8 +83,7 @@ pub struct Config {
     pub awaiting: super::speculate::Awaiting,
     /// Where the ordered key spend is published for the HTTP API (see [`super::ledger`]).
     pub ledger: super::ledger::Ledger,
-    /// Decided votes kept whole ([`super::state::RETAIN`] in production), and as many
-    /// certified batches.
+    /// Decided votes the state keeps whole ([`super::state::RETAIN`] in production).
     pub retain: usize,
 }
 
@@ -223,10 +222,9 @@ pub struct Executor<E, S> {
     /// What the state knew of each decided vote's members (revealed answers, reports) at its
     /// decision, until its certificate is published: the state may retire the vote first.
     unpublished_votes: HashMap<Digest, Breakdown>,
-    /// Certified batches still in `collecting`, oldest first: each keeps ~0.3 KB (this node's
-    /// partial) to help a peer that is still collecting it (one restarted, or cut off, that
-    /// decided it late), the last `retain` of them (a batch is a block's decisions: many
-    /// minutes of blocks under load, hours when idle).
+    /// Certified batches still in `collecting`, oldest first: the last [`KEEP_CERTIFIED`].
+    /// Each keeps ~0.3 KB (this node's partial) to help a peer that is still collecting it
+    /// (one restarted, or cut off, that decided it late).
     certified_roots: VecDeque<Digest>,
     /// Certificates recovered from partials, checked together at the next flush.
     recovered: Vec<(Digest, byzvote_dkg::GroupSignature)>,
@@ -241,6 +239,11 @@ pub struct Executor<E, S> {
 
 /// At most this many messages share one audit sync (bounds an answer's wait under load).
 const MAX_BATCH: usize = 256;
+/// Certified batches this node can still help a late peer certify (~0.3 KB each, ~20 MB in
+/// all). A batch is one block's decisions: about half an hour of blocks at this cluster's top
+/// rate here (~40 a second), much longer at a normal one. A node down longer than that
+/// catches up on the chain but cannot certify the batches it missed (see the notes).
+const KEEP_CERTIFIED: usize = 65_536;
 /// Capacity of the inbox for messages caused by peers ([`super::intake`]).
 const PEER_INBOX: usize = 4096;
 
@@ -1214,7 +1217,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     }
 
     /// Marks batch `root` certified, and forgets the oldest certified batches beyond
-    /// `retain` (a peer that still collects one of those gets no help from here).
+    /// [`KEEP_CERTIFIED`] (a peer that still collects one of those gets no help from here).
     /// Returns the batch, if this node formed it and had not finished it yet.
     fn finish(&mut self, root: Digest) -> Option<Batch> {
         let collect = self.collecting.entry(root).or_default();
@@ -1223,7 +1226,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
         let batch = collect.finish();
         self.certified_roots.push_back(root);
-        while self.certified_roots.len() > self.cfg.retain {
+        while self.certified_roots.len() > KEEP_CERTIFIED {
             if let Some(old) = self.certified_roots.pop_front() {
                 self.collecting.remove(&old);
             }
