@@ -225,11 +225,18 @@ where
 mod tests {
     use super::*;
 
+    /// A fresh journal path in its own directory (removed by the test).
+    fn scratch(name: &str) -> (PathBuf, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("byzvote-journal-{name}-{}", std::process::id()));
+        let path = dir.join("j.jsonl");
+        let _ = std::fs::remove_dir_all(&dir);
+        (dir, path)
+    }
+
     #[test]
     fn torn_last_line_is_dropped() {
-        let dir = std::env::temp_dir().join(format!("byzvote-journal-{}", std::process::id()));
-        let path = dir.join("j.jsonl");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = scratch("t");
         let (mut j, recs) = Journal::open::<u32>(&path).unwrap();
         assert!(recs.is_empty());
         j.append(&1u32).unwrap();
@@ -257,9 +264,7 @@ mod tests {
 
     #[test]
     fn a_rewritten_journal_holds_only_what_was_kept_and_appends_after_it() {
-        let dir = std::env::temp_dir().join(format!("byzvote-journal-r-{}", std::process::id()));
-        let path = dir.join("j.jsonl");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = scratch("r");
         let (mut j, _) = Journal::open::<u32>(&path).unwrap();
         for i in 1..=5u32 {
             j.append(&i).unwrap();
@@ -281,9 +286,7 @@ mod tests {
 
     #[test]
     fn staged_records_reach_disk_at_flush_and_a_torn_tail_is_dropped() {
-        let dir = std::env::temp_dir().join(format!("byzvote-journal-g-{}", std::process::id()));
-        let path = dir.join("j.jsonl");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = scratch("g");
         let (mut j, _) = Journal::open::<u32>(&path).unwrap();
         j.stage(&1u32).unwrap();
         j.stage(&2u32).unwrap();
