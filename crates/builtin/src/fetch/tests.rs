@@ -40,8 +40,24 @@ fn fake_python(dir: &Path, wheels: &Path) -> String {
         dir.display(),
         wheels.display()
     );
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Written by a child process: a file this process held open for writing could be
+    // inherited by a sibling test's fork and make executing it fail with ETXTBSY ("text
+    // file busy", seen in CI) until that child execs.
+    let draft = dir.join("fake-python.draft");
+    std::fs::write(&draft, script).unwrap();
+    std::fs::set_permissions(&draft, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copied = std::process::Command::new("cp")
+        .arg("-p")
+        .arg(&draft)
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(
+        copied.success(),
+        "cp {} {}",
+        draft.display(),
+        path.display()
+    );
     path.display().to_string()
 }
 
