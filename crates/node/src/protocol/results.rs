@@ -113,7 +113,10 @@ impl Results {
         for waiter in inner.waiters.remove(&id).unwrap_or_default() {
             let _ = waiter.send(decided.clone());
         }
-        if inner.done.insert(id, decided).is_none() && !inner.retired.contains(&id) {
+        if inner.retired.contains(&id) {
+            return; // published again long after (its waiters, if any, have it)
+        }
+        if inner.done.insert(id, decided).is_none() {
             inner.order.push_back(id);
         }
         while inner.order.len() > inner.keep {
@@ -176,8 +179,11 @@ mod tests {
         assert!(matches!(results.wait(id(1)), Wait::Retired));
         assert!(matches!(results.wait(id(3)), Wait::Done(_)));
         assert!(!results.is_retired(&id(2)) && results.get(&id(2)).is_some());
-        // Completing a kept one again (a replay) does not push another out.
-        results.complete(id(2), d);
+        // Completing a kept one again (a replay) does not push another out; a retired one
+        // stays retired.
+        results.complete(id(2), d.clone());
+        results.complete(id(1), d);
+        assert!(results.get(&id(1)).is_none() && results.is_retired(&id(1)));
         assert!(results.get(&id(2)).is_some() && results.get(&id(3)).is_some());
         assert!(matches!(results.wait(id(4)), Wait::Pending(_)));
     }
