@@ -472,65 +472,85 @@ pub fn verify_file(
     group_key: &byzvote_dkg::GroupPublicKey,
     participants: &[crate::chain::types::PublicKey],
 ) -> Result<Summary, AuditError> {
-    use commonware_codec::DecodeExt as _;
     let mut summary = Summary::default();
     let mut chain = Chain::default();
     let mut signatures = Signatures::new(group_key);
     // One entry in memory at a time: a node's log holds every decision it made.
     super::journal::read_each(path, |e: Entry| {
-        chain.check(&e)?;
-        summary.entries += 1;
-        if !matches!(e.body, Body::Certificate { .. }) {
-            signatures.check()?; // errors are reported in log order
-        }
-        match &e.body {
-            Body::Block { .. } => summary.blocks += 1,
-            Body::Quick { .. } => {
-                let broken = |reason: String| AuditError::Broken { seq: e.seq, reason };
-                if participants.is_empty() {
-                    return Err(broken(
-                        "a quick-tier decision needs the cluster's identity keys to check; \
-                         give the node's data directory (with dkg.key)"
-                            .into(),
-                    ));
+        let checked = chain
+            .check(&e)
+            .and_then(|()| check_entry(&e, participants, &mut signatures));
+        match checked {
+            Ok(kind) => {
+                summary.entries += 1;
+                match kind {
+                    Kind::Block => summary.blocks += 1,
+                    Kind::Quick => summary.quick += 1,
+                    Kind::Certificate => summary.certificates += 1,
                 }
-                super::audit_quick::QuickEntry::from_body(&e.body)
-                    .map_err(broken)?
-                    .map(|q| q.check(participants))
-                    .transpose()
-                    .map_err(broken)?;
-                summary.quick += 1;
+                Ok(())
             }
-            Body::Certificate {
-                record,
-                signature,
-                proof,
-                ..
-            } => {
-                let broken = |reason: &str| AuditError::Broken {
-                    seq: e.seq,
-                    reason: reason.to_string(),
-                };
-                let parsed = byzvote_core::DecisionRecord::decode(Bytes::from(record.0.clone()))
-                    .map_err(|_| broken("the certificate's record does not decode"))
-                    .and_then(|_| {
-                        super::certify::signed_root(&record.0, &signature.0, &proof.0)
-                            .map_err(|e| broken(&format!("the certificate {e}")))
-                    });
-                match parsed {
-                    Ok((root, signature)) => signatures.add(e.seq, root, signature)?,
-                    Err(e) => {
-                        signatures.check()?;
-                        return Err(e);
-                    }
-                }
-                summary.certificates += 1;
+            Err(e) => {
+                signatures.check()?; // a bad signature earlier in the log is the first error
+                Err(e)
             }
         }
-        Ok(())
     })?;
     signatures.check()?;
     Ok(summary)
+}
+
+/// What [`check_entry`] found an entry to be.
+enum Kind {
+    Block,
+    Quick,
+    Certificate,
+}
+
+/// Checks one entry but for the chain and its certificate's signature, which goes to
+/// `signatures` (checked later, with others).
+fn check_entry(
+    e: &Entry,
+    participants: &[crate::chain::types::PublicKey],
+    signatures: &mut Signatures<'_>,
+) -> Result<Kind, AuditError> {
+    use commonware_codec::DecodeExt as _;
+    match &e.body {
+        Body::Block { .. } => Ok(Kind::Block),
+        Body::Quick { .. } => {
+            let broken = |reason: String| AuditError::Broken { seq: e.seq, reason };
+            if participants.is_empty() {
+                return Err(broken(
+                    "a quick-tier decision needs the cluster's identity keys to check; \
+                     give the node's data directory (with dkg.key)"
+                        .into(),
+                ));
+            }
+            super::audit_quick::QuickEntry::from_body(&e.body)
+                .map_err(broken)?
+                .map(|q| q.check(participants))
+                .transpose()
+                .map_err(broken)?;
+            Ok(Kind::Quick)
+        }
+        Body::Certificate {
+            record,
+            signature,
+            proof,
+            ..
+        } => {
+            let broken = |reason: &str| AuditError::Broken {
+                seq: e.seq,
+                reason: reason.to_string(),
+            };
+            byzvote_core::DecisionRecord::decode(Bytes::from(record.0.clone()))
+                .map_err(|_| broken("the certificate's record does not decode"))?;
+            let (root, signature) = super::certify::signed_root(&record.0, &signature.0, &proof.0)
+                .map_err(|e| broken(&format!("the certificate {e}")))?;
+            signatures.add(e.seq, root, signature)?;
+            Ok(Kind::Certificate)
+        }
+    }
 }
 
 /// The certificates' signatures, checked in chunks: a batch's certificates share one root and
