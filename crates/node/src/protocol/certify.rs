@@ -321,7 +321,7 @@ pub(crate) mod tests {
     use commonware_codec::Encode as _;
     use commonware_cryptography::Hasher as _;
 
-    pub(crate) fn record(answer: &str) -> DecisionRecord {
+    fn record(answer: &str) -> DecisionRecord {
         DecisionRecord {
             request: commonware_cryptography::Sha256::hash(&[b"request"]),
             tier: 3,
