@@ -16,6 +16,14 @@ mod similarity;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// A node allocates and frees small buffers for every message, transaction and log entry it
+/// handles; under load glibc's allocator took a fifth of a node's CPU time (`_int_malloc`,
+/// `malloc_consolidate`, `unlink_chunk`, aligned I/O buffers). With mimalloc, `bench cluster`
+/// decides 1.12–1.16× as many votes a second at c=512 (same minutes), for about 18% more
+/// resident memory under load (the plateau of four nodes: 1.92 GB against 1.64 GB).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Byzantine-fault-tolerant voting among AI models.
 ///
 /// Several diverse models answer the same request; each commits to its answer before seeing
