@@ -35,12 +35,12 @@ pub enum Body {
     Block {
         height: u64,
         timestamp_ms: u64,
-        #[serde(with = "hex::serde")]
+        #[serde(with = "hex::serde::no_prefix")]
         parent: [u8; 32],
         txs: Vec<HexBytes>,
     },
     Certificate {
-        #[serde(with = "hex::serde")]
+        #[serde(with = "hex::serde::no_prefix")]
         request: [u8; 32],
         record: HexBytes,
         /// The group's signature over the root of the record's batch.
@@ -66,7 +66,7 @@ pub enum Body {
 
 /// Bytes as hex in JSON.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HexBytes(#[serde(with = "hex::serde")] pub Vec<u8>);
+pub struct HexBytes(#[serde(with = "hex::serde::no_prefix")] pub Vec<u8>);
 
 impl From<&Bytes> for HexBytes {
     fn from(b: &Bytes) -> Self {
@@ -78,9 +78,9 @@ impl From<&Bytes> for HexBytes {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub seq: u64,
-    #[serde(with = "hex::serde")]
+    #[serde(with = "hex::serde::no_prefix")]
     pub prev: [u8; 32],
-    #[serde(with = "hex::serde")]
+    #[serde(with = "hex::serde::no_prefix")]
     pub hash: [u8; 32],
     #[serde(flatten)]
     pub body: Body,

@@ -167,10 +167,10 @@ impl Reporter for Mailbox {
 /// A commitment's secret, synced before the commit is sent.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Secret {
-    #[serde(with = "hex::serde")]
+    #[serde(with = "hex::serde::no_prefix")]
     request: [u8; 32],
     canonical: String,
-    #[serde(with = "hex::serde")]
+    #[serde(with = "hex::serde::no_prefix")]
     salt: [u8; 32],
 }
 
