@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use byzvote_node::protocol::{
-    audit::{read_entries, verify_file},
+    audit::verify_file,
     audit_show::{self, Keys, render},
 };
 use clap::{Args, Subcommand};
@@ -100,7 +100,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn entries(file: &Path) -> anyhow::Result<Vec<byzvote_node::protocol::audit::Entry>> {
+fn exists(file: &Path) -> anyhow::Result<()> {
     if !file.exists() {
         anyhow::bail!(
             "no audit log at {}; pass the node's data directory (the `data` of its node.toml, \
@@ -108,12 +108,12 @@ fn entries(file: &Path) -> anyhow::Result<Vec<byzvote_node::protocol::audit::Ent
             file.display()
         );
     }
-    read_entries(file).with_context(|| format!("cannot read the audit log {}", file.display()))
+    Ok(())
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let (file, dir) = locate(&args.data);
-    let entries = entries(&file)?;
+    exists(&file)?;
     // Signatures are checked when the node's key file is there; the story says when they are not.
     let keys = match byzvote_dkg::DkgOutput::load(&dir.join("dkg.key")) {
         Ok(dkg) => Keys {
@@ -122,7 +122,7 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         },
         Err(_) => Keys::default(),
     };
-    let story = audit_show::story(&entries, &args.request_id, &keys)
+    let story = audit_show::story_file(&file, &args.request_id, &keys)
         .with_context(|| file.display().to_string())?;
     if args.json {
         emit(&(serde_json::to_string_pretty(&story)? + "\n"))
@@ -133,7 +133,9 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 
 fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let (file, _) = locate(&args.data);
-    let items = audit_show::list(&entries(&file)?);
+    exists(&file)?;
+    let items = audit_show::list_file(&file)
+        .with_context(|| format!("cannot read the audit log {}", file.display()))?;
     if args.json {
         emit(&(serde_json::to_string_pretty(&items)? + "\n"))
     } else {

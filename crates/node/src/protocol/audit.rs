@@ -178,13 +178,13 @@ pub fn verify_chain(entries: &[Entry]) -> Result<(), AuditError> {
 
 /// The hash chain checked one entry at a time: the next sequence number and the last hash.
 #[derive(Default)]
-struct Chain {
+pub(crate) struct Chain {
     next: u64,
     prev: [u8; 32],
 }
 
 impl Chain {
-    fn check(&mut self, e: &Entry) -> Result<(), AuditError> {
+    pub(crate) fn check(&mut self, e: &Entry) -> Result<(), AuditError> {
         let broken = |reason: &str| AuditError::Broken {
             seq: e.seq,
             reason: reason.to_string(),

@@ -14,7 +14,8 @@
 //! does not hold, so such a member is reported as "never revealed".
 
 use super::{
-    audit::{AuditError, Body, Entry, verify_chain},
+    audit::{AuditError, Body, Chain, Entry, verify_chain},
+    audit_quick::QuickEntry,
     meta::SignedMeta,
     tx::Tx,
 };
@@ -23,7 +24,8 @@ use bytes::Bytes;
 use byzvote_core::{DecisionRecord, Digest, Evidence, MemberId, Message, OutcomeKind, Request};
 use commonware_codec::DecodeExt as _;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
 
 /// What the story's signatures are checked against; both come from the node's `dkg.key`.
 #[derive(Clone, Debug, Default)]
@@ -219,37 +221,149 @@ pub fn list(entries: &[Entry]) -> Vec<Listed> {
     out
 }
 
-/// Resolves a full id or a unique prefix (at least 8 hex characters) among the log's requests.
-pub fn resolve(entries: &[Entry], id: &str) -> Result<Digest, ShowError> {
+/// A full id or a prefix of one, lowercased, if it can be one (at least 8 hex characters).
+fn prefix(id: &str) -> Result<String, ShowError> {
     let id = id.trim().to_ascii_lowercase();
     if id.len() < 8 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ShowError::BadId(id));
     }
-    let listed = list(entries);
-    let matches: Vec<&Listed> = listed.iter().filter(|l| l.id.starts_with(&id)).collect();
-    match matches.as_slice() {
-        [one] => {
-            let mut bytes = [0u8; 32];
-            hex::decode_to_slice(&one.id, &mut bytes).map_err(|_| ShowError::BadId(id))?;
-            Ok(Digest::from(bytes))
-        }
-        [] => Err(ShowError::Unknown {
-            id,
-            known: listed.len(),
-        }),
-        many => Err(ShowError::Ambiguous {
-            prefix: id,
-            count: many.len(),
+    Ok(id)
+}
+
+/// The one id among `ids` (the log's requests, `known` of them) that starts with `prefix`.
+fn unique(
+    prefix: String,
+    mut ids: impl Iterator<Item = Digest>,
+    known: usize,
+) -> Result<Digest, ShowError> {
+    let starts = |d: &Digest| hex::encode(d).starts_with(&prefix);
+    match (ids.find(starts), ids.filter(starts).count()) {
+        (Some(one), 0) => Ok(one),
+        (None, _) => Err(ShowError::Unknown { id: prefix, known }),
+        (Some(_), more) => Err(ShowError::Ambiguous {
+            prefix,
+            count: more + 1,
         }),
     }
+}
+
+/// Every request in the audit log at `path` (see [`list`]), read as a stream: of each block,
+/// only its requests are kept.
+pub fn list_file(path: &Path) -> Result<Vec<Listed>, AuditError> {
+    let mut kept = Vec::new();
+    super::journal::read_each(path, |mut e: Entry| {
+        if let Body::Block { txs, .. } = &mut e.body {
+            txs.retain(|t| t.0.first() == Some(&super::tx::REQUEST));
+        }
+        kept.push(e);
+        Ok::<(), AuditError>(())
+    })?;
+    Ok(list(&kept))
+}
+
+/// Resolves a full id or a unique prefix (at least 8 hex characters) among the log's requests.
+pub fn resolve(entries: &[Entry], id: &str) -> Result<Digest, ShowError> {
+    let id = prefix(id)?;
+    let ids: BTreeSet<Digest> = entries.iter().flat_map(requests).collect();
+    unique(id, ids.iter().copied(), ids.len())
+}
+
+/// The requests an entry holds: those its block ordered, or its quick decision's.
+fn requests(e: &Entry) -> Vec<Digest> {
+    match &e.body {
+        Body::Block { txs, .. } => txs
+            .iter()
+            .filter_map(|t| match Tx::decode(&t.0) {
+                Some(Tx::Request(r)) => Some(r.id()),
+                _ => None,
+            })
+            .collect(),
+        body => QuickEntry::from_body(body)
+            .ok()
+            .flatten()
+            .map(|q| q.request.id())
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Whether a transaction is part of request `id`'s vote.
+fn about(tx: &Tx, id: &Digest) -> bool {
+    let request = match tx {
+        Tx::Request(r) => r.id(),
+        Tx::Commit(c) => c.commit.request,
+        Tx::Reveal(r) => r.reveal.request,
+        Tx::Meta(m) => m.meta.request,
+        Tx::Beacon { request, .. } => *request,
+        Tx::Verdict(v) => v.verdict.request,
+        Tx::Similarities(s) => s.request,
+        Tx::Charge(c) => c.charge.request,
+    };
+    request == *id
+}
+
+/// `e` with only what concerns request `id` (its block's other transactions dropped), or
+/// `None` when nothing in it does.
+fn concerning(mut e: Entry, id: &Digest) -> Option<Entry> {
+    let keep = match &mut e.body {
+        Body::Block { txs, .. } => {
+            txs.retain(|t| Tx::decode(&t.0).is_some_and(|tx| about(&tx, id)));
+            !txs.is_empty()
+        }
+        Body::Certificate { request, .. } => Digest::from(*request) == *id,
+        body => QuickEntry::from_body(body)
+            .ok()
+            .flatten()
+            .is_some_and(|q| q.request.id() == *id),
+    };
+    keep.then_some(e)
+}
+
+/// The story of request `id` (a full id or a unique prefix, see [`resolve`]) in the audit
+/// log at `path`, read twice as a stream: once for the ids, once keeping only the entries
+/// about the request (a log of millions of votes is never held in memory).
+pub fn story_file(path: &Path, id: &str, keys: &Keys) -> Result<Story, ShowError> {
+    let id = prefix(id)?;
+    let mut ids = HashSet::new();
+    let mut matching = BTreeSet::new();
+    super::journal::read_each(path, |e: Entry| {
+        for request in requests(&e) {
+            if ids.insert(request) && hex::encode(request).starts_with(&id) {
+                matching.insert(request);
+            }
+        }
+        Ok::<(), AuditError>(())
+    })?;
+    let id = unique(id, matching.into_iter(), ids.len())?;
+    drop(ids);
+    let mut chain = Chain::default();
+    let mut broken = None;
+    let mut kept = Vec::new();
+    super::journal::read_each(path, |e: Entry| {
+        if broken.is_none()
+            && let Err(err) = chain.check(&e)
+        {
+            broken = Some(err.to_string());
+        }
+        kept.extend(concerning(e, &id));
+        Ok::<(), AuditError>(())
+    })?;
+    Ok(told(&kept, id, keys, broken))
 }
 
 /// The story of request `id` (see [`resolve`]) in `entries`.
 pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowError> {
     let id = resolve(entries, id)?;
+    let broken = verify_chain(entries).err().map(|e| e.to_string());
+    Ok(told(entries, id, keys, broken))
+}
+
+/// The story of request `id` from `entries` (all of the log, or those about `id`), whose hash
+/// chain broke as `chain_broken` says.
+fn told(entries: &[Entry], id: Digest, keys: &Keys, chain_broken: Option<String>) -> Story {
     let mut story = Story {
         id: hex::encode(id),
-        chain_broken: verify_chain(entries).err().map(|e| e.to_string()),
+        chain_broken,
         submitted: None,
         commits: Vec::new(),
         reveals: Vec::new(),
@@ -275,7 +389,7 @@ pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowErro
     }
     super::audit_quick::attach(&mut story, entries, id, keys);
     if story.quick.is_some() {
-        return Ok(story);
+        return story;
     }
     let mut first_commit: BTreeMap<MemberId, Digest> = BTreeMap::new();
     let mut reveals = Vec::new();
@@ -383,7 +497,7 @@ pub fn story(entries: &[Entry], id: &str, keys: &Keys) -> Result<Story, ShowErro
             });
         }
     }
-    Ok(story)
+    story
 }
 
 /// Whether member `member`'s identity signature verifies (`ok` checks it under a key); a member

@@ -64,6 +64,12 @@ fn group_key(seed: u64) -> (byzvote_dkg::GroupPublicKey, impl Fn(&[u8]) -> Vec<u
 }
 
 fn fixture(name: &str) -> Fixture {
+    fixture_with(name, false)
+}
+
+/// The fixture's log; with `others`, its blocks also order another request, a commit and a
+/// reveal for it (what a story must leave out).
+fn fixture_with(name: &str, others: bool) -> Fixture {
     let path = std::env::temp_dir().join(format!(
         "byzvote-audit-show-{name}-{}.jsonl",
         std::process::id()
@@ -140,8 +146,22 @@ fn fixture(name: &str) -> Fixture {
     let (key, sign) = group_key(11);
     let (other_group_key, _) = group_key(12);
     let record_bytes = record.encode().to_vec();
+    let mut requests = vec![Tx::Request(request)];
+    if others {
+        let other = Request::new(vec![Message::user("And 3+3?")], Mode::Exact, 3, 64, 8).unwrap();
+        let six = canonicalize(&Mode::Exact, "6").unwrap();
+        let r = Reveal {
+            request: other.id(),
+            member: 0,
+            canonical: six,
+            salt: Salt([9; 32]),
+        };
+        requests.insert(0, Tx::Request(other));
+        commits.insert(1, Tx::Commit(r.commit().sign(&keys[0])));
+        reveals.insert(2, Tx::Reveal(r.sign(&keys[0])));
+    }
     let (log, _) = AuditLog::open(&path).unwrap();
-    log.append(block(1, vec![Tx::Request(request)])).unwrap();
+    log.append(block(1, requests)).unwrap();
     log.append(block(2, commits)).unwrap();
     log.append(block(3, reveals)).unwrap();
     // The serving node (member 1) charged the vote to a client key.
@@ -290,6 +310,51 @@ fn unknown_id_bad_id_missing_file_and_broken_chain() {
     let s = story(&entries, &f.id, &f.keys).unwrap();
     assert!(s.chain_broken.as_deref().unwrap().contains("entry 2"));
     assert!(render::story(&s).contains("audit chain: BROKEN"));
+}
+
+#[test]
+fn a_story_read_as_a_stream_is_the_story_of_the_whole_log() {
+    let f = fixture_with("stream", true);
+    let entries = read_entries(&f.path).unwrap();
+    assert_eq!(list(&entries).len(), 2);
+    assert_eq!(list_file(&f.path).unwrap(), list(&entries));
+    let whole = story(&entries, &f.id, &f.keys).unwrap();
+    assert_eq!(
+        whole.commits.len(),
+        5,
+        "the other vote's commit is not this one's"
+    );
+    assert_eq!(story_file(&f.path, &f.id, &f.keys).unwrap(), whole);
+    assert_eq!(story_file(&f.path, &f.id[..10], &f.keys).unwrap(), whole);
+    let unknown = story_file(&f.path, &"ab".repeat(32), &f.keys).unwrap_err();
+    assert!(
+        matches!(unknown, ShowError::Unknown { known: 2, .. }),
+        "{unknown}"
+    );
+    let bad = story_file(&f.path, "xyz", &f.keys).unwrap_err();
+    assert!(matches!(bad, ShowError::BadId(_)), "{bad}");
+    let missing = story_file(&f.path.with_extension("missing"), &f.id, &f.keys).unwrap_err();
+    assert!(missing.to_string().contains("missing"), "{missing}");
+
+    // A tampered entry breaks the chain at the same place either way.
+    let mut tampered = entries.clone();
+    if let Body::Block { timestamp_ms, .. } = &mut tampered[2].body {
+        *timestamp_ms += 1;
+    }
+    let text: String = tampered
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap() + "\n")
+        .collect();
+    std::fs::write(&f.path, text).unwrap();
+    let streamed = story_file(&f.path, &f.id, &f.keys).unwrap();
+    assert!(
+        streamed
+            .chain_broken
+            .as_deref()
+            .unwrap()
+            .contains("entry 2")
+    );
+    assert_eq!(streamed, story(&tampered, &f.id, &f.keys).unwrap());
 }
 
 #[test]
