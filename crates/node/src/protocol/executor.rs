@@ -222,6 +222,10 @@ pub struct Executor<E, S> {
     /// What the state knew of each decided vote's members (revealed answers, reports) at its
     /// decision, until its certificate is published: the state may retire the vote first.
     unpublished_votes: HashMap<Digest, Breakdown>,
+    /// This node's own transactions not yet in a finalized block, with when each was first
+    /// and last gossiped (ms): gossiped again every [`RESEND_PERIOD`] (see
+    /// [`Self::resend_own`]).
+    own_pending: BTreeMap<Bytes, (u64, u64)>,
     /// Certified batches still in `collecting`, oldest first: the last [`KEEP_CERTIFIED`].
     /// Each keeps ~0.3 KB (this node's partial) to help a peer that is still collecting it
     /// (one restarted, or cut off, that decided it late).
@@ -262,6 +266,12 @@ const RESEND_EVERY: u64 = 10;
 const RESEND_PERIOD: Duration = Duration::from_secs(1);
 /// At most this many partials are resent per period.
 const MAX_RESENDS: usize = 16;
+/// An own transaction is gossiped again for this long at most (longer than a vote's commit
+/// and reveal windows by default: 60 s + 20 s).
+const RESEND_OWN_FOR_MS: u64 = 120_000;
+/// Own transactions waiting to be ordered that are gossiped again; beyond this many, the
+/// oldest are given up (their votes time out as without the resends).
+const MAX_OWN_PENDING: usize = 16_384;
 
 impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>> Executor<E, S> {
     /// Creates the executor and replays its audit log. Returns it with the mailbox marshal reports to.
@@ -302,6 +312,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             collecting: BTreeMap::new(),
             certified_roots: VecDeque::new(),
             unpublished_votes: HashMap::new(),
+            own_pending: BTreeMap::new(),
             beacons: Beacons::default(),
             mempool,
             shared,
@@ -559,6 +570,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             Message::Pending(request) => self.on_pending(request),
             Message::Tick => {
                 self.resend_partials();
+                self.resend_own();
                 let now = self.now_ms();
                 for root in self.early.expire(now, EARLY_TTL_MS) {
                     self.collecting.remove(&root);
@@ -633,6 +645,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         self.mempool.remove(&block.txs);
+        if !self.own_pending.is_empty() {
+            for tx in &block.txs {
+                self.own_pending.remove(tx);
+            }
+        }
         self.publish_awaited();
         self.shared.finalized.store(height, Ordering::Release);
         self.shared.busy.store(self.state.busy(), Ordering::Relaxed);
@@ -935,7 +952,36 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             return;
         }
         self.mempool.insert(bytes.clone());
+        if self.own_pending.len() < MAX_OWN_PENDING {
+            let now = self.now_ms();
+            self.own_pending.insert(bytes.clone(), (now, now));
+        }
         self.txs.send(Recipients::All, bytes, false);
+    }
+
+    /// Gossips again, once a [`RESEND_PERIOD`] has passed since it was last sent, each own
+    /// transaction that no finalized block has carried yet (at most [`MAX_RESENDS`] a tick),
+    /// for [`RESEND_OWN_FOR_MS`] at most. A gossip message can be lost (a peer's full inbox
+    /// drops it; a lossy link): without this, a reveal lost on its way to every other node
+    /// reached a block only when its member led a view, and with every link lossy a vote's
+    /// four reveals all missed the reveal deadline (sim lossy-net, seed 120011).
+    fn resend_own(&mut self) {
+        let now = self.now_ms();
+        let period = RESEND_PERIOD.as_millis() as u64;
+        self.own_pending
+            .retain(|_, (first, _)| now < first.saturating_add(RESEND_OWN_FOR_MS));
+        let mut sent = 0;
+        for (bytes, (_, last)) in self.own_pending.iter_mut() {
+            if sent >= MAX_RESENDS {
+                break;
+            }
+            if now < last.saturating_add(period) {
+                continue;
+            }
+            *last = now;
+            self.txs.send(Recipients::All, bytes.clone(), false);
+            sent += 1;
+        }
     }
 
     /// Gossips again this node's beacon partials (and recovered beacons) that are not ordered

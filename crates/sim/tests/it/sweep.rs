@@ -106,3 +106,22 @@ fn long_sweep_n7() {
 fn long_sweep_n10() {
     assert_clean(&config(3000, 1, 10, NAMES));
 }
+
+/// Every link lossy, seed 120011: the four reveals of one vote were all lost on their way to
+/// the other nodes and missed the reveal deadline (`no_agreement`, every member silent), when
+/// a node gossiped its own transactions once. Each now gossips them again every second until
+/// a finalized block carries them, and the vote agrees.
+#[test]
+fn lossy_links_do_not_lose_every_reveal_of_a_vote() {
+    let cfg = SweepConfig {
+        votes: 3,
+        ..config(120_011, 1, 4, &["lossy-net"])
+    };
+    let (outcome, problems) = byzvote_sim::sweep::run_one(&cfg, "lossy-net", 120_011);
+    assert!(problems.is_empty(), "seed 120011: {problems:?}");
+    assert_eq!(
+        outcome,
+        Some(byzvote_sim::report::Outcome::Agreed),
+        "seed 120011 lossy-net"
+    );
+}
