@@ -269,8 +269,8 @@ const MAX_RESENDS: usize = 16;
 /// An own transaction is gossiped again for this long at most (longer than a vote's commit
 /// and reveal windows by default: 60 s + 20 s).
 const RESEND_OWN_FOR_MS: u64 = 120_000;
-/// Own transactions waiting to be ordered that are gossiped again; beyond this many, the
-/// oldest are given up (their votes time out as without the resends).
+/// Own transactions waiting to be ordered that are gossiped again; one sent while this many
+/// wait is gossiped once only (as before the resends).
 const MAX_OWN_PENDING: usize = 16_384;
 
 impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>> Executor<E, S> {
