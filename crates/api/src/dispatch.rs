@@ -34,7 +34,7 @@ pub async fn vote(
         .map(|m| m.content.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    let cluster = state.gateway.info().members.len() as u32;
+    let cluster = state.gateway.members() as u32;
     let (mut tier, mut info) = match body.tier {
         TierChoice::Fixed(t) => (t, None),
         TierChoice::Auto => {

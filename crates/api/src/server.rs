@@ -56,6 +56,12 @@ pub trait Gateway: Send + Sync + 'static {
     /// The cluster as this node sees it: group key, node name, members.
     fn info(&self) -> ClusterInfo;
 
+    /// How many members the cluster has (asked on every vote: an implementation that holds
+    /// its [`ClusterInfo`] answers without copying it).
+    fn members(&self) -> usize {
+        self.info().members.len()
+    }
+
     /// This node's external verifier judged vote `id`'s agreed answer (`passed` or not, by
     /// `verifier`). A node records it where every node can apply it (on its chain, signed),
     /// so a failure can lower the reputation of the members who voted for the answer. By

@@ -123,7 +123,7 @@ fn still_pending(id: &str) -> HttpError {
 }
 
 async fn models(State(state): State<AppState>) -> Json<ModelList> {
-    let top = max_tier(state.gateway.info().members.len() as u32);
+    let top = max_tier(state.gateway.members() as u32);
     let data = convert::MODELS
         .iter()
         .filter(|m| match convert::tier_of(m) {

@@ -297,6 +297,10 @@ impl<S: Sender<PublicKey = PublicKey> + Clone + Sync> Gateway for NodeGateway<S>
         self.info.clone()
     }
 
+    fn members(&self) -> usize {
+        self.info.members.len()
+    }
+
     /// Puts the verdict on the chain (signed by this node), where a failure lowers the
     /// supporters' reputation on every node alike. Quick-tier votes are not on the chain, so
     /// their verdicts stay in the verifier's log only.
