@@ -447,3 +447,95 @@ fn pick_best_certifies_the_candidate_the_committee_votes_for() {
     assert_eq!(node.record.request, o.id);
     assert_ne!(pick.ballot, o.id);
 }
+
+/// A node that certifies a vote after its state retired it still shows the vote's revealed
+/// answers and reports (the executor keeps them from the decision until it publishes). Nodes
+/// keep one decided vote whole; node 3 is cut off while four votes are decided by the other
+/// three, then catches up: it applies the backfilled blocks faster than its peers' partials
+/// come back, so the earlier votes are retired before it certifies them.
+#[test]
+fn a_vote_certified_after_it_was_retired_keeps_its_breakdown() {
+    let seed = 11;
+    let executor = deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(seed)
+            .with_timeout(Some(Duration::from_secs(600))),
+    );
+    executor.start(|context| async move {
+        let (keys, participants, oracle) = common::network(&context, 4).await;
+        let outputs = common::dkg(&context, &oracle, &keys, &participants).await;
+        let mut handles = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let model: Arc<dyn ModelBackend> =
+                Arc::new(Scripted::constant(format!("model-{i}"), "4"));
+            let cfg = node::Config {
+                retain: 1,
+                ..common::config(i, key, &participants, outputs[i].clone(), model)
+            };
+            let handle = node::start(
+                context.child("node"),
+                cfg,
+                oracle.control(key.public_key()),
+                oracle.manager(),
+                common::channels(&oracle, &key.public_key()).await,
+            )
+            .await
+            .unwrap();
+            handles.push(handle);
+        }
+        let cut = participants[3].clone();
+        for p in &participants[..3] {
+            oracle.remove_link(p.clone(), cut.clone()).await.unwrap();
+            oracle.remove_link(cut.clone(), p.clone()).await.unwrap();
+        }
+        let mut ids = Vec::new();
+        for k in 0..4u64 {
+            let request = Request::new(
+                vec![Message::user(format!("question {k}"))],
+                Mode::Number { decimals: 0 },
+                3,
+                32,
+                seed + k,
+            )
+            .unwrap();
+            ids.push(request.id());
+            match handles[0].clone().submit(request) {
+                Wait::Pending(rx) => {
+                    let d = rx.await.expect("decision");
+                    assert_eq!(d.record.supporters, vec![0, 1, 2], "seed {seed}");
+                }
+                _ => panic!("seed {seed}: request {k} was not pending"),
+            }
+        }
+        let link = common::link();
+        for p in &participants[..3] {
+            oracle
+                .add_link(p.clone(), cut.clone(), link.clone())
+                .await
+                .unwrap();
+            oracle
+                .add_link(cut.clone(), p.clone(), link.clone())
+                .await
+                .unwrap();
+        }
+        for id in &ids {
+            let d = loop {
+                if let Some(d) = handles[3].results.get(id) {
+                    break d;
+                }
+                context.sleep(Duration::from_millis(10)).await;
+            };
+            assert_eq!(d.record.supporters, vec![0, 1, 2], "seed {seed}");
+            assert_eq!(
+                d.revealed.keys().copied().collect::<Vec<_>>(),
+                vec![0, 1, 2],
+                "seed {seed}: node 3's result for {id:?} lost the revealed answers"
+            );
+            assert_eq!(
+                d.meta.keys().copied().collect::<Vec<_>>(),
+                vec![0, 1, 2],
+                "seed {seed}: node 3's result for {id:?} lost the reports"
+            );
+        }
+    });
+}

@@ -97,6 +97,15 @@ pub async fn channels(
     Channels::from_ordered(reg).unwrap()
 }
 
+/// The link between every pair of nodes: 5 ms, 2 ms of jitter, nothing lost.
+pub fn link() -> Link {
+    Link {
+        latency: Duration::from_millis(5),
+        jitter: Duration::from_millis(2),
+        success_rate: probability!(1.0),
+    }
+}
+
 /// Keys sorted by public key (a member id indexes them), their public keys, and the oracle.
 pub async fn network(
     context: &deterministic::Context,
@@ -122,11 +131,7 @@ pub async fn network(
     )
     .await;
     network.start();
-    let link = Link {
-        latency: Duration::from_millis(5),
-        jitter: Duration::from_millis(2),
-        success_rate: probability!(1.0),
-    };
+    let link = link();
     for a in &participants {
         for b in &participants {
             if a != b {
