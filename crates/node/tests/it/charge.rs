@@ -5,28 +5,17 @@ use crate::common;
 
 use byzvote_core::{Message, Mode, Request};
 use byzvote_models::{BackendInfo, ModelBackend, Scripted};
-use byzvote_node::node::{self, Handle};
 use byzvote_node::protocol::results::Wait;
-use commonware_cryptography::Signer as _;
-use commonware_runtime::{Clock as _, Runner as _, Supervisor as _, deterministic};
+use commonware_runtime::{Clock as _, Runner as _, deterministic};
 use std::sync::Arc;
 use std::time::Duration;
 
 const KEY: [u8; 32] = [0x42; 32];
 
 /// Four honest nodes whose models answer "4" at $1 per 1,000 tokens both ways.
-async fn cluster(
-    context: &deterministic::Context,
-) -> Vec<
-    Handle<impl commonware_p2p::Sender<PublicKey = byzvote_node::chain::types::PublicKey> + Clone>,
-> {
-    let (keys, participants, oracle) = common::network(context, 4).await;
-    let outputs = common::dkg(context, &oracle, &keys, &participants).await;
-    let mut handles = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        let control = oracle.control(key.public_key());
-        let channels = common::channels(&oracle, &key.public_key()).await;
-        let model: Arc<dyn ModelBackend> = Arc::new(
+async fn cluster(context: &deterministic::Context) -> Vec<common::NodeHandle> {
+    let model = |i: usize| -> Arc<dyn ModelBackend> {
+        Arc::new(
             Scripted::constant(format!("model-{i}"), "4").with_info(BackendInfo {
                 name: format!("model-{i}"),
                 vendor: String::new(),
@@ -34,20 +23,9 @@ async fn cluster(
                 price_in_per_1k: 1.0,
                 price_out_per_1k: 1.0,
             }),
-        );
-        let cfg = common::config(i, key, &participants, outputs[i].clone(), model);
-        let handle = node::start(
-            context.child("node"),
-            cfg,
-            control.clone(),
-            oracle.manager(),
-            channels,
         )
-        .await
-        .unwrap();
-        handles.push(handle);
-    }
-    handles
+    };
+    common::cluster(context, 4, model, |cfg| cfg).await.0
 }
 
 #[test]

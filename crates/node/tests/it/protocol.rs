@@ -462,27 +462,11 @@ fn a_vote_certified_after_it_was_retired_keeps_its_breakdown() {
             .with_timeout(Some(Duration::from_secs(600))),
     );
     executor.start(|context| async move {
-        let (keys, participants, oracle) = common::network(&context, 4).await;
-        let outputs = common::dkg(&context, &oracle, &keys, &participants).await;
-        let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let model: Arc<dyn ModelBackend> =
-                Arc::new(Scripted::constant(format!("model-{i}"), "4"));
-            let cfg = node::Config {
-                retain: 1,
-                ..common::config(i, key, &participants, outputs[i].clone(), model)
-            };
-            let handle = node::start(
-                context.child("node"),
-                cfg,
-                oracle.control(key.public_key()),
-                oracle.manager(),
-                common::channels(&oracle, &key.public_key()).await,
-            )
-            .await
-            .unwrap();
-            handles.push(handle);
-        }
+        let model = |i: usize| -> Arc<dyn ModelBackend> {
+            Arc::new(Scripted::constant(format!("model-{i}"), "4"))
+        };
+        let (handles, participants, oracle) =
+            common::cluster(&context, 4, model, |cfg| node::Config { retain: 1, ..cfg }).await;
         let cut = participants[3].clone();
         for p in &participants[..3] {
             oracle.remove_link(p.clone(), cut.clone()).await.unwrap();

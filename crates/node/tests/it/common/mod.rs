@@ -144,3 +144,38 @@ pub async fn network(
     }
     (keys, participants, oracle)
 }
+
+/// A node started on the simulated network.
+pub type NodeHandle = node::Handle<Sender<PublicKey, deterministic::Context>>;
+
+/// `n` nodes on a fresh simulated network, started after their DKG: node `i` answers with
+/// `model(i)` and runs [`config`] as `adjust` changes it. Also returns the sorted public keys
+/// and the oracle (to cut and restore links).
+pub async fn cluster(
+    context: &deterministic::Context,
+    n: usize,
+    model: impl Fn(usize) -> Arc<dyn ModelBackend>,
+    adjust: impl Fn(node::Config) -> node::Config,
+) -> (
+    Vec<NodeHandle>,
+    Vec<PublicKey>,
+    Oracle<PublicKey, deterministic::Context>,
+) {
+    let (keys, participants, oracle) = network(context, n).await;
+    let outputs = dkg(context, &oracle, &keys, &participants).await;
+    let mut handles = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let cfg = adjust(config(i, key, &participants, outputs[i].clone(), model(i)));
+        let handle = node::start(
+            context.child("node"),
+            cfg,
+            oracle.control(key.public_key()),
+            oracle.manager(),
+            channels(&oracle, &key.public_key()).await,
+        )
+        .await
+        .unwrap();
+        handles.push(handle);
+    }
+    (handles, participants, oracle)
+}
