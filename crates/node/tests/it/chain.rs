@@ -1,6 +1,8 @@
 //! The ordering layer on Commonware's deterministic runtime and simulated network:
 //! transactions submitted to any node end up in the same finalized order on every node.
 
+use crate::common;
+
 use bytes::Bytes;
 use byzvote_node::chain::{
     app::{App, OnFinalized, Pacing, Shared},
@@ -13,7 +15,7 @@ use commonware_actor::Feedback;
 use commonware_consensus::{Heightable as _, Reporter, marshal::Update};
 use commonware_cryptography::{Signer as _, ed25519};
 use commonware_p2p::simulated::{self, Link, Network};
-use commonware_runtime::{Clock as _, Quota, Runner as _, Supervisor as _, deterministic};
+use commonware_runtime::{Clock as _, Quota, Runner as _, Supervisor as _};
 use commonware_utils::{Acknowledgement as _, NZU32, NZUsize, ordered::Set, probability};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,11 +48,7 @@ impl Reporter for Collector {
 type Run = (Vec<Finalized>, Vec<Finalized>, String);
 
 fn run(seed: u64) -> Run {
-    let executor = deterministic::Runner::new(
-        deterministic::Config::new()
-            .with_seed(seed)
-            .with_timeout(Some(Duration::from_secs(120))),
-    );
+    let executor = common::runner(seed, Duration::from_secs(120));
     executor.start(|context| async move {
         let n = 4;
         let signers: Vec<ed25519::PrivateKey> =

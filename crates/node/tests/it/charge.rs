@@ -31,11 +31,7 @@ async fn cluster(context: &deterministic::Context) -> Vec<common::NodeHandle> {
 #[test]
 fn spending_through_node_a_exhausts_the_budget_on_node_b() {
     let seed = 11;
-    let runner = deterministic::Runner::new(
-        deterministic::Config::new()
-            .with_seed(seed)
-            .with_timeout(Some(Duration::from_secs(300))),
-    );
+    let runner = common::runner(seed, Duration::from_secs(300));
     runner.start(|context| async move {
         let mut handles = cluster(&context).await;
         let request = Request::new(

@@ -11,7 +11,7 @@ use byzvote_node::protocol::executor::Fault;
 use byzvote_node::protocol::results::{Decided, Wait};
 use commonware_codec::Encode as _;
 use commonware_cryptography::Signer as _;
-use commonware_runtime::{Clock as _, Runner as _, Supervisor as _, deterministic};
+use commonware_runtime::{Clock as _, Runner as _, Supervisor as _};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,11 +50,7 @@ fn run_tier(
     tier: u8,
     vendors: &'static [&'static str],
 ) -> Outcome {
-    let executor = deterministic::Runner::new(
-        deterministic::Config::new()
-            .with_seed(seed)
-            .with_timeout(Some(Duration::from_secs(300))),
-    );
+    let executor = common::runner(seed, Duration::from_secs(300));
     executor.start(|context| async move {
         let (keys, participants, oracle) = common::network(&context, nodes.len()).await;
         // The DKG: every node, no dealer.
@@ -456,11 +452,7 @@ fn pick_best_certifies_the_candidate_the_committee_votes_for() {
 #[test]
 fn a_vote_certified_after_it_was_retired_keeps_its_breakdown() {
     let seed = 11;
-    let executor = deterministic::Runner::new(
-        deterministic::Config::new()
-            .with_seed(seed)
-            .with_timeout(Some(Duration::from_secs(600))),
-    );
+    let executor = common::runner(seed, Duration::from_secs(600));
     executor.start(|context| async move {
         let model = |i: usize| -> Arc<dyn ModelBackend> {
             Arc::new(Scripted::constant(format!("model-{i}"), "4"))

@@ -14,7 +14,7 @@ use byzvote_node::protocol::audit::AuditLog;
 use byzvote_node::quick::{self, QuickDecision, limit::PeerLimit};
 use commonware_codec::Encode as _;
 use commonware_cryptography::{Signer as _, Verifier as _};
-use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
+use commonware_runtime::{Runner as _, Supervisor as _};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,11 +37,7 @@ fn run_logged(
     audit: AuditLog,
 ) -> (QuickDecision, Vec<PublicKey>, AuditLog) {
     let log = audit.clone();
-    let executor = deterministic::Runner::new(
-        deterministic::Config::new()
-            .with_seed(seed)
-            .with_timeout(Some(Duration::from_secs(60))),
-    );
+    let executor = common::runner(seed, Duration::from_secs(60));
     executor.start(|context| async move {
         let (keys, participants, oracle) = common::network(&context, 4).await;
         let mut handles = Vec::new();

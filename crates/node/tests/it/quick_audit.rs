@@ -17,7 +17,7 @@ use commonware_cryptography::{
         primitives::{sharing::Mode as SharingMode, variant::MinPk},
     },
 };
-use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
+use commonware_runtime::{Runner as _, Supervisor as _};
 use commonware_utils::{N3f1, NZU32, TestRng};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,11 +49,7 @@ where
     Fut: std::future::Future<Output = ()> + Send,
 {
     let (audit, _) = AuditLog::open(path).unwrap();
-    let runner = deterministic::Runner::new(
-        deterministic::Config::new()
-            .with_seed(seed)
-            .with_timeout(Some(Duration::from_secs(120))),
-    );
+    let runner = common::runner(seed, Duration::from_secs(120));
     runner.start(|context| async move {
         let (keys, participants, oracle) = common::network(&context, 4).await;
         let mut handles = Vec::new();

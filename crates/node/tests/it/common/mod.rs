@@ -46,6 +46,16 @@ pub fn config(
     }
 }
 
+/// A deterministic runtime seeded with `seed` that fails a test still running after
+/// `timeout` of simulated time.
+pub fn runner(seed: u64, timeout: Duration) -> deterministic::Runner {
+    deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(seed)
+            .with_timeout(Some(timeout)),
+    )
+}
+
 /// The rate every test channel allows.
 pub fn quota() -> Quota {
     Quota::per_second(NZU32!(10_000))
