@@ -12,7 +12,11 @@ use byzvote_core::{
 use byzvote_dkg::{FaultModel, GroupVariant, Identity, wire::Message as DkgMessage};
 use byzvote_node::{
     chain::block::Block,
-    protocol::{meta::Meta, tx::Tx},
+    protocol::{
+        bundle::{Item, SignedBundle},
+        meta::Meta,
+        tx::Tx,
+    },
 };
 use commonware_codec::Encode as _;
 use commonware_consensus::types::Height;
@@ -90,6 +94,13 @@ fn main() {
     }
     .sign(&keys[1]);
     write("meta", "0", &meta.encode());
+    let items = vec![
+        Item::Commit(commit.clone()),
+        Item::Reveal(reveal.clone()),
+        Item::Meta(meta.meta.clone()),
+    ];
+    let bundle = SignedBundle::sign(1, items.clone(), &keys[1]);
+    let forged_bundle = SignedBundle::sign(1, items, &keys[2]);
     let txs = [
         Tx::Request(req.clone()),
         Tx::Commit(signed_commit.clone()),
@@ -106,6 +117,8 @@ fn main() {
             }
             .sign(&keys[1]),
         ),
+        Tx::Bundle(bundle),
+        Tx::Bundle(forged_bundle), // forged: wrong member's key
     ];
     for (i, t) in txs.iter().enumerate() {
         write("tx", &format!("{i}"), &t.encode());
@@ -211,15 +224,17 @@ fn main() {
     let (sharing, shares) =
         deal_anonymous::<MinPk, N3f1>(TestRng::new(1), SharingMode::NonZeroCounter, NZU32!(4));
     let ns = byzvote_core::namespace::BYZVOTE_DECISION;
-    let bytes = agreed.encode();
+    // A batch of one: the group signs its root.
+    let batch = byzvote_core::batch::Batch::new(vec![agreed.clone()]);
+    let proof = batch.proof(0).unwrap();
     let partials: Vec<_> = shares[1..]
         .iter()
-        .map(|s| threshold::sign_message::<MinPk>(s, ns, &bytes))
+        .map(|s| threshold::sign_message::<MinPk>(s, ns, batch.root().as_ref()))
         .collect();
     let signature =
         threshold::recover::<MinPk, _>(&sharing, &partials, &commonware_parallel::Sequential)
             .unwrap();
-    let cert = Certificate::new(sharing.public(), &signature, agreed);
+    let cert = Certificate::new(sharing.public(), &signature, agreed, &proof);
     assert!(byzvote_api::verify_certificate(&cert, None).is_ok());
     write(
         "certificate_json",

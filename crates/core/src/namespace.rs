@@ -21,6 +21,11 @@ pub const BYZVOTE_COMMITMENT: &[u8] = b"_BYZVOTE_COMMITMENT";
 /// Namespace of a member's identity (ed25519) signature over an encoded [`crate::Reveal`].
 pub const BYZVOTE_REVEAL: &[u8] = b"_BYZVOTE_REVEAL";
 
+/// Namespace of a member's identity (ed25519) signature over a bundle of its commits, reveals
+/// and reports, signed together (one signature for all a node says at one moment; the node
+/// crate's `protocol::bundle`).
+pub const BYZVOTE_BUNDLE: &[u8] = b"_BYZVOTE_BUNDLE";
+
 /// Namespace of the group (BLS threshold) signature over the root of a batch of decision
 /// records (see [`crate::batch`]): one per finalized block that decided votes.
 pub const BYZVOTE_DECISION: &[u8] = b"_BYZVOTE_DECISIONS";
@@ -61,6 +66,7 @@ mod tests {
             BYZVOTE_COMMIT,
             BYZVOTE_COMMITMENT,
             BYZVOTE_REVEAL,
+            BYZVOTE_BUNDLE,
             BYZVOTE_DECISION,
             BYZVOTE_TX,
             BYZVOTE_PARTIAL,

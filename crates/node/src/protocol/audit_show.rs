@@ -16,7 +16,8 @@
 use super::{
     audit::{AuditError, Body, Chain, Entry, verify_chain},
     audit_quick::QuickEntry,
-    meta::SignedMeta,
+    bundle::Item,
+    meta::Meta,
     tx::Tx,
 };
 use crate::chain::types::PublicKey;
@@ -298,6 +299,7 @@ fn about(tx: &Tx, id: &Digest) -> bool {
         Tx::Verdict(v) => v.verdict.request,
         Tx::Similarities(s) => s.request,
         Tx::Charge(c) => c.charge.request,
+        Tx::Bundle(b) => return b.items.iter().any(|i| i.request() == *id),
     };
     request == *id
 }
@@ -394,38 +396,44 @@ fn told(entries: &[Entry], id: Digest, keys: &Keys, chain_broken: Option<String>
     let mut first_commit: BTreeMap<MemberId, Digest> = BTreeMap::new();
     let mut reveals = Vec::new();
     for (at, tx) in txs(entries) {
-        match tx {
-            Tx::Request(r) if story.submitted.is_none() && r.id() == id => {
-                story.submitted = Some(submitted(at, r));
+        let tx = match tx {
+            Tx::Request(r) => {
+                if story.submitted.is_none() && r.id() == id {
+                    story.submitted = Some(submitted(at, r));
+                }
+                continue;
             }
-            Tx::Commit(c) if c.commit.request == id => {
-                let member = c.commit.member;
-                let first = *first_commit.entry(member).or_insert(c.commit.digest);
-                let equivocated = story
-                    .evidence
-                    .iter()
-                    .any(|e| matches!(e, Evidence::Equivocation { member: m, .. } if *m == member));
-                if first != c.commit.digest && !equivocated {
-                    story.evidence.push(Evidence::Equivocation {
+            tx => tx,
+        };
+        for (item, signature) in signed_items(tx, keys) {
+            if item.request() != id {
+                continue;
+            }
+            match item {
+                Item::Commit(c) => {
+                    let member = c.member;
+                    let first = *first_commit.entry(member).or_insert(c.digest);
+                    let equivocated = story.evidence.iter().any(
+                        |e| matches!(e, Evidence::Equivocation { member: m, .. } if *m == member),
+                    );
+                    if first != c.digest && !equivocated {
+                        story.evidence.push(Evidence::Equivocation {
+                            member,
+                            request: id,
+                            first,
+                            second: c.digest,
+                        });
+                    }
+                    story.commits.push(CommitStep {
+                        at: at.clone(),
                         member,
-                        request: id,
-                        first,
-                        second: c.commit.digest,
+                        commitment: hex::encode(c.digest),
+                        signature,
                     });
                 }
-                story.commits.push(CommitStep {
-                    at,
-                    member,
-                    commitment: hex::encode(c.commit.digest),
-                    signature: identity(keys, member, |k| c.verify(k)),
-                });
+                Item::Reveal(r) => reveals.push((at.clone(), r, signature)),
+                Item::Meta(m) => story.reports.push(report(at.clone(), m, signature)),
             }
-            Tx::Reveal(r) if r.reveal.request == id => {
-                let check = identity(keys, r.reveal.member, |k| r.verify(k));
-                reveals.push((at, r.reveal, check));
-            }
-            Tx::Meta(m) if m.meta.request == id => story.reports.push(report(at, &m, keys)),
-            _ => {}
         }
     }
     // A reveal is checked against the member's first commit, wherever it came in the order.
@@ -530,17 +538,34 @@ pub(crate) fn submitted(at: At, r: Request) -> Submitted {
     }
 }
 
-fn report(at: At, m: &SignedMeta, keys: &Keys) -> ReportStep {
+fn report(at: At, m: Meta, signature: Check) -> ReportStep {
     ReportStep {
         at,
-        member: m.meta.member,
-        model: m.meta.model.clone(),
-        latency_ms: m.meta.latency_ms,
-        prompt_tokens: m.meta.prompt_tokens,
-        completion_tokens: m.meta.completion_tokens,
-        cost_micro_usd: m.meta.cost_micro_usd,
-        signature: identity(keys, m.meta.member, |k| m.verify(k)),
+        member: m.member,
+        model: m.model,
+        latency_ms: m.latency_ms,
+        prompt_tokens: m.prompt_tokens,
+        completion_tokens: m.completion_tokens,
+        cost_micro_usd: m.cost_micro_usd,
+        signature,
     }
+}
+
+/// The member items (commits, reveals, reports) `tx` carries, each with the check of the
+/// identity signature it is under: its own, or its bundle's (checked once for all).
+fn signed_items(tx: Tx, keys: &Keys) -> Vec<(Item, Check)> {
+    let check = match &tx {
+        Tx::Commit(c) => identity(keys, c.commit.member, |k| c.verify(k)),
+        Tx::Reveal(r) => identity(keys, r.reveal.member, |k| r.verify(k)),
+        Tx::Meta(m) => identity(keys, m.meta.member, |k| m.verify(k)),
+        Tx::Bundle(b) => identity(keys, b.member, |k| b.verify(k)),
+        _ => return Vec::new(),
+    };
+    tx.items()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| (item, check))
+        .collect()
 }
 
 /// Every decodable transaction of every block entry, with where it was found.

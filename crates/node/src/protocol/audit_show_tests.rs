@@ -64,12 +64,14 @@ fn group_key(seed: u64) -> (byzvote_dkg::GroupPublicKey, impl Fn(&[u8]) -> Vec<u
 }
 
 fn fixture(name: &str) -> Fixture {
-    fixture_with(name, false)
+    fixture_with(name, false, false)
 }
 
 /// The fixture's log; with `others`, its blocks also order another request, a commit and a
-/// reveal for it (what a story must leave out).
-fn fixture_with(name: &str, others: bool) -> Fixture {
+/// reveal for it (what a story must leave out); with `bundled`, each run of a member's
+/// commits, reveals and reports signed by one key is one bundle under that key (what nodes
+/// send now; the singles are what older logs hold).
+fn fixture_with(name: &str, others: bool, bundled: bool) -> Fixture {
     let path = std::env::temp_dir().join(format!(
         "byzvote-audit-show-{name}-{}.jsonl",
         std::process::id()
@@ -124,7 +126,7 @@ fn fixture_with(name: &str, others: bool) -> Fixture {
             .sign(key),
         )
     };
-    reveals.push(meta(0, &keys[0]));
+    reveals.insert(1, meta(0, &keys[0]));
     reveals.push(meta(3, &keys[0])); // signed with member 0's key
     let record = DecisionRecord {
         request: id,
@@ -160,6 +162,10 @@ fn fixture_with(name: &str, others: bool) -> Fixture {
         commits.insert(1, Tx::Commit(r.commit().sign(&keys[0])));
         reveals.insert(2, Tx::Reveal(r.sign(&keys[0])));
     }
+    if bundled {
+        commits = bundle_runs(commits, &keys);
+        reveals = bundle_runs(reveals, &keys);
+    }
     let (log, _) = AuditLog::open(&path).unwrap();
     log.append(block(1, requests)).unwrap();
     log.append(block(2, commits)).unwrap();
@@ -192,6 +198,64 @@ fn fixture_with(name: &str, others: bool) -> Fixture {
             group_key: Some(key),
         },
         other_group_key,
+    }
+}
+
+/// `txs` (single commits, reveals and reports) with each run of consecutive ones by the same
+/// member under the same key made one bundle, signed by that key.
+fn bundle_runs(txs: Vec<Tx>, keys: &[ed25519::PrivateKey]) -> Vec<Tx> {
+    use crate::protocol::bundle::SignedBundle;
+    let signer = |tx: &Tx| {
+        keys.iter()
+            .position(|k| match tx {
+                Tx::Commit(c) => c.verify(&k.public_key()),
+                Tx::Reveal(r) => r.verify(&k.public_key()),
+                Tx::Meta(m) => m.verify(&k.public_key()),
+                _ => false,
+            })
+            .expect("signed by one of the keys")
+    };
+    let mut runs: Vec<(usize, Vec<Item>)> = Vec::new();
+    for tx in txs {
+        let key = signer(&tx);
+        let item = tx.items().unwrap().remove(0);
+        match runs.last_mut() {
+            Some((k, items)) if *k == key && items[0].member() == item.member() => items.push(item),
+            _ => runs.push((key, vec![item])),
+        }
+    }
+    runs.into_iter()
+        .map(|(k, items)| Tx::Bundle(SignedBundle::sign(items[0].member(), items, &keys[k])))
+        .collect()
+}
+
+#[test]
+fn a_story_told_from_bundles_is_the_story_told_from_singles() {
+    for others in [false, true] {
+        let singles = fixture_with("singles", others, false);
+        let bundled = fixture_with("bundled", others, true);
+        let entries = read_entries(&bundled.path).unwrap();
+        let bundles = entries
+            .iter()
+            .filter_map(|e| match &e.body {
+                Body::Block { txs, .. } => Some(txs),
+                _ => None,
+            })
+            .flatten()
+            .filter(|t| matches!(Tx::decode(&t.0), Some(Tx::Bundle(b)) if b.items.len() > 1))
+            .count();
+        assert!(bundles >= 2, "the log holds bundles of several items");
+        let story = story(&entries, &bundled.id, &bundled.keys).unwrap();
+        let from_singles = story_file(&singles.path, &singles.id, &singles.keys).unwrap();
+        assert_eq!(story, from_singles, "others {others}");
+        assert_eq!(
+            story_file(&bundled.path, &bundled.id, &bundled.keys).unwrap(),
+            story
+        );
+        // The report signed with another member's key is still found out.
+        let sigs: Vec<Check> = story.reports.iter().map(|r| r.signature).collect();
+        assert_eq!(sigs, [Check::Valid, Check::Invalid]);
+        assert_eq!(story.evidence.len(), 2, "{:?}", story.evidence);
     }
 }
 
@@ -314,7 +378,7 @@ fn unknown_id_bad_id_missing_file_and_broken_chain() {
 
 #[test]
 fn a_story_read_as_a_stream_is_the_story_of_the_whole_log() {
-    let f = fixture_with("stream", true);
+    let f = fixture_with("stream", true, false);
     let entries = read_entries(&f.path).unwrap();
     assert_eq!(list(&entries).len(), 2);
     assert_eq!(list_file(&f.path).unwrap(), list(&entries));

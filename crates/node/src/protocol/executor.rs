@@ -23,6 +23,7 @@
 
 use super::audit::{AuditLog, Body, Entry, HexBytes};
 use super::beacon::Beacons;
+use super::bundle::{Item, SignedBundle};
 use super::certify::Collect;
 use super::intake::PeerInbox;
 use super::journal::Journal;
@@ -226,6 +227,9 @@ pub struct Executor<E, S> {
     /// and last gossiped (ms): gossiped again every [`RESEND_PERIOD`] (see
     /// [`Self::resend_own`]).
     own_pending: BTreeMap<Bytes, (u64, u64)>,
+    /// What this node has said (commits, reveals, reports) since it last sealed: signed
+    /// together, as one bundle, before the next flush ([`Self::seal`]).
+    unsealed: Vec<Item>,
     /// Certified batches still in `collecting`, oldest first: the last [`KEEP_CERTIFIED`].
     /// Each keeps ~0.3 KB (this node's partial) to help a peer that is still collecting it
     /// (one restarted, or cut off, that decided it late).
@@ -313,6 +317,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             certified_roots: VecDeque::new(),
             unpublished_votes: HashMap::new(),
             own_pending: BTreeMap::new(),
+            unsealed: Vec::new(),
             beacons: Beacons::default(),
             mempool,
             shared,
@@ -525,6 +530,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// the log cannot be written: without it, acknowledging would lose a decided vote on
     /// restart, so the executor stops (marshal redelivers the blocks to the next start).
     fn flush(&mut self) -> bool {
+        self.seal();
         self.check_recovered();
         if self.audit.has_staged() {
             let synced = self.shared.timings.now();
@@ -743,8 +749,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                         canonical: Canonical(canonical),
                         salt: Salt(secret.salt),
                     };
-                    let reveal = Tx::Reveal(reveal.sign(&self.cfg.signer));
                     if let Some(Fault::LateReveal(delay)) = self.cfg.fault {
+                        let reveal = Tx::Bundle(SignedBundle::sign(
+                            me,
+                            vec![Item::Reveal(reveal)],
+                            &self.cfg.signer,
+                        ));
                         let outbox = self.outbox.clone();
                         self.context
                             .child("late_reveal")
@@ -753,12 +763,12 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                                 let _ = outbox.unbounded_send(Message::Submit(reveal));
                             });
                     } else {
-                        self.submit(reveal);
+                        self.unsealed.push(Item::Reveal(reveal));
                     }
                     if let Some(c) = self.mine.get(&id) {
                         let cost = self.cfg.model.info().cost(c.usage);
                         let meta = super::meta::Meta::of(id, me, c, cost);
-                        self.submit(Tx::Meta(meta.sign(&self.cfg.signer)));
+                        self.unsealed.push(Item::Meta(meta));
                     }
                 }
             }
@@ -933,11 +943,29 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             &Canonical(secret.canonical.clone()),
             &Salt(secret.salt),
         );
-        self.submit(Tx::Commit(commit.sign(&self.cfg.signer)));
+        self.unsealed.push(Item::Commit(commit));
         if self.cfg.fault == Some(Fault::Equivocate) {
             let other = Canonical(format!("{} (equivocation)", secret.canonical));
             let second = Commit::new(id, me, &other, &Salt(secret.salt));
-            self.submit(Tx::Commit(second.sign(&self.cfg.signer)));
+            self.unsealed.push(Item::Commit(second));
+        }
+    }
+
+    /// Signs what this node has said since the last seal as one bundle (more than one only
+    /// past [`super::bundle::MAX_BYTES`]) and submits it: called before every flush, so what
+    /// a burst of messages made this node say costs one signature here and one check at each
+    /// peer, and nothing waits longer than the burst it was said in.
+    fn seal(&mut self) {
+        let items = std::mem::take(&mut self.unsealed);
+        let Some(me) = self.me.filter(|_| !items.is_empty()) else {
+            return;
+        };
+        let timings = self.shared.timings.clone();
+        let started = timings.now();
+        let bundles = SignedBundle::seal(me, items, &self.cfg.signer);
+        timings.since("executor.seal", started);
+        for bundle in bundles {
+            self.submit(Tx::Bundle(bundle));
         }
     }
 

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod audit_quick;
 pub mod audit_show;
 pub mod beacon;
+pub mod bundle;
 pub mod certify;
 pub mod charge;
 pub mod executor;

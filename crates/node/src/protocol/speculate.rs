@@ -19,6 +19,7 @@
 //! - a request that is never ordered costs one model call, as it would if ordered; at most
 //!   [`MAX_SPECULATIVE`] requests are held.
 
+use super::bundle::Item;
 use super::tx::{self, Tx};
 use bytes::Bytes;
 use byzvote_core::{Bounds, Digest, MemberId, Request};
@@ -77,9 +78,10 @@ pub fn counted_commits(txs: &[Bytes], me: MemberId) -> Vec<Digest> {
     let mut started = BTreeSet::new();
     let mut counted = Vec::new();
     for bytes in txs {
-        match bytes.first() {
-            Some(&tx::REQUEST) | Some(&tx::BEACON) | Some(&tx::COMMIT) => {}
-            _ => continue,
+        if !(matches!(bytes.first(), Some(&(tx::REQUEST | tx::BEACON)))
+            || tx::may_carry_items(bytes))
+        {
+            continue;
         }
         match Tx::decode(bytes) {
             Some(Tx::Request(r)) => {
@@ -88,10 +90,17 @@ pub fn counted_commits(txs: &[Bytes], me: MemberId) -> Vec<Digest> {
             Some(Tx::Beacon { request, .. }) => {
                 started.insert(request);
             }
-            Some(Tx::Commit(c)) if c.commit.member == me && started.contains(&c.commit.request) => {
-                counted.push(c.commit.request);
+            Some(tx) => {
+                for item in tx.items().unwrap_or_default() {
+                    if let Item::Commit(c) = item
+                        && c.member == me
+                        && started.contains(&c.request)
+                    {
+                        counted.push(c.request);
+                    }
+                }
             }
-            _ => {}
+            None => {}
         }
     }
     counted
@@ -184,44 +193,42 @@ pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Await
         if urgent {
             break;
         }
-        let (kind, id, member) = match Tx::decode(bytes) {
-            Some(Tx::Commit(c)) => (tx::COMMIT, c.commit.request, c.commit.member),
-            Some(Tx::Reveal(r)) => (tx::REVEAL, r.reveal.request, r.reveal.member),
-            Some(Tx::Meta(m)) => (tx::META, m.meta.request, m.meta.member),
-            _ => {
-                urgent = true;
-                continue;
-            }
+        let Some(items) = Tx::decode(bytes).and_then(Tx::items) else {
+            urgent = true;
+            continue;
         };
-        if loaded.insert(id) {
-            let awaited = awaiting.get(&id);
-            if awaited.is_none() && !ordered_requests.contains_key(&id) {
-                unseen.insert(id);
-            }
-            let awaited = awaited.or_else(|| {
-                (kind != tx::COMMIT && pending(&id)).then(|| (tx::REVEAL, (0..n).collect()))
-            });
-            if let Some((k, members)) = awaited {
-                let unsent = |kind: u8| -> BTreeSet<MemberId> {
-                    let sent = |m: &MemberId| sent.contains(&(id, kind, *m));
-                    members.iter().copied().filter(|m| !sent(m)).collect()
-                };
-                if k == tx::REVEAL {
-                    missing.insert((id, tx::META), unsent(tx::META));
+        for item in items {
+            let (kind, id, member) = (item.kind(), item.request(), item.member());
+            if loaded.insert(id) {
+                let awaited = awaiting.get(&id);
+                if awaited.is_none() && !ordered_requests.contains_key(&id) {
+                    unseen.insert(id);
                 }
-                missing.insert((id, k), unsent(k));
+                let awaited = awaited.or_else(|| {
+                    (kind != tx::COMMIT && pending(&id)).then(|| (tx::REVEAL, (0..n).collect()))
+                });
+                if let Some((k, members)) = awaited {
+                    let unsent = |kind: u8| -> BTreeSet<MemberId> {
+                        let sent = |m: &MemberId| sent.contains(&(id, kind, *m));
+                        members.iter().copied().filter(|m| !sent(m)).collect()
+                    };
+                    if k == tx::REVEAL {
+                        missing.insert((id, tx::META), unsent(tx::META));
+                    }
+                    missing.insert((id, k), unsent(k));
+                }
             }
-        }
-        match missing.get_mut(&(id, kind)) {
-            Some(members) => {
-                members.remove(&member);
+            match missing.get_mut(&(id, kind)) {
+                Some(members) => {
+                    members.remove(&member);
+                }
+                // A report outside a reveal phase changes nothing.
+                None if kind == tx::META => {}
+                // A commit that outran its request (from another node): ordered before it, it
+                // would not count, so wait (at most the linger) for the request.
+                None if kind == tx::COMMIT && unseen.contains(&id) => early = true,
+                None => urgent = true,
             }
-            // A report outside a reveal phase changes nothing.
-            None if kind == tx::META => {}
-            // A commit that outran its request (from another node): ordered before it, it
-            // would not count, so wait (at most the linger) for the request.
-            None if kind == tx::COMMIT && unseen.contains(&id) => early = true,
-            None => urgent = true,
         }
     }
     let ready = urgent || (!early && missing.values().all(BTreeSet::is_empty));
@@ -233,13 +240,10 @@ pub fn arrange(txs: &mut Vec<Bytes>, ordered: &[Bytes], n: u32, awaiting: &Await
 /// The (vote, kind, member) of each commit, reveal and report in `txs`.
 fn ordered_by_member(txs: &[Bytes]) -> BTreeSet<(Digest, u8, MemberId)> {
     txs.iter()
-        .filter(|t| matches!(t.first(), Some(&(tx::COMMIT | tx::REVEAL | tx::META))))
-        .filter_map(|t| match Tx::decode(t)? {
-            Tx::Commit(c) => Some((c.commit.request, tx::COMMIT, c.commit.member)),
-            Tx::Reveal(r) => Some((r.reveal.request, tx::REVEAL, r.reveal.member)),
-            Tx::Meta(m) => Some((m.meta.request, tx::META, m.meta.member)),
-            _ => None,
-        })
+        .filter(|t| tx::may_carry_items(t))
+        .filter_map(|t| Tx::decode(t)?.items())
+        .flatten()
+        .map(|i| (i.request(), i.kind(), i.member()))
         .collect()
 }
 
@@ -403,6 +407,80 @@ mod tests {
 
         // Nothing to wait for.
         assert!(arrange(&mut Vec::new(), &[], n, &none));
+    }
+
+    /// A bundle's items count as the same transactions sent alone: its commits after their
+    /// request are counted, and a proposal waits for, or is ready with, what its items are.
+    #[test]
+    fn a_bundle_is_arranged_as_its_items() {
+        use super::super::bundle::SignedBundle;
+        let key = ed25519::PrivateKey::from_seed(1);
+        let n = Bounds::for_tier(3).unwrap().n();
+        let none = Awaiting::default();
+        let r = request(3, "2+2?");
+        let other = request(3, "3+3?");
+        let reveal = |r: &Request, m: MemberId| byzvote_core::Reveal {
+            request: r.id(),
+            member: m,
+            canonical: Canonical("4".into()),
+            salt: Salt([m as u8; 32]),
+        };
+        let bundle =
+            |m: MemberId, items: Vec<Item>| Tx::Bundle(SignedBundle::sign(m, items, &key)).encode();
+        let req = Tx::Request(r.clone()).encode();
+        let commits = |m: MemberId| {
+            bundle(
+                m,
+                vec![
+                    Item::Commit(reveal(&other, m).commit()),
+                    Item::Commit(reveal(&r, m).commit()),
+                ],
+            )
+        };
+        // Member 2's commits, the second after its request: that one counts.
+        assert_eq!(counted_commits(&[req.clone(), commits(2)], 2), vec![r.id()]);
+        assert!(counted_commits(&[commits(2), req.clone()], 2).is_empty());
+        assert!(counted_commits(&[req.clone(), commits(1)], 2).is_empty());
+        // Every member's commit for r, but the bundles also carry commits for a vote this
+        // node has not seen: wait for its request; with it ordered, ready.
+        let mut txs = vec![req.clone()];
+        txs.extend((0..n).map(commits));
+        assert!(!arrange(&mut txs, &[], n, &none));
+        let ordered_other = [Tx::Request(other.clone()).encode()];
+        assert!(arrange(&mut txs, &ordered_other, n, &none));
+        // Reveals and reports awaited from members 1 and 3, in one bundle each.
+        let awaiting = Awaiting::default();
+        awaiting.publish(BTreeMap::from([(
+            other.id(),
+            (tx::REVEAL, BTreeSet::from([1, 3])),
+        )]));
+        let said = |m: MemberId| {
+            let c = byzvote_models::Completion {
+                text: "4".into(),
+                usage: Default::default(),
+                model: "m".into(),
+                latency: std::time::Duration::ZERO,
+                confidence: None,
+            };
+            bundle(
+                m,
+                vec![
+                    Item::Reveal(reveal(&other, m)),
+                    Item::Meta(super::super::meta::Meta::of(other.id(), m, &c, 0.0)),
+                ],
+            )
+        };
+        let mut txs = vec![said(1)];
+        assert!(
+            !arrange(&mut txs, &[], n, &awaiting),
+            "member 3's are missing"
+        );
+        assert!(
+            arrange(&mut txs, &[said(3)], n, &awaiting),
+            "already ordered"
+        );
+        txs.push(said(3));
+        assert!(arrange(&mut txs, &[], n, &awaiting));
     }
 
     fn request(tier: u8, text: &str) -> Request {

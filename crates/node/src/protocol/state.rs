@@ -14,6 +14,7 @@
 //! vote. At the end of every block, every open vote sees the block's height and timestamp,
 //! which is how deadlines pass.
 
+use super::bundle::Item;
 use super::tx::Tx;
 use bytes::Bytes;
 use byzvote_core::{
@@ -306,6 +307,46 @@ impl State {
         Event::Started { id, committee }
     }
 
+    /// Applies one member's commit, reveal or report (its signature checked before the block
+    /// was voted for).
+    fn item(&mut self, item: Item, events: &mut Vec<Event>) {
+        match item {
+            Item::Commit(commit) => {
+                let id = commit.request;
+                if let Some(vote) = self.votes.get_mut(&id) {
+                    let actions = vote.on_commit(commit);
+                    events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
+                }
+            }
+            Item::Reveal(reveal) => {
+                let id = reveal.request;
+                if let Some(vote) = self.votes.get_mut(&id) {
+                    self.revealed
+                        .entry(id)
+                        .or_default()
+                        .entry(reveal.member)
+                        .or_insert_with(|| reveal.canonical.as_str().to_string());
+                    let actions = vote.on_reveal(reveal);
+                    events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
+                }
+            }
+            Item::Meta(meta) => {
+                let id = meta.request;
+                if self
+                    .votes
+                    .get(&id)
+                    .is_some_and(|v| v.committee().contains(&meta.member))
+                {
+                    self.meta
+                        .entry(id)
+                        .or_default()
+                        .entry(meta.member)
+                        .or_insert(meta);
+                }
+            }
+        }
+    }
+
     /// Applies one finalized block. Blocks at or below the applied height are ignored
     /// (marshal delivers at least once).
     pub fn apply(&mut self, height: u64, timestamp_ms: u64, txs: &[Bytes]) -> Vec<Event> {
@@ -360,44 +401,14 @@ impl State {
                         }),
                     }
                 }
-                Some(Tx::Commit(signed)) => {
-                    let id = signed.commit.request;
-                    if let Some(vote) = self.votes.get_mut(&id) {
-                        let actions = vote.on_commit(signed.commit);
-                        events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
-                    }
-                }
-                Some(Tx::Reveal(signed)) => {
-                    let reveal = signed.reveal;
-                    let id = reveal.request;
-                    if let Some(vote) = self.votes.get_mut(&id) {
-                        self.revealed
-                            .entry(id)
-                            .or_default()
-                            .entry(reveal.member)
-                            .or_insert_with(|| reveal.canonical.as_str().to_string());
-                        let actions = vote.on_reveal(reveal);
-                        events.extend(actions.into_iter().map(|action| Event::Vote { id, action }));
-                    }
-                }
                 Some(Tx::Similarities(evidence)) => {
                     if let Some(vote) = self.votes.get_mut(&evidence.request) {
                         vote.on_similarities(&evidence);
                     }
                 }
-                Some(Tx::Meta(signed)) => {
-                    let meta = signed.meta;
-                    let id = meta.request;
-                    if self
-                        .votes
-                        .get(&id)
-                        .is_some_and(|v| v.committee().contains(&meta.member))
-                    {
-                        self.meta
-                            .entry(id)
-                            .or_default()
-                            .entry(meta.member)
-                            .or_insert(meta);
+                Some(tx @ (Tx::Commit(_) | Tx::Reveal(_) | Tx::Meta(_) | Tx::Bundle(_))) => {
+                    for item in tx.items().unwrap_or_default() {
+                        self.item(item, &mut events);
                     }
                 }
                 Some(Tx::Verdict(signed)) => {
@@ -509,6 +520,110 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A member's commits, reveals and reports count the same signed one by one (older audit
+    /// logs) or together in bundles, and an item ordered twice (in two bundles) counts once.
+    #[test]
+    fn bundled_and_single_transactions_decide_the_same() {
+        use super::super::bundle::{Item, SignedBundle};
+        use super::super::meta::Meta;
+        use byzvote_core::{Canonical, Reveal, Salt};
+        use commonware_cryptography::ed25519;
+        let dkg = super::super::beacon::tests::trusted_dealer_outputs(4, 1);
+        use commonware_cryptography::Signer as _;
+        let keys: Vec<_> = (0..4).map(ed25519::PrivateKey::from_seed).collect();
+        let (id, request) = request_tx(3, 7);
+        let answers = ["4", "4", "5", "4"];
+        let reveals: Vec<Reveal> = (0..4u32)
+            .map(|m| Reveal {
+                request: id,
+                member: m,
+                canonical: Canonical(answers[m as usize].into()),
+                salt: Salt([m as u8 + 1; 32]),
+            })
+            .collect();
+        let meta = |m: u32| Meta {
+            request: id,
+            member: m,
+            latency_ms: 10 + u64::from(m),
+            prompt_tokens: 5,
+            completion_tokens: 1,
+            cost_micro_usd: 100 * u64::from(m),
+            confidence_bp: None,
+            model: format!("m{m}"),
+        };
+        let key = |m: &u32| &keys[*m as usize];
+        let singles: [Vec<Bytes>; 2] = [
+            reveals
+                .iter()
+                .map(|r| Tx::Commit(r.commit().sign(key(&r.member))).encode())
+                .collect(),
+            reveals
+                .iter()
+                .flat_map(|r| {
+                    [
+                        Tx::Reveal(r.clone().sign(key(&r.member))).encode(),
+                        Tx::Meta(meta(r.member).sign(key(&r.member))).encode(),
+                    ]
+                })
+                .collect(),
+        ];
+        let bundle =
+            |m: u32, items: Vec<Item>| Tx::Bundle(SignedBundle::sign(m, items, key(&m))).encode();
+        let bundled: [Vec<Bytes>; 2] = [
+            reveals
+                .iter()
+                .map(|r| bundle(r.member, vec![Item::Commit(r.commit())]))
+                .collect(),
+            reveals
+                .iter()
+                .flat_map(|r| {
+                    let items = vec![Item::Reveal(r.clone()), Item::Meta(meta(r.member))];
+                    // Member 3's reveal is ordered twice: alone, then with its report.
+                    let again = (r.member == 3).then(|| bundle(3, vec![items[0].clone()]));
+                    again.into_iter().chain([bundle(r.member, items)])
+                })
+                .collect(),
+        ];
+        let run = |blocks: &[Vec<Bytes>; 2]| {
+            let mut state = State::new(4, TIMEOUTS, 0, *dkg[0].group_public_key());
+            let mut events = state.apply(1, 1000, std::slice::from_ref(&request));
+            events.extend(state.apply(2, 1100, &blocks[0]));
+            events.extend(state.apply(3, 1200, &blocks[1]));
+            let revealed = state.revealed(&id).cloned();
+            let metas = state.meta(&id).cloned();
+            (events, revealed, metas)
+        };
+        let (events, revealed, metas) = run(&bundled);
+        assert_eq!(
+            (events.clone(), revealed.clone(), metas.clone()),
+            run(&singles)
+        );
+        let record = events
+            .iter()
+            .find_map(|e| match e {
+                Event::Vote {
+                    action: Action::Decide(r),
+                    ..
+                } => Some(r),
+                _ => None,
+            })
+            .expect("decided");
+        assert_eq!(record.supporters, vec![0, 1, 3]);
+        assert_eq!(record.dissenters, vec![2]);
+        assert_eq!(revealed.map(|r| r.len()), Some(4));
+        assert_eq!(metas.map(|m| m[&2].model.clone()), Some("m2".into()));
+        assert!(
+            !events.iter().any(|e| matches!(
+                e,
+                Event::Vote {
+                    action: Action::Evidence(_),
+                    ..
+                }
+            )),
+            "{events:?}"
+        );
     }
 
     /// A semantic vote decides on the first well-formed similarity transaction for its

@@ -15,6 +15,9 @@
 //!                      re-check the cosines themselves, see [`super::similarity`])
 //!   7 = Charge        (a serving node's signed charge of a request's cost to a client key,
 //!                      see [`super::charge`] and [`super::spend`])
+//!   8 = Bundle        (a member's commits, reveals and reports under one signature, see
+//!                      [`super::bundle`]: what nodes send; 1–3 alone are still read, from
+//!                      older audit logs)
 //! ```
 //!
 //! [`check_all`] is the stateless validity every validator applies before voting for a block:
@@ -23,6 +26,7 @@
 //! group key, when it matters (a request waiting for its committee). Stateful rules (member of the committee, phase, equivocation) are
 //! the vote state machine's, applied to finalized blocks only.
 
+use super::bundle::Item;
 use crate::chain::types::PublicKey;
 use bytes::{BufMut, Bytes};
 use byzvote_core::{Digest, Request, SignedCommit, SignedReveal, semantic::Similarities};
@@ -38,6 +42,7 @@ pub(crate) const BEACON: u8 = 4;
 const VERDICT: u8 = 5;
 pub(crate) const SIMILARITIES: u8 = 6;
 const CHARGE: u8 = 7;
+pub(crate) const BUNDLE: u8 = 8;
 
 /// One ordered transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +58,7 @@ pub enum Tx {
     Verdict(super::verdict::SignedVerdict),
     Similarities(Similarities),
     Charge(super::charge::SignedCharge),
+    Bundle(super::bundle::SignedBundle),
 }
 
 impl Tx {
@@ -66,6 +72,7 @@ impl Tx {
             Tx::Verdict(v) => (VERDICT, Bytes::from(v.encode())),
             Tx::Similarities(s) => (SIMILARITIES, s.encode()),
             Tx::Charge(c) => (CHARGE, Bytes::from(c.encode())),
+            Tx::Bundle(b) => (BUNDLE, Bytes::from(b.encode())),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.put_u8(tag);
@@ -95,9 +102,27 @@ impl Tx {
                 .ok()
                 .map(Tx::Similarities),
             CHARGE => super::charge::SignedCharge::decode(body).map(Tx::Charge),
+            BUNDLE => super::bundle::SignedBundle::decode(body).map(Tx::Bundle),
             _ => None,
         }
     }
+
+    /// The member items (commits, reveals, reports) this transaction carries: itself, or a
+    /// bundle's; `None` for any other transaction.
+    pub fn items(self) -> Option<Vec<Item>> {
+        match self {
+            Tx::Commit(c) => Some(vec![Item::Commit(c.commit)]),
+            Tx::Reveal(r) => Some(vec![Item::Reveal(r.reveal)]),
+            Tx::Meta(m) => Some(vec![Item::Meta(m.meta)]),
+            Tx::Bundle(b) => Some(b.items),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `bytes` may carry member items (see [`Tx::items`]), from its tag alone.
+pub fn may_carry_items(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(&(COMMIT | REVEAL | META | BUNDLE)))
 }
 
 /// [`check_all`] for a transaction this node has just made and signed with the identity key
@@ -165,6 +190,7 @@ fn signed_parts(tx: &Tx) -> Option<(u32, &'static [u8], Vec<u8>, &ed25519::Signa
         Tx::Meta(m) => (m.meta.member, m.signed_parts()),
         Tx::Verdict(v) => (v.verdict.member, v.signed_parts()),
         Tx::Charge(c) => (c.charge.member, c.signed_parts()),
+        Tx::Bundle(b) => (b.member, b.signed_parts()),
         Tx::Request(_) | Tx::Beacon { .. } | Tx::Similarities(_) => return None,
     };
     Some((member, namespace, message, signature))
@@ -296,6 +322,34 @@ mod tests {
         assert_eq!(check_all(&good, &participants, &[7; 32]), [true; 3]);
         assert_eq!(check_all(&good, &participants, &[8; 32]), [true; 3]);
         assert!(check_all(&[], &participants, &[7; 32]).is_empty());
+    }
+
+    #[test]
+    fn a_bundle_counts_only_signed_by_the_member_it_names() {
+        use super::super::bundle::{Item, SignedBundle};
+        let (keys, participants) = cluster();
+        let req = request();
+        let canonical = canonicalize(&Mode::Exact, "4").unwrap();
+        let reveal = byzvote_core::Reveal {
+            request: req.id(),
+            member: 1,
+            canonical,
+            salt: Salt([9; 32]),
+        };
+        let items = vec![Item::Commit(reveal.commit()), Item::Reveal(reveal.clone())];
+        let good = Tx::Bundle(SignedBundle::sign(1, items.clone(), &keys[1])).encode();
+        assert_eq!(good[0], BUNDLE);
+        assert!(check(&good, &participants));
+        assert!(check_own(&good, &participants, &participants[1]));
+        assert!(!check_own(&good, &participants, &participants[0]));
+        assert_eq!(Tx::decode(&good).and_then(Tx::items), Some(items.clone()));
+        let forged = Tx::Bundle(SignedBundle::sign(1, items, &keys[2])).encode();
+        assert!(!check(&forged, &participants));
+        // Singles carry their one item; other transactions none.
+        let single = Tx::Reveal(reveal.clone().sign(&keys[1]));
+        assert_eq!(single.items(), Some(vec![Item::Reveal(reveal)]));
+        assert_eq!(Tx::Request(req).items(), None);
+        assert!(may_carry_items(&good) && !may_carry_items(&[REQUEST]));
     }
 
     #[test]
