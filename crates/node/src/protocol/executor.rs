@@ -97,7 +97,7 @@ pub enum Fault {
     WrongReveal,
     /// Commits but never reveals.
     NeverReveal,
-    /// Signs and gossips a second, different commitment right after its real one.
+    /// Signs and gossips a second, different commitment with its real one (in the same bundle).
     Equivocate,
     /// Sends its reveal only this long (runtime clock) after the commitment set closes.
     LateReveal(std::time::Duration),
