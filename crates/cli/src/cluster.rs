@@ -198,11 +198,12 @@ fn create(args: &InitArgs) -> anyhow::Result<(Vec<NodeSpec>, Vec<PathBuf>)> {
     }
     let mut p2p = Vec::new();
     let mut http = Vec::new();
-    // Port 0: let the OS pick a free port per node (loopback clusters and tests). Otherwise
+    // Port 0: a free port per node (loopback clusters and tests, see `FreePorts`). Otherwise
     // the k-th node on a host gets base + k, so nodes sharing a machine never collide.
-    let port = |base: u16, i: usize| -> anyhow::Result<u16> {
+    let mut free = FreePorts::default();
+    let mut port = |base: u16, i: usize| -> anyhow::Result<u16> {
         if base == 0 {
-            return free_port();
+            return free.take();
         }
         let earlier_on_host = (0..i).filter(|&j| host(j) == host(i)).count();
         Ok(base + earlier_on_host as u16)
@@ -256,8 +257,50 @@ pub struct UpArgs {
     pub reveal_timeout: u64,
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// Free loopback ports for the nodes of a cluster on this machine, each held bound until all
+/// are chosen (so no two are the same), and taken below the kernel's ephemeral port range
+/// when it leaves room: a port from that range (what binding port 0 gives) can become the
+/// local end of one of the nodes' own outgoing connections before its node listens on it
+/// (seen in a `bench cluster` run: node-3 could not bind, and the others waited for it).
+#[derive(Default)]
+struct FreePorts(Vec<TcpListener>);
+
+impl FreePorts {
+    /// Lowest port considered below the ephemeral range.
+    const FLOOR: u16 = 10_000;
+
+    fn take(&mut self) -> anyhow::Result<u16> {
+        let listener = match ephemeral_floor() {
+            Some(top) if top >= Self::FLOOR + 1_000 => {
+                use std::hash::{BuildHasher as _, Hasher as _};
+                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                h.write_usize(self.0.len());
+                let span = u64::from(top - Self::FLOOR);
+                let start = (h.finish() % span) as u16;
+                (0..top - Self::FLOOR)
+                    .map(|k| Self::FLOOR + (start + k) % (top - Self::FLOOR))
+                    .find_map(|p| TcpListener::bind(("127.0.0.1", p)).ok())
+            }
+            _ => None,
+        };
+        let listener = match listener {
+            Some(l) => l,
+            None => TcpListener::bind("127.0.0.1:0")?,
+        };
+        let port = listener.local_addr()?.port();
+        self.0.push(listener);
+        Ok(port)
+    }
+}
+
+/// The first port of the kernel's ephemeral range, when it can be read.
+fn ephemeral_floor() -> Option<u16> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Kills the children when dropped (also on error paths).
@@ -435,22 +478,36 @@ pub fn launch(args: &UpArgs, env: &[(&str, &str)]) -> anyhow::Result<Running> {
             .spawn()?;
         children.0.push(child);
     }
+    // Each node's readiness line, or `None` if it exits first: watched on all four at once,
+    // so a node that dies during start-up (its peers then wait for it in the DKG) fails the
+    // start at once instead of leaving it waiting forever.
+    let (tx, rx) = std::sync::mpsc::channel();
     for (i, child) in children.0.iter_mut().enumerate() {
         let stdout = child.stdout.take().context("child stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let line = loop {
-            match lines.next() {
-                Some(Ok(l)) if l.starts_with("byzvote-node ready") => break l,
-                Some(Ok(_)) => continue,
-                _ => bail!(
-                    "node-{i} exited during start-up; see {}",
-                    dir.join(format!("node-{i}.log")).display()
-                ),
-            }
-        };
-        std::thread::spawn(move || for _ in lines.by_ref() {});
-        ready.push(line);
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let line = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .find(|l| l.starts_with("byzvote-node ready"));
+            let _ = tx.send((i, line));
+            for _ in lines {}
+        });
     }
+    drop(tx);
+    let mut lines: Vec<Option<String>> = vec![None; children.0.len()];
+    for _ in 0..lines.len() {
+        match rx.recv() {
+            Ok((i, Some(line))) => lines[i] = Some(line),
+            Ok((i, None)) => bail!(
+                "node-{i} exited during start-up; see {}",
+                dir.join(format!("node-{i}.log")).display()
+            ),
+            Err(_) => bail!("the nodes' output closed during start-up"),
+        }
+    }
+    ready.extend(lines.into_iter().flatten());
     Ok(Running {
         children,
         data,

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Nodes, byzvote, certified, http_get, listed, start};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -506,4 +507,70 @@ fn decisions(log: &[serde_json::Value]) -> Vec<(String, String, String)> {
         .collect();
     v.sort();
     v
+}
+
+/// A node that cannot start (here: its p2p port is taken) fails `byzvote up` at once with a
+/// message naming it, instead of leaving the others waiting for it in the DKG forever. Also:
+/// clusters on one machine take ports below the kernel's ephemeral range, so the nodes'
+/// outgoing connections cannot take them first.
+#[test]
+fn up_fails_at_once_when_a_node_cannot_start() {
+    let data = std::env::temp_dir().join(format!("byzvote-up-fails-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let dir = data.join("cluster");
+    common::init_instant_cluster(&dir, 4);
+    let config = std::fs::read_to_string(dir.join("node-3.toml")).unwrap();
+    let p2p = config
+        .lines()
+        .find_map(|l| l.strip_prefix("p2p = "))
+        .expect("a p2p line")
+        .trim_matches('"')
+        .to_string();
+    let taken = std::net::TcpListener::bind(&p2p).expect("node-3's port is free until now");
+    let child = Command::new(BIN)
+        .args(["up", "--data"])
+        .arg(&data)
+        // Its own process group, so that a failure here kills its nodes with it.
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pid = child.id();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    // A bound on a failure, not a synchronisation: `up` exiting is the signal.
+    let Ok(output) = rx.recv_timeout(Duration::from_secs(120)) else {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .status();
+        panic!("`up` still waits for a node that exited");
+    };
+    let output = output.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("node-3 exited during start-up"), "{stderr}");
+    drop(taken);
+    // `init --p2p-port 0 --http-port 0` (what `up` does for a cluster of its own) chose eight
+    // different ports, none of the ephemeral range.
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let floor: u16 = range.split_whitespace().next().unwrap().parse().unwrap();
+    let fresh = dir;
+    let mut ports = std::collections::BTreeSet::new();
+    for i in 0..4 {
+        let text = std::fs::read_to_string(fresh.join(format!("node-{i}.toml"))).unwrap();
+        for line in text.lines() {
+            if let Some(addr) = line.strip_prefix("p2p = ").or(line.strip_prefix("http = ")) {
+                let addr: std::net::SocketAddr = addr.trim_matches('"').parse().unwrap();
+                if floor >= 11_000 {
+                    assert!(addr.port() < floor, "{addr} is in the ephemeral range");
+                }
+                ports.insert(addr.port());
+            }
+        }
+    }
+    assert_eq!(ports.len(), 8, "eight different ports: {ports:?}");
+    let _ = std::fs::remove_dir_all(&data);
 }
