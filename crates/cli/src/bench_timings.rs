@@ -53,6 +53,10 @@ const MEANING: &[(&str, &str)] = &[
         "executor.block",
         "applying one finalized block (state, audit sync, actions)",
     ),
+    (
+        "executor.seal",
+        "signing what this node said in one burst (commits, reveals, reports) as one bundle",
+    ),
     ("audit.sync", "one audit-log append with its fsync"),
     (
         "secrets.sync",
