@@ -458,9 +458,18 @@ pub fn launch(args: &UpArgs, env: &[(&str, &str)]) -> anyhow::Result<Running> {
             byzvote_builtin::fetch_all(&models, byzvote_builtin::Progress::Lines)?;
         }
     }
+    // SIGTERM (a service manager, `kill`) while the nodes start stops them with this process
+    // (their handles kill them on drop) instead of leaving them running orphaned: the handler
+    // is in place before they are spawned. Ctrl-C reaches them too (one process group).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut term = {
+        let _in = runtime.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?
+    };
     let exe = std::env::current_exe()?;
     let mut children = Children(Vec::new());
-    let mut ready = Vec::new();
     for i in 0..4 {
         let log = std::fs::File::create(dir.join(format!("node-{i}.log")))?;
         let child = Command::new(&exe)
@@ -481,7 +490,7 @@ pub fn launch(args: &UpArgs, env: &[(&str, &str)]) -> anyhow::Result<Running> {
     // Each node's readiness line, or `None` if it exits first: watched on all four at once,
     // so a node that dies during start-up (its peers then wait for it in the DKG) fails the
     // start at once instead of leaving it waiting forever.
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for (i, child) in children.0.iter_mut().enumerate() {
         let stdout = child.stdout.take().context("child stdout")?;
         let tx = tx.clone();
@@ -496,18 +505,27 @@ pub fn launch(args: &UpArgs, env: &[(&str, &str)]) -> anyhow::Result<Running> {
         });
     }
     drop(tx);
-    let mut lines: Vec<Option<String>> = vec![None; children.0.len()];
-    for _ in 0..lines.len() {
-        match rx.recv() {
-            Ok((i, Some(line))) => lines[i] = Some(line),
-            Ok((i, None)) => bail!(
-                "node-{i} exited during start-up; see {}",
-                dir.join(format!("node-{i}.log")).display()
-            ),
-            Err(_) => bail!("the nodes' output closed during start-up"),
+    let n = children.0.len();
+    let ready = runtime.block_on(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut lines: Vec<Option<String>> = vec![None; n];
+        for _ in 0..n {
+            tokio::select! {
+                m = rx.recv() => match m {
+                    Some((i, Some(line))) => lines[i] = Some(line),
+                    Some((i, None)) => bail!(
+                        "node-{i} exited during start-up; see {}",
+                        dir.join(format!("node-{i}.log")).display()
+                    ),
+                    None => bail!("the nodes' output closed during start-up"),
+                },
+                _ = term.recv() => bail!("stopped (SIGTERM) while the nodes were starting; stopping them"),
+                _ = &mut ctrl_c => bail!("stopped (Ctrl-C) while the nodes were starting; stopping them"),
+            }
         }
-    }
-    ready.extend(lines.into_iter().flatten());
+        Ok(lines.into_iter().flatten().collect::<Vec<String>>())
+    })?;
     Ok(Running {
         children,
         data,

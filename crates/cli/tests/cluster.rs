@@ -574,3 +574,67 @@ fn up_fails_at_once_when_a_node_cannot_start() {
     assert_eq!(ports.len(), 8, "eight different ports: {ports:?}");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// SIGTERM to `byzvote up` while its nodes are still starting (here they wait for each other
+/// in the DKG forever: node-3 holds another node's key) stops them too: none is left running.
+#[test]
+fn up_stopped_during_start_up_leaves_no_node_running() {
+    let data = std::env::temp_dir().join(format!("byzvote-up-term-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let dir = data.join("cluster");
+    common::init_instant_cluster(&dir, 4);
+    std::fs::copy(dir.join("node-2.key"), dir.join("node-3.key")).unwrap();
+    let child = Command::new(BIN)
+        .args(["up", "--data"])
+        .arg(&data)
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // The nodes' processes, found by the data directory on their command lines.
+    let nodes = || -> Vec<u32> {
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if p != pid && cmdline.contains(" node ") && cmdline.contains(dir.to_str().unwrap()) {
+                pids.push(p);
+            }
+        }
+        pids
+    };
+    // Wait (bounded) until every node has started its DKG, i.e. `up` is still starting.
+    let started = |i: usize| common::log_tail(&dir, i, 100_000).contains("running the DKG");
+    let mut waited = 0;
+    while !(0..4).all(started) {
+        assert!(waited < 1200, "the nodes did not start their DKG");
+        std::thread::sleep(Duration::from_millis(50));
+        waited += 1;
+    }
+    assert_eq!(nodes().len(), 4, "four nodes running");
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let output = rx.recv_timeout(Duration::from_secs(60));
+    let left = nodes();
+    for p in &left {
+        let _ = Command::new("kill")
+            .args(["-KILL", &p.to_string()])
+            .status();
+    }
+    let output = output.expect("up exits on SIGTERM").unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(left.is_empty(), "nodes left running: {left:?}; {stderr}");
+    assert!(!output.status.success());
+    assert!(stderr.contains("stopped (SIGTERM)"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&data);
+}
