@@ -8,6 +8,10 @@
 //! The signed message is the commonware-codec encoding of the inner value, under the namespace
 //! [`BYZVOTE_COMMIT`] or [`BYZVOTE_REVEAL`] (Commonware's ed25519 signs
 //! `union_unique(namespace, msg)`). Wire encoding: inner encoding ‖ 64-byte signature.
+//!
+//! Nodes now send their commits and reveals signed together, many under one signature (the
+//! node crate's `protocol::bundle`, namespace [`crate::namespace::BYZVOTE_BUNDLE`]); these
+//! single forms are what older audit logs hold, and what is still read from them.
 
 use crate::{
     commit::{Commit, Reveal},
