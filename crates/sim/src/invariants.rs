@@ -9,7 +9,7 @@ use crate::behaviour::Class;
 use crate::report::{Decision, Report};
 use byzvote_core::{OutcomeKind, namespace::BYZVOTE_DECISION};
 use byzvote_dkg::{GroupSignature, threshold};
-use commonware_codec::Encode as _;
+use commonware_codec::{DecodeExt as _, Encode as _};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -249,28 +249,33 @@ pub fn certificates(report: &Report) -> Vec<Violation> {
     // bytes, so each distinct (root, signature) is checked once, and all of them together
     // (two pairings however many; one pairing each was a fifth of a 50-vote seed's time).
     // Only if that fails is each checked on its own, to name the bad ones.
-    let mut distinct: BTreeMap<Signed, GroupSignature> = BTreeMap::new();
+    let mut distinct: BTreeMap<Signed, Option<GroupSignature>> = BTreeMap::new();
     for m in report.followers() {
         for d in m.decisions.values() {
-            distinct.insert(signed(d), d.signature);
+            let decoded = GroupSignature::decode(d.signature.clone()).ok();
+            distinct.insert(signed(d), decoded);
         }
     }
     let items: Vec<(&[u8], GroupSignature)> = distinct
         .iter()
-        .map(|((root, _), sig)| (*root, *sig))
+        .filter_map(|((root, _), sig)| sig.map(|s| (*root, s)))
         .collect();
-    let bad: BTreeSet<Signed> =
-        if threshold::verify_together(&report.group_key, BYZVOTE_DECISION, &items, seed(&items)) {
-            BTreeSet::new()
-        } else {
-            distinct
-                .into_iter()
-                .filter(|((root, _), sig)| {
-                    !threshold::verify(&report.group_key, BYZVOTE_DECISION, root, sig)
+    let all_decode = items.len() == distinct.len();
+    let bad: BTreeSet<Signed> = if all_decode
+        && threshold::verify_together(&report.group_key, BYZVOTE_DECISION, &items, seed(&items))
+    {
+        BTreeSet::new()
+    } else {
+        distinct
+            .into_iter()
+            .filter(|((root, _), sig)| {
+                sig.is_none_or(|s| {
+                    !threshold::verify(&report.group_key, BYZVOTE_DECISION, root, &s)
                 })
-                .map(|(key, _)| key)
-                .collect()
-        };
+            })
+            .map(|(key, _)| key)
+            .collect()
+    };
     let mut out = Vec::new();
     for m in report.followers() {
         for (id, d) in &m.decisions {
@@ -292,7 +297,7 @@ pub fn certificates(report: &Report) -> Vec<Violation> {
 type Signed<'a> = (&'a [u8], Vec<u8>);
 
 fn signed(d: &Decision) -> Signed<'_> {
-    (d.proof.root.as_ref(), d.signature.encode().to_vec())
+    (d.proof.root.as_ref(), d.signature.to_vec())
 }
 
 /// The batch check's weights: the SHA-256 of every item, so that no signature in the run

@@ -3,7 +3,7 @@
 
 use crate::behaviour::{Behaviour, Class};
 use byzvote_core::{DecisionRecord, Digest, Evidence, MemberId, OutcomeKind};
-use byzvote_dkg::{GroupPublicKey, GroupSignature};
+use byzvote_dkg::GroupPublicKey;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -23,8 +23,9 @@ pub struct RequestReport {
 #[derive(Clone, Debug)]
 pub struct Decision {
     pub record: DecisionRecord,
-    /// The group's signature over the root of the record's batch.
-    pub signature: GroupSignature,
+    /// The group's signature over the root of the record's batch, encoded as the node serves
+    /// it (checked by decoding it, like any client).
+    pub signature: bytes::Bytes,
     /// That the record is in that batch.
     pub proof: byzvote_core::batch::Proof,
     /// The canonical answer each member revealed, as this node's finalized state holds it.

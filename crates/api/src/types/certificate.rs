@@ -87,14 +87,31 @@ impl Certificate {
         record: DecisionRecord,
         proof: &byzvote_core::batch::Proof,
     ) -> Self {
+        Self::with_encoded(
+            &group_public_key.encode(),
+            &signature.encode(),
+            record,
+            proof,
+        )
+    }
+
+    /// [`Self::new`] from the encodings of the group key and the signature (compressed
+    /// points), for a caller that holds them: compressing a point costs a field inversion,
+    /// which a loaded node spent on every response.
+    pub fn with_encoded(
+        group_public_key: &[u8],
+        signature: &[u8],
+        record: DecisionRecord,
+        proof: &byzvote_core::batch::Proof,
+    ) -> Self {
         let record_bytes = record.encode();
         let namespace = decision_namespace();
         let signed_message = commonware_utils::union_unique(namespace.as_bytes(), &proof.root);
         Self {
             scheme: SCHEME.to_string(),
             ciphersuite: CIPHERSUITE.to_string(),
-            group_public_key: hex::encode(group_public_key.encode()),
-            signature: hex::encode(signature.encode()),
+            group_public_key: hex::encode(group_public_key),
+            signature: hex::encode(signature),
             namespace: namespace.to_string(),
             signed_message: hex::encode(signed_message),
             record,

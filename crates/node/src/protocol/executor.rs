@@ -237,7 +237,9 @@ pub struct Executor<E, S> {
     /// Certificates recovered from partials, checked together at the next flush.
     recovered: Vec<(Digest, byzvote_dkg::GroupSignature)>,
     /// Certificates whose audit entries are staged: published after the next flush.
-    unpublished: Vec<(Digest, DecisionRecord, byzvote_dkg::GroupSignature, Proof)>,
+    /// The signature in its encoding (compressing the point costs a field inversion: done once
+    /// per batch, not once per record and once per response).
+    unpublished: Vec<(Digest, DecisionRecord, Bytes, Proof)>,
     /// Records decided while applying the current block: one batch ([`Self::close_batch`]).
     deciding: Vec<DecisionRecord>,
     /// This node's own quick-tier decisions found in the audit log at start (the newest
@@ -402,10 +404,11 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 proof,
             } => {
                 let id = Digest::from(request);
-                let sig = byzvote_dkg::GroupSignature::decode(Bytes::from(signature.0));
+                let signature = Bytes::from(signature.0);
+                let sig = byzvote_dkg::GroupSignature::decode(signature.clone());
                 let rec = DecisionRecord::decode(Bytes::from(record.0));
                 let proof = Proof::decode(Bytes::from(proof.0));
-                if let (Ok(signature), Ok(record), Ok(proof)) = (sig, rec, proof) {
+                if let (Ok(_), Ok(record), Ok(proof)) = (sig, rec, proof) {
                     self.finish(proof.root);
                     self.publish(id, record, signature, proof);
                 }
@@ -1250,6 +1253,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         let Some(batch) = formed.then(|| self.finish(root)).flatten() else {
             return;
         };
+        let signature = signature.encode();
         for (i, record) in batch.records.iter().cloned().enumerate() {
             let Some(proof) = batch.proof(i) else {
                 continue;
@@ -1258,7 +1262,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             let body = Body::Certificate {
                 request: digest_bytes(&id),
                 record: HexBytes(record.encode().to_vec()),
-                signature: HexBytes(signature.encode().to_vec()),
+                signature: HexBytes(signature.to_vec()),
                 proof: HexBytes(proof.encode().to_vec()),
             };
             // Persist before you speak: clients hear of it after the next flush.
@@ -1286,7 +1290,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
                 id.as_ref(),
             );
             timings.forget(id.as_ref());
-            self.unpublished.push((id, record, signature, proof));
+            self.unpublished
+                .push((id, record, signature.clone(), proof));
         }
     }
 
@@ -1312,13 +1317,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// waiting clients: the state's view now (a report ordered after the decision counts),
     /// or, if the state retired the vote before it was certified here, the view at its
     /// decision.
-    fn publish(
-        &mut self,
-        id: Digest,
-        record: DecisionRecord,
-        signature: byzvote_dkg::GroupSignature,
-        proof: Proof,
-    ) {
+    fn publish(&mut self, id: Digest, record: DecisionRecord, signature: Bytes, proof: Proof) {
         let at_decision = self.unpublished_votes.remove(&id);
         let (revealed, meta) = match (self.state.revealed(&id), at_decision) {
             (Some(revealed), _) => (

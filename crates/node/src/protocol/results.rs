@@ -7,7 +7,6 @@
 //! node (`byzvote audit show`).
 
 use byzvote_core::{DecisionRecord, Digest, MemberId};
-use byzvote_dkg::GroupSignature;
 use futures::channel::oneshot;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,8 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Clone, Debug)]
 pub struct Decided {
     pub record: DecisionRecord,
-    /// The group's signature over the root of the record's batch.
-    pub signature: GroupSignature,
+    /// The group's signature over the root of the record's batch, encoded (a compressed
+    /// G2 point, as clients are given it).
+    pub signature: bytes::Bytes,
     /// That the record is in that batch.
     pub proof: byzvote_core::batch::Proof,
     /// The canonical answer each member revealed (validity is in the record's lists).
@@ -153,7 +153,9 @@ mod tests {
         let partials: Vec<_> = dkg.iter().take(3).map(|d| sign(d, &b)).collect();
         Decided {
             record: b.records[0].clone(),
-            signature: byzvote_dkg::threshold::recover(&dkg[0], &partials).expect("3 of 4"),
+            signature: commonware_codec::Encode::encode(
+                &byzvote_dkg::threshold::recover(&dkg[0], &partials).expect("3 of 4"),
+            ),
             proof: b.proof(0).expect("in the batch"),
             revealed: BTreeMap::new(),
             meta: BTreeMap::new(),

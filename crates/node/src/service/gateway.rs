@@ -22,6 +22,8 @@ pub struct NodeGateway<S> {
     /// Tiers 1 and 2: asked directly, no consensus round.
     quick: Option<QuickHandle>,
     info: ClusterInfo,
+    /// The group public key, encoded once (see `Certificate::with_encoded`).
+    group_key: Vec<u8>,
     /// Longest a client waits for a decision (the vote's hard deadline plus margin).
     deadline: Duration,
     n: u32,
@@ -40,6 +42,7 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
         deadline: Duration,
     ) -> Self {
         let group_public_key = byzvote_dkg::threshold::key_to_hex(&handle.group_key);
+        let group_key = commonware_codec::Encode::encode(&handle.group_key).to_vec();
         // Members are indexed by sorted public key, like the protocol's member ids.
         let members = handle
             .participants
@@ -68,6 +71,7 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
                 group_public_key,
                 members,
             },
+            group_key,
             deadline,
             n,
             metrics: None,
@@ -81,11 +85,6 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
     }
 
     fn response(&self, decided: &Decided, latency: Duration) -> VoteResponse {
-        let group_key = self
-            .handle
-            .lock()
-            .map(|h| h.group_key)
-            .unwrap_or_else(|e| e.into_inner().group_key);
         let record = &decided.record;
         let votes = record
             .committee
@@ -116,8 +115,8 @@ impl<S: Sender<PublicKey = PublicKey> + Clone> NodeGateway<S> {
                 }
             })
             .collect();
-        let certificate = Certificate::new(
-            &group_key,
+        let certificate = Certificate::with_encoded(
+            &self.group_key,
             &decided.signature,
             record.clone(),
             &decided.proof,

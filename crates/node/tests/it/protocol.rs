@@ -4,12 +4,12 @@
 use crate::common;
 
 use byzvote_core::{Message, Mode, OutcomeKind, Request, namespace::BYZVOTE_DECISION};
-use byzvote_dkg::{DkgOutput, threshold};
+use byzvote_dkg::{DkgOutput, GroupSignature, threshold};
 use byzvote_models::{ModelBackend, Scripted};
 use byzvote_node::node;
 use byzvote_node::protocol::executor::Fault;
 use byzvote_node::protocol::results::{Decided, Wait};
-use commonware_codec::Encode as _;
+use commonware_codec::{DecodeExt as _, Encode as _};
 use commonware_cryptography::Signer as _;
 use commonware_runtime::{Clock as _, Runner as _, Supervisor as _};
 use std::sync::Arc;
@@ -131,7 +131,7 @@ fn run_tier(
                         &group_key,
                         BYZVOTE_DECISION,
                         d.proof.root.as_ref(),
-                        &d.signature
+                        &GroupSignature::decode(d.signature.clone()).expect("a group signature")
                     ),
                 "seed {seed}: certificate does not verify"
             );

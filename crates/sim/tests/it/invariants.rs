@@ -3,6 +3,7 @@
 
 use byzvote_core::Evidence;
 use byzvote_sim::{Invariant, Report, Scenario, invariants, run};
+use commonware_codec::{DecodeExt as _, Encode as _};
 
 fn good(seed: u64) -> Report {
     let report = run(&Scenario::honest(seed, 4, 2)).expect("run");
@@ -44,7 +45,19 @@ fn each_invariant_fires_on_a_fabricated_bad_report() {
     let mut bad = report.clone();
     let member = bad.members[2].member;
     let d = bad.members[2].decisions.get_mut(&id).expect("decided");
-    d.signature = -d.signature;
+    let signature = byzvote_dkg::GroupSignature::decode(d.signature.clone()).expect("a point");
+    d.signature = (-signature).encode();
+    let v = invariants::certificates(&bad);
+    assert_eq!(fired(&v), vec![Invariant::Certificate]);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(
+        v[0].detail.starts_with(&format!("member {member}:")),
+        "{v:?}"
+    );
+    // ... and so is one whose bytes are not a point at all.
+    let mut bad = report.clone();
+    let d = bad.members[2].decisions.get_mut(&id).expect("decided");
+    d.signature = bytes::Bytes::from_static(&[0xff; 96]);
     let v = invariants::certificates(&bad);
     assert_eq!(fired(&v), vec![Invariant::Certificate]);
     assert_eq!(v.len(), 1, "{v:?}");
