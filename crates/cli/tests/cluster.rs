@@ -509,6 +509,30 @@ fn decisions(log: &[serde_json::Value]) -> Vec<(String, String, String)> {
     v
 }
 
+/// `byzvote up --data DATA` started in its own process group (so that a failing test can kill
+/// its nodes with it): its pid, and its output once it exits.
+fn up_in_background(
+    data: &Path,
+) -> (
+    u32,
+    std::sync::mpsc::Receiver<std::io::Result<std::process::Output>>,
+) {
+    let child = Command::new(BIN)
+        .args(["up", "--data"])
+        .arg(data)
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    (pid, rx)
+}
+
 /// A node that cannot start (here: its p2p port is taken) fails `byzvote up` at once with a
 /// message naming it, instead of leaving the others waiting for it in the DKG forever. Also:
 /// clusters on one machine take ports below the kernel's ephemeral range, so the nodes'
@@ -527,22 +551,9 @@ fn up_fails_at_once_when_a_node_cannot_start() {
         .trim_matches('"')
         .to_string();
     let taken = std::net::TcpListener::bind(&p2p).expect("node-3's port is free until now");
-    let child = Command::new(BIN)
-        .args(["up", "--data"])
-        .arg(&data)
-        // Its own process group, so that a failure here kills its nodes with it.
-        .process_group(0)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let pid = child.id();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
+    let (pid, exited) = up_in_background(&data);
     // A bound on a failure, not a synchronisation: `up` exiting is the signal.
-    let Ok(output) = rx.recv_timeout(Duration::from_secs(120)) else {
+    let Ok(output) = exited.recv_timeout(Duration::from_secs(120)) else {
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{pid}")])
             .status();
@@ -584,15 +595,7 @@ fn up_stopped_during_start_up_leaves_no_node_running() {
     let dir = data.join("cluster");
     common::init_instant_cluster(&dir, 4);
     std::fs::copy(dir.join("node-2.key"), dir.join("node-3.key")).unwrap();
-    let child = Command::new(BIN)
-        .args(["up", "--data"])
-        .arg(&data)
-        .process_group(0)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
+    let (pid, exited) = up_in_background(&data);
     // The nodes' processes, found by the data directory on their command lines.
     let nodes = || -> Vec<u32> {
         let mut pids = Vec::new();
@@ -620,11 +623,7 @@ fn up_stopped_during_start_up_leaves_no_node_running() {
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let output = rx.recv_timeout(Duration::from_secs(60));
+    let output = exited.recv_timeout(Duration::from_secs(60));
     let left = nodes();
     for p in &left {
         let _ = Command::new("kill")

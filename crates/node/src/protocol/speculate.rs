@@ -347,16 +347,7 @@ mod tests {
             (tx::REVEAL, BTreeSet::from([1, 3])),
         )]));
         // ... and the same members' signed reports, which carry their cost.
-        let meta = |m: MemberId| {
-            let c = byzvote_models::Completion {
-                text: "4".into(),
-                usage: Default::default(),
-                model: "m".into(),
-                latency: std::time::Duration::ZERO,
-                confidence: None,
-            };
-            Tx::Meta(super::super::meta::Meta::of(other.id(), m, &c, 0.0).sign(&key)).encode()
-        };
+        let meta = |m: MemberId| Tx::Meta(report(&other, m).sign(&key)).encode();
         let mut txs = vec![reveal(1), meta(1)];
         assert!(!arrange(&mut txs, &[], n, &awaiting));
         txs.push(reveal(3));
@@ -455,20 +446,11 @@ mod tests {
             (tx::REVEAL, BTreeSet::from([1, 3])),
         )]));
         let said = |m: MemberId| {
-            let c = byzvote_models::Completion {
-                text: "4".into(),
-                usage: Default::default(),
-                model: "m".into(),
-                latency: std::time::Duration::ZERO,
-                confidence: None,
-            };
-            bundle(
-                m,
-                vec![
-                    Item::Reveal(reveal(&other, m)),
-                    Item::Meta(super::super::meta::Meta::of(other.id(), m, &c, 0.0)),
-                ],
-            )
+            let items = vec![
+                Item::Reveal(reveal(&other, m)),
+                Item::Meta(report(&other, m)),
+            ];
+            bundle(m, items)
         };
         let mut txs = vec![said(1)];
         assert!(
@@ -481,6 +463,18 @@ mod tests {
         );
         txs.push(said(3));
         assert!(arrange(&mut txs, &[], n, &awaiting));
+    }
+
+    /// Member `m`'s report on its model call for `r`.
+    fn report(r: &Request, m: MemberId) -> super::super::meta::Meta {
+        let c = byzvote_models::Completion {
+            text: "4".into(),
+            usage: Default::default(),
+            model: "m".into(),
+            latency: std::time::Duration::ZERO,
+            confidence: None,
+        };
+        super::super::meta::Meta::of(r.id(), m, &c, 0.0)
     }
 
     fn request(tier: u8, text: &str) -> Request {

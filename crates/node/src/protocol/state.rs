@@ -459,6 +459,20 @@ mod tests {
         reveal: Duration::from_secs(1),
     };
 
+    /// The decision among `events`.
+    fn decision(events: &[Event]) -> &byzvote_core::DecisionRecord {
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::Vote {
+                    action: Action::Decide(r),
+                    ..
+                } => Some(r),
+                _ => None,
+            })
+            .expect("decided")
+    }
+
     fn request_tx(tier: u8, nonce: u64) -> (Digest, Bytes) {
         let r = Request::new(vec![Message::user("2+2?")], Mode::Exact, tier, 16, nonce).unwrap();
         (r.id(), Tx::Request(r).encode())
@@ -600,16 +614,7 @@ mod tests {
             (events.clone(), revealed.clone(), metas.clone()),
             run(&singles)
         );
-        let record = events
-            .iter()
-            .find_map(|e| match e {
-                Event::Vote {
-                    action: Action::Decide(r),
-                    ..
-                } => Some(r),
-                _ => None,
-            })
-            .expect("decided");
+        let record = decision(&events);
         assert_eq!(record.supporters, vec![0, 1, 3]);
         assert_eq!(record.dissenters, vec![2]);
         assert_eq!(revealed.map(|r| r.len()), Some(4));
@@ -703,16 +708,7 @@ mod tests {
         ];
         assert_eq!(state.apply(4, 1300, &ignored), vec![]);
         let events = state.apply(5, 1400, &[Tx::Similarities(good).encode()]);
-        let record = events
-            .iter()
-            .find_map(|e| match e {
-                Event::Vote {
-                    action: Action::Decide(r),
-                    ..
-                } => Some(r),
-                _ => None,
-            })
-            .expect("decided");
+        let record = decision(&events);
         assert_eq!(record.outcome, OutcomeKind::Agreed);
         assert_eq!(record.supporters, vec![0, 1, 3]);
         assert_eq!(record.dissenters, vec![2]);
