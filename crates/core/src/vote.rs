@@ -76,6 +76,8 @@
 //! The state is a pure function of the finalized blocks since the request's block, so a node
 //! that restarts rebuilds a vote by replaying those blocks; it needs to persist only its own
 //! secrets (its answer and salt) before sending its commit.
+//!
+//! [`Similarities`]: crate::semantic::Similarities
 
 use crate::{
     canonical::Canonical,
@@ -128,6 +130,8 @@ pub enum Action {
     Decide(DecisionRecord),
     /// A `semantic` vote's reveals are final: these are the counted members and texts; a node
     /// with an embedder should submit their [`Similarities`] (rule 6).
+    ///
+    /// [`Similarities`]: crate::semantic::Similarities
     NeedSimilarities {
         /// The counted members, ascending.
         members: Vec<MemberId>,

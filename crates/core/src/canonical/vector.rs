@@ -9,7 +9,7 @@
 //! `[1e0,2.5e0,-1e-3]`. Every value is finite and a vector has 1 to [`MAX_DIM`] coordinates,
 //! so the text is at most 51,201 bytes (below [`crate::MAX_CANONICAL`]).
 //!
-//! **From a model's output** ([`canonical`]): after NFKC (full-width digits read as ASCII), the
+//! **From a model's output** (`canonical`): after NFKC (full-width digits read as ASCII), the
 //! first `[` from which a flat array of numbers parses — JSON-style numbers separated by commas,
 //! whitespace allowed, `−` (U+2212) read as `-` — is the vector. A nested `[[1, 2]]` therefore
 //! reads as `[1, 2]`; `NaN`, `Infinity`, an empty array or more than [`MAX_DIM`] numbers is no

@@ -51,7 +51,7 @@ impl Decimal {
     }
 
     /// Whether this is exactly 1 (which the rule treats like the article "a": see
-    /// [`super::features`]).
+    /// `super::features`).
     pub fn is_one(&self) -> bool {
         !self.negative && self.digits == "1" && self.exp == 0
     }
