@@ -19,7 +19,7 @@ use crate::store::require;
 use crate::tokenizer::TextTokenizer;
 
 /// Positions the generators support (prompt plus answer). candle's llama tables stop at 4096;
-/// Gemma's are capped here (see [`crate::gemma3`]).
+/// Gemma's are capped here (see `gemma3`).
 pub const CONTEXT: usize = 4096;
 
 /// Repeat penalty for base models and the window of recent tokens it looks at.

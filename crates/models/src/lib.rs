@@ -23,7 +23,7 @@
 //! # Runtime
 //!
 //! The HTTP and command backends need a tokio runtime (Commonware's `tokio` runner
-//! provides one). Under Commonware's deterministic runtime use [`Scripted`] (feature
+//! provides one). Under Commonware's deterministic runtime use `Scripted` (feature
 //! `testing`) instead.
 #![cfg_attr(
     not(test),

@@ -38,7 +38,7 @@ pub enum Item {
 }
 
 impl Item {
-    /// The transaction kind this item is ([`COMMIT`], [`REVEAL`] or [`META`]).
+    /// The transaction kind this item is (`COMMIT`, `REVEAL` or `META` of [`super::tx`]).
     pub fn kind(&self) -> u8 {
         match self {
             Item::Commit(_) => COMMIT,

@@ -16,7 +16,7 @@
 //!
 //! Two inboxes: this node's own messages (blocks from marshal, model results, timer ticks)
 //! are never dropped; what peers cause (their partial signatures, gossiped requests) goes
-//! through a bounded [`PeerInbox`](super::intake::PeerInbox) and is dropped when it is full, so a flood or a stalled
+//! through a bounded [`super::intake::PeerInbox`] and is dropped when it is full, so a flood or a stalled
 //! disk cannot grow memory without bound. Each of those is recoverable: partials are resent
 //! every second, and a gossiped request is still in the mempool (the message only lets this
 //! node answer before the request is ordered).
@@ -131,7 +131,7 @@ pub enum Message {
     Submit(Tx),
     /// A request reached this node's mempool (not ordered yet): see [`super::speculate`].
     Pending(byzvote_core::Request),
-    /// The resend timer fired (every [`RESEND_PERIOD`]).
+    /// The resend timer fired (every `RESEND_PERIOD`).
     Tick,
 }
 

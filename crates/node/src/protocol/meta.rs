@@ -23,7 +23,7 @@ const NAMESPACE: &[u8] = b"_BYZVOTE_META";
 /// Longest model name accepted from a peer.
 const MAX_MODEL: usize = 256;
 
-/// The longest prefix of `name` of at most [`MAX_MODEL`] bytes that ends on a character
+/// The longest prefix of `name` of at most `MAX_MODEL` (256) bytes that ends on a character
 /// boundary: what the wire carries of a model name (a longer name was once encoded with its
 /// full length and no bytes, a transaction every peer refused — found by fuzzing).
 pub fn clip_model(name: &str) -> &str {

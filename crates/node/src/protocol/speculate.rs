@@ -107,12 +107,12 @@ pub fn counted_commits(txs: &[Bytes], me: MemberId) -> Vec<Digest> {
 }
 
 /// What the open votes still wait for, published by the executor after each block for the
-/// leader's [`arrange`]: by vote, the kind of transaction ([`tx::COMMIT`] or [`tx::REVEAL`])
+/// leader's [`arrange`]: by vote, the kind of transaction (`tx::COMMIT` or `tx::REVEAL`)
 /// and the members it is still missing from ([`byzvote_core::Vote::awaited`]).
 #[derive(Clone, Default)]
 pub struct Awaiting(Arc<Mutex<BTreeMap<Digest, Awaited>>>);
 
-/// The kind of transaction a vote awaits ([`tx::COMMIT`] or [`tx::REVEAL`]), and from whom.
+/// The kind of transaction a vote awaits (`tx::COMMIT` or `tx::REVEAL`), and from whom.
 pub type Awaited = (u8, BTreeSet<MemberId>);
 
 impl Awaiting {
