@@ -509,6 +509,16 @@ fn decisions(log: &[serde_json::Value]) -> Vec<(String, String, String)> {
     v
 }
 
+/// A fresh `up` data directory (under the temporary directory, named after `name`) holding
+/// an instant 4-node cluster in `cluster/`: the directory and that cluster's.
+fn fresh_up_data(name: &str) -> (PathBuf, PathBuf) {
+    let data = std::env::temp_dir().join(format!("byzvote-up-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let dir = data.join("cluster");
+    common::init_instant_cluster(&dir, 4);
+    (data, dir)
+}
+
 /// `byzvote up --data DATA` started in its own process group (so that a failing test can kill
 /// its nodes with it): its pid, and its output once it exits.
 fn up_in_background(
@@ -539,10 +549,7 @@ fn up_in_background(
 /// outgoing connections cannot take them first.
 #[test]
 fn up_fails_at_once_when_a_node_cannot_start() {
-    let data = std::env::temp_dir().join(format!("byzvote-up-fails-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    let dir = data.join("cluster");
-    common::init_instant_cluster(&dir, 4);
+    let (data, dir) = fresh_up_data("fails");
     let config = std::fs::read_to_string(dir.join("node-3.toml")).unwrap();
     let p2p = config
         .lines()
@@ -590,10 +597,7 @@ fn up_fails_at_once_when_a_node_cannot_start() {
 /// in the DKG forever: node-3 holds another node's key) stops them too: none is left running.
 #[test]
 fn up_stopped_during_start_up_leaves_no_node_running() {
-    let data = std::env::temp_dir().join(format!("byzvote-up-term-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    let dir = data.join("cluster");
-    common::init_instant_cluster(&dir, 4);
+    let (data, dir) = fresh_up_data("term");
     std::fs::copy(dir.join("node-2.key"), dir.join("node-3.key")).unwrap();
     let (pid, exited) = up_in_background(&data);
     // The nodes' processes, found by the data directory on their command lines.
