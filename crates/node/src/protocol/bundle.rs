@@ -26,7 +26,7 @@ use super::tx::{COMMIT, META, REVEAL};
 use crate::chain::types::{PrivateKey, PublicKey};
 use bytes::{Buf as _, BufMut as _, Bytes};
 use byzvote_core::{Commit, Digest, MemberId, Reveal, namespace::BYZVOTE_BUNDLE};
-use commonware_codec::{DecodeExt as _, Encode as _, FixedSize as _};
+use commonware_codec::{DecodeExt as _, Encode as _, EncodeSize as _, FixedSize as _};
 use commonware_cryptography::{Signer as _, Verifier as _, ed25519};
 
 /// What a bundle carries: a member's commit, reveal or report.
@@ -62,6 +62,15 @@ impl Item {
             Item::Commit(c) => c.member,
             Item::Reveal(r) => r.member,
             Item::Meta(m) => m.member,
+        }
+    }
+
+    /// The length of [`Self::body`], without encoding it.
+    fn body_len(&self) -> usize {
+        match self {
+            Item::Commit(_) => Commit::SIZE,
+            Item::Reveal(r) => r.encode_size(),
+            Item::Meta(m) => m.body_len(),
         }
     }
 
@@ -125,7 +134,7 @@ impl SignedBundle {
         let mut current = Vec::new();
         let mut size = OVERHEAD;
         for item in items {
-            let len = ITEM_HEADER + item.body().len();
+            let len = ITEM_HEADER + item.body_len();
             if !current.is_empty()
                 && (size + len > MAX_BYTES || current.len() == usize::from(u16::MAX))
             {
@@ -268,6 +277,17 @@ mod tests {
                 SignedBundle::decode(&changed).is_none_or(|b| !b.verify(&key.public_key())),
                 "byte {i}"
             );
+        }
+    }
+
+    #[test]
+    fn an_items_length_is_its_bodys() {
+        let mut all = items(1, "x");
+        if let Item::Meta(m) = &mut all[2] {
+            m.model = "é".repeat(200); // clipped on the wire
+        }
+        for item in &all {
+            assert_eq!(item.body_len(), item.body().len(), "{item:?}");
         }
     }
 

@@ -47,6 +47,9 @@ pub struct Meta {
     pub model: String,
 }
 
+/// Bytes of a body before the model's name.
+const HEADER: usize = 32 + 4 + 8 + 4 + 4 + 8 + 2 + 2;
+
 /// Wire value of "no confidence".
 const NO_CONFIDENCE: u16 = u16::MAX;
 
@@ -98,7 +101,7 @@ impl Meta {
     /// both embed it).
     pub(crate) fn read_body(bytes: &[u8]) -> Option<(Self, usize)> {
         let mut buf = bytes;
-        if buf.len() < 32 + 4 + 8 + 4 + 4 + 8 + 2 + 2 {
+        if buf.len() < HEADER {
             return None;
         }
         let request = Digest::decode(Bytes::copy_from_slice(&buf[..32])).ok()?;
@@ -130,6 +133,11 @@ impl Meta {
             model,
         };
         Some((meta, bytes.len() - buf.len()))
+    }
+
+    /// The length of [`Self::body`], without encoding it.
+    pub(crate) fn body_len(&self) -> usize {
+        HEADER + clip_model(&self.model).len()
     }
 
     pub(crate) fn body(&self) -> Vec<u8> {
