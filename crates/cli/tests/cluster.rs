@@ -291,6 +291,11 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
         caught_up["certificate"]["signature"],
         second["certificate"]["signature"]
     );
+    // The vote it certified before the SIGKILL comes back from its own log, replayed: the
+    // same certificate node 0 answered with.
+    let replayed = certified(&http, first["id"].as_str().unwrap(), 1)
+        .expect("the restarted node lost a vote it had certified");
+    assert_eq!(replayed["certificate"], first["certificate"]);
     // SIGKILL during a burst: node 2 dies while votes are in flight (once the burst's first
     // request is in node 0's log); restarted, it certifies every vote node 0 certified.
     let burst = {

@@ -5,4 +5,5 @@ mod behaviours;
 mod beyond_bound;
 mod invariants;
 mod regressions;
+mod restart;
 mod sweep;
