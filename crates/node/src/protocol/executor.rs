@@ -133,6 +133,8 @@ pub enum Message {
     Pending(byzvote_core::Request),
     /// The resend timer fired (every `RESEND_PERIOD`).
     Tick,
+    /// The wait for more to say in one bundle is over ([`Executor::seal_when_due`]).
+    Seal,
 }
 
 /// Marshal's reporter: forwards finalized blocks to the executor.
@@ -228,8 +230,11 @@ pub struct Executor<E, S> {
     /// [`Self::resend_own`]).
     own_pending: BTreeMap<Bytes, (u64, u64)>,
     /// What this node has said (commits, reveals, reports) since it last sealed: signed
-    /// together, as one bundle, before the next flush ([`Self::seal`]).
+    /// together, as one bundle, at a flush ([`Self::seal_when_due`]).
     unsealed: Vec<Item>,
+    /// When this node last sealed a bundle (ms), and whether a [`Message::Seal`] is on its way.
+    sealed_at_ms: u64,
+    seal_armed: bool,
     /// Certified batches still in `collecting`, oldest first: the last [`KEEP_CERTIFIED`].
     /// Each keeps ~0.3 KB (this node's partial) to help a peer that is still collecting it
     /// (one restarted, or cut off, that decided it late).
@@ -254,6 +259,12 @@ const MAX_BATCH: usize = 256;
 /// rate here (~40 a second), much longer at a normal one. A node down longer than that
 /// catches up on the chain but cannot certify the batches it missed (see the notes).
 const KEEP_CERTIFIED: usize = 65_536;
+/// Bundles are sealed at most every (votes in flight / this) ms ([`Executor::seal_wait_ms`]).
+const OPEN_VOTES_PER_SEAL_MS: u64 = 64;
+/// The longest wait between two bundles.
+const MAX_SEAL_WAIT_MS: u64 = 10;
+/// Items that are sealed at once, however recent the last bundle.
+const MAX_UNSEALED: usize = 1024;
 /// Capacity of the inbox for messages caused by peers ([`super::intake`]).
 const PEER_INBOX: usize = 4096;
 
@@ -320,6 +331,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             unpublished_votes: HashMap::new(),
             own_pending: BTreeMap::new(),
             unsealed: Vec::new(),
+            sealed_at_ms: 0,
+            seal_armed: false,
             beacons: Beacons::default(),
             mempool,
             shared,
@@ -537,7 +550,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// the log cannot be written: without it, acknowledging would lose a decided vote on
     /// restart, so the executor stops (marshal redelivers the blocks to the next start).
     fn flush(&mut self) -> bool {
-        self.seal();
+        self.seal_when_due();
         self.check_recovered();
         if self.audit.has_staged() {
             let synced = self.shared.timings.now();
@@ -581,6 +594,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
             }
             Message::Submit(tx) => self.submit(tx),
             Message::Pending(request) => self.on_pending(request),
+            Message::Seal => self.seal_armed = false,
             Message::Tick => {
                 self.resend_partials();
                 self.resend_own();
@@ -962,6 +976,41 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// past [`super::bundle::MAX_BYTES`]) and submits it: called before every flush, so what
     /// a burst of messages made this node say costs one signature here and one check at each
     /// peer, and nothing waits longer than the burst it was said in.
+    /// Seals what this node has said, unless it sealed less than [`Self::seal_wait_ms`] ago:
+    /// then the items wait for a [`Message::Seal`] at the end of that wait (one such timer at a
+    /// time), and whatever is said meanwhile joins them under the same signature.
+    fn seal_when_due(&mut self) {
+        if self.unsealed.is_empty() {
+            return;
+        }
+        let now = self.now_ms();
+        let due = self.sealed_at_ms.saturating_add(self.seal_wait_ms());
+        if now >= due || self.unsealed.len() >= MAX_UNSEALED {
+            self.sealed_at_ms = now;
+            self.seal();
+        } else if !self.seal_armed {
+            self.seal_armed = true;
+            let outbox = self.outbox.clone();
+            let wait = Duration::from_millis(due - now);
+            self.context.child("seal").spawn(move |context| async move {
+                context.sleep(wait).await;
+                let _ = outbox.unbounded_send(Message::Seal);
+            });
+        }
+    }
+
+    /// The shortest time between two bundles: none while few votes are in flight here (a
+    /// vote's commits and reveals are awaited by the leader, and each waits at most this
+    /// long), growing with them up to [`MAX_SEAL_WAIT_MS`]. In flight: open on the chain, or
+    /// committed to ahead of the request's block (speculation: most of a loaded vote's life).
+    /// Under load, a bundle per burst of messages was ~0.37 signatures per vote per node, each
+    /// checked by every peer (~15% of a peer's CPU); a vote then waits hundreds of
+    /// milliseconds in queues anyway.
+    fn seal_wait_ms(&self) -> u64 {
+        let in_flight = self.state.open_len().max(self.secrets.len()) as u64;
+        (in_flight / OPEN_VOTES_PER_SEAL_MS).min(MAX_SEAL_WAIT_MS)
+    }
+
     fn seal(&mut self) {
         let items = std::mem::take(&mut self.unsealed);
         let Some(me) = self.me.filter(|_| !items.is_empty()) else {

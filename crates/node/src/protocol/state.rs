@@ -219,6 +219,11 @@ impl State {
         self.meta.get(id)
     }
 
+    /// How many votes are open.
+    pub fn open_len(&self) -> usize {
+        self.open.len()
+    }
+
     /// Open votes, oldest first by id order.
     pub fn open(&self) -> impl Iterator<Item = &Vote> {
         self.open.iter().filter_map(|id| self.votes.get(id))
