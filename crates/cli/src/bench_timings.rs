@@ -55,7 +55,7 @@ const MEANING: &[(&str, &str)] = &[
     ),
     (
         "executor.seal",
-        "signing what this node said in one burst (commits, reveals, reports) as one bundle",
+        "signing what this node said since its last bundle (commits, reveals, reports) as one",
     ),
     ("audit.sync", "one audit-log append with its fsync"),
     (
