@@ -972,20 +972,20 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
-    /// Signs what this node has said since the last seal as one bundle (more than one only
-    /// past [`super::bundle::MAX_BYTES`]) and submits it: called before every flush, so what
-    /// a burst of messages made this node say costs one signature here and one check at each
-    /// peer, and nothing waits longer than the burst it was said in.
-    /// Seals what this node has said, unless it sealed less than [`Self::seal_wait_ms`] ago:
-    /// then the items wait for a [`Message::Seal`] at the end of that wait (one such timer at a
-    /// time), and whatever is said meanwhile joins them under the same signature.
+    /// Called at every flush: seals what this node has said, unless it sealed less than
+    /// [`Self::seal_wait_ms`] ago; then the items wait for a [`Message::Seal`] at the end of
+    /// that wait (one such timer at a time), and whatever is said meanwhile joins them under
+    /// the same signature. With few votes in flight the wait is none: what a burst of messages
+    /// made this node say costs one signature here and one check at each peer, and waits no
+    /// longer than the burst it was said in.
     fn seal_when_due(&mut self) {
         if self.unsealed.is_empty() {
             return;
         }
         let now = self.now_ms();
         let due = self.sealed_at_ms.saturating_add(self.seal_wait_ms());
-        if now >= due || self.unsealed.len() >= MAX_UNSEALED {
+        // A wall clock set back (`now` before the last seal) does not hold anything back.
+        if now >= due || now < self.sealed_at_ms || self.unsealed.len() >= MAX_UNSEALED {
             self.sealed_at_ms = now;
             self.seal();
         } else if !self.seal_armed {
@@ -1011,6 +1011,8 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         (in_flight / OPEN_VOTES_PER_SEAL_MS).min(MAX_SEAL_WAIT_MS)
     }
 
+    /// Signs what this node has said since the last seal as one bundle (more than one only
+    /// past [`super::bundle::MAX_BYTES`]) and submits it.
     fn seal(&mut self) {
         let items = std::mem::take(&mut self.unsealed);
         let Some(me) = self.me.filter(|_| !items.is_empty()) else {
