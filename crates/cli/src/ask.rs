@@ -11,10 +11,8 @@ use std::time::Duration;
 pub struct AskArgs {
     /// The question.
     pub prompt: String,
-    /// The node's HTTP endpoint. Default: the cluster `byzvote up` last started with its
-    /// default data dir, else http://127.0.0.1:7400.
-    #[arg(long, env = "BYZVOTE_ENDPOINT")]
-    pub endpoint: Option<String>,
+    #[command(flatten)]
+    pub api: crate::node_api::NodeApi,
     /// How answers are compared: exact | class:a,b,c | number:P | json, or decided by a robust
     /// aggregate: number:P:RULE | vector[:RULE] (see --aggregate); free text compared by
     /// meaning: semantic[:THRESHOLD] (e.g. semantic:0.8); or pick-best (candidates, then a
@@ -47,9 +45,6 @@ pub struct AskArgs {
     /// How long to wait for the decision, in seconds.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
-    /// The client API key, if the cluster requires one (`byzvote keys create`).
-    #[arg(long, env = "BYZVOTE_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
     /// A number that makes this request distinct from an identical earlier one.
     #[arg(long)]
     pub nonce: Option<u64>,
@@ -71,14 +66,11 @@ pub fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
         ..VoteRequest::prompt(args.prompt)
     };
     let options = AskOptions {
-        endpoint: args
-            .endpoint
-            .or_else(crate::cluster::default_endpoint)
-            .unwrap_or_else(|| "http://127.0.0.1:7400".to_string()),
+        endpoint: args.api.url(),
         json: args.json,
         timeout: Some(Duration::from_secs(args.timeout)),
         group_key: args.group_key,
-        api_key: args.api_key,
+        api_key: args.api.api_key,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

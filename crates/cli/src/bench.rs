@@ -39,12 +39,8 @@ pub enum BenchCommand {
 
 #[derive(Args)]
 pub struct VoteArgs {
-    #[arg(
-        long,
-        env = "BYZVOTE_ENDPOINT",
-        default_value = "http://127.0.0.1:7400"
-    )]
-    pub endpoint: String,
+    #[command(flatten)]
+    pub api: crate::node_api::NodeApi,
     #[arg(long, default_value_t = 200)]
     pub requests: usize,
     #[arg(long, default_value_t = 1)]
@@ -54,9 +50,6 @@ pub struct VoteArgs {
     /// The tier: 1 and 2 have no consensus round; 3+ run the full protocol; auto routes.
     #[arg(long, default_value = "3")]
     pub tier: TierChoice,
-    /// The client API key, if the cluster requires one.
-    #[arg(long, env = "BYZVOTE_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
     /// Votes sent first and not measured (connections, caches, the first views).
     #[arg(long, default_value_t = 5)]
     pub warmup: usize,
@@ -165,9 +158,9 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
 
 pub(crate) async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
     let client = Arc::new(
-        byzvote_api::Client::new(&args.endpoint)?
+        byzvote_api::Client::new(&args.api.url())?
             .with_vote_timeout(Duration::from_secs(120))
-            .with_api_key(args.api_key.clone()),
+            .with_api_key(args.api.api_key.clone()),
     );
     // A time-based base keeps this run's requests distinct from earlier runs'.
     let base = std::time::SystemTime::now()
@@ -190,7 +183,7 @@ pub(crate) async fn vote(args: VoteArgs) -> anyhow::Result<ExitCode> {
     let warm = vote.clone();
     let warmup = args.warmup;
     load(warmup, args.concurrency, move |i| warm(args.requests + i)).await;
-    let timings = crate::bench_timings::Source::new(&args.endpoint, args.api_key.as_deref());
+    let timings = crate::bench_timings::Source::new(&args.api.url(), args.api.api_key.as_deref());
     timings.reset().await;
     if args.idle_baseline > 0 {
         eprintln!(

@@ -136,12 +136,11 @@ pub fn cluster(args: ClusterArgs, runtime: &tokio::runtime::Runtime) -> anyhow::
         for &concurrency in &args.concurrency {
             println!();
             let vote = VoteArgs {
-                endpoint: endpoint.clone(),
+                api: crate::node_api::NodeApi::at(endpoint.clone()),
                 requests: args.requests,
                 concurrency,
                 mode: args.mode.clone(),
                 tier: byzvote_api::TierChoice::Fixed(3),
-                api_key: None,
                 warmup: args.warmup,
                 idle_baseline: args.idle_baseline,
             };

@@ -17,12 +17,8 @@ use std::time::Duration;
 
 #[derive(Args)]
 pub struct TiersArgs {
-    #[arg(
-        long,
-        env = "BYZVOTE_ENDPOINT",
-        default_value = "http://127.0.0.1:7400"
-    )]
-    pub endpoint: String,
+    #[command(flatten)]
+    pub api: crate::node_api::NodeApi,
     /// Votes per tier.
     #[arg(long, default_value_t = 20)]
     pub requests: usize,
@@ -33,9 +29,6 @@ pub struct TiersArgs {
     pub tiers: Vec<u8>,
     #[arg(long, default_value = "exact")]
     pub mode: String,
-    /// The client API key, if the cluster requires one.
-    #[arg(long, env = "BYZVOTE_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
 }
 
 /// One tier's measurements.
@@ -56,9 +49,9 @@ pub async fn tiers(args: TiersArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--tiers takes tiers from 1 to 5, e.g. --tiers 1,2,3");
     }
     let client = Arc::new(
-        byzvote_api::Client::new(&args.endpoint)?
+        byzvote_api::Client::new(&args.api.url())?
             .with_vote_timeout(Duration::from_secs(120))
-            .with_api_key(args.api_key.clone()),
+            .with_api_key(args.api.api_key.clone()),
     );
     // A time-based base keeps this run's questions distinct from earlier runs' (no cache hit).
     let base = std::time::SystemTime::now()
@@ -117,7 +110,10 @@ fn table(args: &TiersArgs, rows: &[Row]) -> String {
     let _ = writeln!(
         out,
         "{} votes per tier, concurrency {}, mode {}, against {}",
-        args.requests, args.concurrency, args.mode, args.endpoint
+        args.requests,
+        args.concurrency,
+        args.mode,
+        args.api.url()
     );
     let _ = writeln!(
         out,
@@ -154,12 +150,11 @@ mod tests {
     #[test]
     fn the_table_names_each_tier_and_compares_costs_to_the_first() {
         let args = TiersArgs {
-            endpoint: "http://x".into(),
+            api: crate::node_api::NodeApi::at("http://x"),
             requests: 2,
             concurrency: 1,
             tiers: vec![1, 3],
             mode: "exact".into(),
-            api_key: None,
         };
         let mk = |tier, cost_usd| Row {
             tier,

@@ -10,6 +10,7 @@ mod bench_timings;
 mod cluster;
 mod keys;
 mod models;
+mod node_api;
 mod review;
 mod similarity;
 

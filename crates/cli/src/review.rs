@@ -4,6 +4,7 @@
 //! each node's `node.toml`. Verdicts are signed locally and sent to the node that holds the
 //! answer; the node checks the signature and keeps it in its review log.
 
+use crate::node_api::NodeApi;
 use anyhow::{Context as _, bail};
 use byzvote_api::review::{Verdict, verdict_message};
 use byzvote_core::namespace::BYZVOTE_REVIEW;
@@ -21,33 +22,19 @@ pub enum ReviewCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// List the answers a node holds for review.
-    List(Endpoint),
+    /// List the answers a node holds for review (ask the node that served the requests).
+    List(NodeApi),
     /// Show one held answer in full.
     Show {
         /// The vote id.
         id: String,
         #[command(flatten)]
-        endpoint: Endpoint,
+        endpoint: NodeApi,
     },
     /// Release a held answer, signed with your reviewer key.
     Approve(VerdictArgs),
     /// Refuse to release a held answer, signed with your reviewer key.
     Reject(VerdictArgs),
-}
-
-#[derive(Args)]
-pub struct Endpoint {
-    /// The node that holds the answer (the one that served the request).
-    #[arg(
-        long,
-        env = "BYZVOTE_ENDPOINT",
-        default_value = "http://127.0.0.1:7400"
-    )]
-    pub endpoint: String,
-    /// The client API key, if the node requires one.
-    #[arg(long, env = "BYZVOTE_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
 }
 
 #[derive(Args)]
@@ -61,7 +48,7 @@ pub struct VerdictArgs {
     #[arg(long, default_value = "")]
     pub note: String,
     #[command(flatten)]
-    pub endpoint: Endpoint,
+    pub endpoint: NodeApi,
 }
 
 fn read_key(path: &PathBuf) -> anyhow::Result<ed25519::PrivateKey> {
@@ -74,12 +61,12 @@ fn read_key(path: &PathBuf) -> anyhow::Result<ed25519::PrivateKey> {
 }
 
 async fn call(
-    e: &Endpoint,
+    e: &NodeApi,
     method: reqwest::Method,
     path: &str,
     body: Option<String>,
 ) -> anyhow::Result<serde_json::Value> {
-    let url = format!("{}{path}", e.endpoint.trim_end_matches('/'));
+    let url = format!("{}{path}", e.url());
     let mut req = reqwest::Client::new().request(method, &url);
     if let Some(k) = &e.api_key {
         req = req.bearer_auth(k);
