@@ -9,12 +9,11 @@ use byzvote_core::{
 };
 use byzvote_models::{ModelBackend, Scripted};
 use byzvote_node::chain::types::PublicKey;
-use byzvote_node::node::channel;
 use byzvote_node::protocol::audit::AuditLog;
-use byzvote_node::quick::{self, QuickDecision, limit::PeerLimit};
+use byzvote_node::quick::{self, QuickDecision};
 use commonware_codec::Encode as _;
-use commonware_cryptography::{Signer as _, Verifier as _};
-use commonware_runtime::{Runner as _, Supervisor as _};
+use commonware_cryptography::Verifier as _;
+use commonware_runtime::Runner as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,33 +38,22 @@ fn run_logged(
     let log = audit.clone();
     let executor = common::runner(seed, Duration::from_secs(60));
     executor.start(|context| async move {
-        let (keys, participants, oracle) = common::network(&context, 4).await;
-        let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
+        let (handles, participants) = common::quick_nodes(&context, 4, |i, cfg| {
             let model: Arc<dyn ModelBackend> = match answers[i] {
                 Some(a) => Arc::new(Scripted::constant(format!("m{i}"), a)),
                 None => Arc::new(Scripted::silent(format!("m{i}"))),
             };
-            let (sender, receiver) = oracle
-                .control(key.public_key())
-                .register(channel::QUICK, common::quota())
-                .await
-                .unwrap();
-            let cfg = quick::Config {
-                signer: key.clone(),
-                participants: Arc::new(participants.clone()),
+            quick::Config {
                 model,
-                timeout: Duration::from_secs(5),
-                max_peer_calls: 8,
-                peer_limit: PeerLimit::default(),
                 audit: if i == 0 {
                     audit.clone()
                 } else {
-                    AuditLog::memory()
+                    cfg.audit.clone()
                 },
-            };
-            handles.push(quick::start(context.child("node"), cfg, sender, receiver).unwrap());
-        }
+                ..cfg
+            }
+        })
+        .await;
         let decision = handles[0].ask(request.clone()).await.unwrap().unwrap();
         // Asking again names the same vote (no second model call round).
         let again = handles[0].ask(request.clone()).await.unwrap().unwrap();

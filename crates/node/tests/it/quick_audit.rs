@@ -4,23 +4,17 @@
 use crate::common;
 
 use byzvote_core::{Message, Mode, OutcomeKind, Request};
-use byzvote_models::{ModelBackend, Scripted};
 use byzvote_node::chain::types::PublicKey;
-use byzvote_node::node::channel;
 use byzvote_node::protocol::audit::{AuditLog, Body, Entry, read_entries, verify_file};
 use byzvote_node::protocol::audit_show::{Keys, story};
 use byzvote_node::quick::{self, QuickError, QuickHandle, limit::PeerLimit};
-use commonware_cryptography::{
-    Signer as _,
-    bls12381::{
-        dkg::feldman_desmedt::deal_anonymous,
-        primitives::{sharing::Mode as SharingMode, variant::MinPk},
-    },
+use commonware_cryptography::bls12381::{
+    dkg::feldman_desmedt::deal_anonymous,
+    primitives::{sharing::Mode as SharingMode, variant::MinPk},
 };
-use commonware_runtime::{Runner as _, Supervisor as _};
+use commonware_runtime::Runner as _;
 use commonware_utils::{N3f1, NZU32, TestRng};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 fn request(tier: u8, nonce: u64) -> Request {
@@ -51,31 +45,18 @@ where
     let (audit, _) = AuditLog::open(path).unwrap();
     let runner = common::runner(seed, Duration::from_secs(120));
     runner.start(|context| async move {
-        let (keys, participants, oracle) = common::network(&context, 4).await;
-        let mut handles = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let model: Arc<dyn ModelBackend> =
-                Arc::new(Scripted::constant(format!("m{i}"), "Paris"));
-            let (sender, receiver) = oracle
-                .control(key.public_key())
-                .register(channel::QUICK, common::quota())
-                .await
-                .unwrap();
-            let cfg = quick::Config {
-                signer: key.clone(),
-                participants: Arc::new(participants.clone()),
-                model,
-                timeout: Duration::from_secs(5),
+        let (mut handles, participants) =
+            common::quick_nodes(&context, 4, |i, cfg| quick::Config {
                 max_peer_calls: 64,
                 peer_limit: limit,
                 audit: if i == 0 {
                     audit.clone()
                 } else {
-                    AuditLog::memory()
+                    cfg.audit.clone()
                 },
-            };
-            handles.push(quick::start(context.child("node"), cfg, sender, receiver).unwrap());
-        }
+                ..cfg
+            })
+            .await;
         body(handles.swap_remove(0)).await;
         participants
     })

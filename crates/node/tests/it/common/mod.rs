@@ -9,6 +9,7 @@ use byzvote_models::ModelBackend;
 use byzvote_node::chain::engine::Timeouts as ChainTimeouts;
 use byzvote_node::chain::types::PublicKey;
 use byzvote_node::node::{self, Channels, DEFAULT_PACING, channel};
+use byzvote_node::quick;
 use commonware_cryptography::{Signer as _, ed25519};
 use commonware_p2p::simulated::{self, Link, Network, Oracle, Receiver, Sender};
 use commonware_runtime::{Quota, Spawner as _, Supervisor as _, deterministic};
@@ -188,4 +189,36 @@ pub async fn cluster(
         handles.push(handle);
     }
     (handles, participants, oracle)
+}
+
+/// A quick-tier actor (tiers 1-2) on each of `n` nodes of a fresh simulated network: node `i`
+/// runs `adjust(i, base)`, where `base` answers "Paris", waits 5 s for a member, allows 8 peer
+/// calls at once with the default per-peer limit, and keeps its audit log in memory. Returns the
+/// handles and the sorted participants.
+pub async fn quick_nodes(
+    context: &deterministic::Context,
+    n: usize,
+    adjust: impl Fn(usize, quick::Config) -> quick::Config,
+) -> (Vec<quick::QuickHandle>, Vec<PublicKey>) {
+    let (keys, participants, oracle) = network(context, n).await;
+    let mut handles = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let (sender, receiver) = oracle
+            .control(key.public_key())
+            .register(channel::QUICK, quota())
+            .await
+            .unwrap();
+        let base = quick::Config {
+            signer: key.clone(),
+            participants: Arc::new(participants.clone()),
+            model: Arc::new(byzvote_models::Scripted::constant(format!("m{i}"), "Paris")),
+            timeout: Duration::from_secs(5),
+            max_peer_calls: 8,
+            peer_limit: quick::limit::PeerLimit::default(),
+            audit: byzvote_node::protocol::audit::AuditLog::memory(),
+        };
+        let cfg = adjust(i, base);
+        handles.push(quick::start(context.child("node"), cfg, sender, receiver).unwrap());
+    }
+    (handles, participants)
 }
