@@ -261,8 +261,8 @@ const MAX_BATCH: usize = 256;
 /// rate here (~40 a second), much longer at a normal one. A node down longer than that
 /// catches up on the chain but cannot certify the batches it missed (see the notes).
 const KEEP_CERTIFIED: usize = 65_536;
-/// Bundles are sealed at most every (votes in flight / this) ms ([`Executor::seal_wait_ms`]).
-const OPEN_VOTES_PER_SEAL_MS: u64 = 64;
+/// Bundles are sealed at most every (open votes / this) ms ([`Executor::seal_wait_ms`]).
+const OPEN_VOTES_PER_SEAL_MS: u64 = 16;
 /// The longest wait between two bundles.
 const MAX_SEAL_WAIT_MS: u64 = 10;
 /// Items that are sealed at once, however recent the last bundle.
@@ -1025,16 +1025,17 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
         }
     }
 
-    /// The shortest time between two bundles: none while few votes are in flight here (a
-    /// vote's commits and reveals are awaited by the leader, and each waits at most this
-    /// long), growing with them up to [`MAX_SEAL_WAIT_MS`]. In flight: open on the chain, or
-    /// committed to ahead of the request's block (speculation: most of a loaded vote's life).
-    /// Under load, a bundle per burst of messages was ~0.37 signatures per vote per node, each
-    /// checked by every peer (~15% of a peer's CPU); a vote then waits hundreds of
-    /// milliseconds in queues anyway.
+    /// The shortest time between two bundles: none while few votes are open (a vote's
+    /// commits and reveals are awaited by the leader, and each waits at most this long),
+    /// growing with them up to [`MAX_SEAL_WAIT_MS`]. Under load, a bundle per burst of
+    /// messages was ~0.37 signatures per vote per node, each checked by every peer (~15% of a
+    /// peer's CPU); a vote then waits hundreds of milliseconds in queues anyway. Open votes
+    /// are the finalized state's, the same on every node; a loaded vote spends about a third
+    /// of its life open (before, its commits ride ahead of its request's block). Not the
+    /// secrets held: those of requests never ordered (e.g. gossiped, then every node
+    /// restarted) are kept for good and would slow a node's bundles for good.
     fn seal_wait_ms(&self) -> u64 {
-        let in_flight = self.state.open_len().max(self.secrets.len()) as u64;
-        (in_flight / OPEN_VOTES_PER_SEAL_MS).min(MAX_SEAL_WAIT_MS)
+        (self.state.open_len() as u64 / OPEN_VOTES_PER_SEAL_MS).min(MAX_SEAL_WAIT_MS)
     }
 
     /// Signs what this node has said since the last seal as one bundle (more than one only

@@ -20,9 +20,9 @@ const VOTES: u64 = 1200;
 
 /// A member seals what it says together, under one signature each peer checks once
 /// (`Executor::seal_when_due`), instead of one bundle per burst of messages: with this seed,
-/// member 0's 1,200 commits took 879 bundles when every burst was sealed at once, 605 now.
+/// member 0's 1,200 commits took 879 bundles when every burst was sealed at once, 287 now.
 /// And the secrets journal drops the secrets of decided votes while the node runs
-/// (`Executor::compact_secrets`): 324 lines are left, not one per vote ever committed to.
+/// (`Executor::compact_secrets`): 349 lines are left, not one per vote ever committed to.
 #[test]
 fn under_load_bundles_carry_many_commits_and_the_secrets_journal_stays_short() {
     let seed = 11;
@@ -96,7 +96,7 @@ fn under_load_bundles_carry_many_commits_and_the_secrets_journal_stays_short() {
         let sealed = bundles[&member].len();
         assert_eq!(ids.len() as u64, VOTES, "seed {seed}: member {member}");
         assert!(
-            2 * ids.len() >= 3 * sealed,
+            ids.len() >= 3 * sealed,
             "seed {seed}: member {member} sealed {} commits in {sealed} bundles",
             ids.len()
         );
