@@ -5,7 +5,7 @@ use clap::Args;
 /// The endpoint when neither `--endpoint` nor a cluster started by `byzvote up` gives one.
 const FALLBACK: &str = "http://127.0.0.1:7400";
 
-#[derive(Args, Clone, Debug, Default)]
+#[derive(Args, Clone, Debug)]
 pub struct NodeApi {
     /// The node's HTTP endpoint. Default: the cluster `byzvote up` last started with its
     /// default data dir, else http://127.0.0.1:7400.

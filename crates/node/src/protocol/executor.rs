@@ -1001,7 +1001,7 @@ impl<E: Clock + Spawner + rand_core::CryptoRng, S: Sender<PublicKey = PublicKey>
     /// Called at every flush: seals what this node has said, unless it sealed less than
     /// [`Self::seal_wait_ms`] ago; then the items wait for a [`Message::Seal`] at the end of
     /// that wait (one such timer at a time), and whatever is said meanwhile joins them under
-    /// the same signature. With few votes in flight the wait is none: what a burst of messages
+    /// the same signature. With few votes open the wait is none: what a burst of messages
     /// made this node say costs one signature here and one check at each peer, and waits no
     /// longer than the burst it was said in.
     fn seal_when_due(&mut self) {
