@@ -730,5 +730,8 @@ mod verdict_tests;
 #[path = "state_charge_tests.rs"]
 mod charge_tests;
 #[cfg(test)]
+#[path = "state_fuzz_tests.rs"]
+mod fuzz_tests;
+#[cfg(test)]
 #[path = "state_pick_tests.rs"]
 mod pick_tests;
