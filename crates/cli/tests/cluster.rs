@@ -646,3 +646,101 @@ fn up_stopped_during_start_up_leaves_no_node_running() {
     assert!(stderr.contains("stopped (SIGTERM)"), "{stderr}");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// The frames in node `i`'s DKG progress file (see `byzvote_dkg`'s ceremony: `u32` length ‖
+/// body): the seed, then each dealing, log and confirmation it took.
+fn progress_frames(dir: &Path, i: usize) -> usize {
+    let bytes = std::fs::read(dir.join(format!("node-{i}/dkg-progress"))).unwrap_or_default();
+    let (mut at, mut frames) = (0, 0);
+    while let Some(len) = bytes.get(at..at + 4) {
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        if bytes.len() < at + 4 + len {
+            break;
+        }
+        at += 4 + len;
+        frames += 1;
+    }
+    frames
+}
+
+#[test]
+fn a_node_killed_during_the_first_dkg_rejoins_it_when_started_again() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("byzvote-dkg-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    common::init_instant_cluster(&dir, 4);
+    // Three of four start; node-3's operator is late. They deal, acknowledge each other and,
+    // once the dealing grace is over, publish their logs, then wait for node-3.
+    let spawn = |i: usize| {
+        let log = std::fs::File::create(dir.join(format!("node-{i}.log"))).unwrap();
+        Command::new(common::BIN)
+            .args(["node", "--config"])
+            .arg(dir.join(format!("node-{i}.toml")))
+            .env("BYZVOTE_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    };
+    let mut early = Nodes((0..3).map(|i| Some(spawn(i))).collect());
+    // Node-2 has persisted its seed, the dealings of 0 and 1, and the three logs.
+    let mut waited = 0;
+    while progress_frames(&dir, 2) < 6 {
+        assert!(
+            waited < 1200,
+            "node-2's DKG progress stuck at {} frames; log tail:\n{}",
+            progress_frames(&dir, 2),
+            common::log_tail(&dir, 2, 4000)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        waited += 1;
+    }
+    // Its process dies (SIGKILL) and is started again, then node-3 comes: the round finishes.
+    let mut killed = early.0[2].take().unwrap();
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let handles: Vec<_> = [2, 3]
+        .into_iter()
+        .map(|i| {
+            let d = dir.clone();
+            std::thread::spawn(move || start(&d, i))
+        })
+        .collect();
+    let mut nodes = Nodes(Vec::new());
+    let mut endpoints = Vec::new();
+    for h in handles {
+        let (child, http) = h.join().unwrap();
+        nodes.0.push(Some(child));
+        endpoints.push(http);
+    }
+    let answer = ask(&endpoints[1], "What is 2+2?", &dir.join("a.json"));
+    assert_eq!(answer["outcome"], "agreed");
+    assert_eq!(
+        answer["votes"].as_array().map(Vec::len),
+        Some(4),
+        "{answer}"
+    );
+    // Every node holds a share of the same key, and the progress file (secrets) is gone.
+    let key = answer["certificate"]["group_public_key"].as_str().unwrap();
+    for i in 0..4 {
+        let log = common::log_tail(&dir, i, 100_000);
+        assert!(
+            log.contains("DKG done"),
+            "node-{i} did not finish the DKG:\n{log}"
+        );
+        assert!(
+            !dir.join(format!("node-{i}/dkg-progress")).exists(),
+            "node-{i}"
+        );
+    }
+    let v = byzvote(&[
+        "verify",
+        dir.join("a.json").to_str().unwrap(),
+        "--group-key",
+        key,
+    ]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    drop(early);
+    drop(nodes);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -61,6 +61,7 @@ fn ceremony(seed: u64, n: usize, latency: Duration) -> (Duration, Vec<Duration>,
                     total: Duration::from_secs(60),
                     linger: Duration::ZERO,
                 },
+                progress: None,
             };
             let agreement = AllDealers::new(key.public_key(), participants.clone());
             handles.push(context.child("node").spawn(move |ctx| async move {

@@ -55,6 +55,11 @@ pub struct CeremonyConfig {
     pub round: u64,
     /// Timing.
     pub timeouts: Timeouts,
+    /// Where the ceremony persists what a restart must not forget, so that a node restarted
+    /// mid-round resumes it (the node's data dir; holds secrets, created `0600`). Remove it
+    /// once the key is saved. `None`: memory only, and a restarted node cannot rejoin the
+    /// round (every node must then retry with the next round number).
+    pub progress: Option<std::path::PathBuf>,
 }
 
 impl CeremonyConfig {

@@ -60,7 +60,7 @@ pub enum CeremonyError {
     Library(#[from] Error),
     /// The deadline passed. `missing` lists peers whose contribution never arrived.
     #[error(
-        "DKG timed out after {after:?} waiting for {missing:?}: check those nodes are running and reachable, then retry with the next round number"
+        "DKG timed out after {after:?} waiting for {missing:?}: check those nodes are running and reachable, then start this node again (with a progress file it resumes the same round; without one, every node must retry with the next round number)"
     )]
     Timeout {
         /// Elapsed time.
@@ -74,6 +74,9 @@ pub enum CeremonyError {
     /// The agreed set of logs does not yield a key (too few usable dealers).
     #[error("DKG failed: {0}; retry with the next round number")]
     Failed(String),
+    /// The progress file could not be read or written (see [`crate::CeremonyConfig::progress`]).
+    #[error("DKG progress file: {0}")]
+    Persist(String),
     /// The network channel closed under the ceremony.
     #[error("DKG network channel closed: {0}")]
     Network(String),

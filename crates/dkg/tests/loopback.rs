@@ -73,6 +73,7 @@ fn four_nodes_over_loopback_tcp() {
                     total: Duration::from_secs(60),
                     linger: Duration::from_secs(1),
                 },
+                progress: None,
             };
             let agreement = AllDealers::new(key.public_key(), participants.clone());
             handles.push(node.child("dkg").spawn(move |ctx| async move {

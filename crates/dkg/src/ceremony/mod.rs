@@ -29,13 +29,17 @@
 //! let agreement = AllDealers::new(me.clone(), participants.clone());
 //! let report = byzvote_dkg::run(context.child("dkg"), config, agreement, tx, rx).await?;
 //! report.output.save(&data_dir.join("dkg.key"))?;   // before using the share
+//! std::fs::remove_file(&progress)?;                  // config.progress, if set
 //! ```
 //!
-//! On restart, `DkgOutput::load` the file and skip the ceremony. The ceremony itself keeps
-//! no state on disk: a node that restarts mid-ceremony gets a fresh dealing, so every node
-//! must rerun with `round + 1` (the dealer would need persisted randomness and the player
-//! `Player::resume` with its persisted dealings to resume instead).
+//! On restart, `DkgOutput::load` the file and skip the ceremony. With
+//! [`CeremonyConfig::progress`] set, a node restarted mid-ceremony resumes the same round
+//! from that file (its dealing's seed, the dealings it acknowledged, the logs and
+//! confirmations it took: see [`progress`]); remove the file once the key is saved. Without
+//! it, a restart deals afresh and the round cannot finish: every node must rerun with
+//! `round + 1`.
 
+mod progress;
 mod state;
 
 use crate::{
@@ -47,13 +51,23 @@ use crate::{
     wire::Message,
 };
 use commonware_codec::{Decode as _, Encode as _};
-use commonware_cryptography::bls12381::dkg::feldman_desmedt::{FinalizeError, Logs};
+use commonware_cryptography::{
+    bls12381::dkg::feldman_desmedt::{FinalizeError, Logs},
+    transcript::{Transcript, Version},
+};
 use commonware_macros::select;
 use commonware_p2p::{Receiver, Recipients, Sender};
 use commonware_runtime::Clock;
+use progress::{Progress, Resumed};
 use rand_core::CryptoRng;
 use state::{Outgoing, State};
 use std::{num::NonZeroU32, time::Duration};
+
+/// Namespace of the randomness a dealing is drawn from (see [`progress`]).
+const DEALING_NOISE: &[u8] = b"_BYZVOTE_DKG_DEALING";
+/// How often a ceremony still waiting says for whom (at `warn`: an operator starting the
+/// first node of a cluster must see why it does not serve yet).
+const REPORT_EVERY: Duration = Duration::from_secs(15);
 
 #[cfg(test)]
 pub(crate) use state::Byzantine;
@@ -118,8 +132,27 @@ where
         .ok_or_else(|| CeremonyError::Config("no participants".into()))?;
     let start = context.current();
     let deadline = start + timeouts.total;
+    let (mut progress, resumed) = match &config.progress {
+        Some(path) => Progress::open(path, n)?,
+        None => (Progress::memory(), Resumed::default()),
+    };
+    // The dealing is drawn from a persisted seed, so a restarted dealer deals the same one.
+    let seed = match resumed.seed {
+        Some(seed) => seed,
+        None => {
+            let mut seed = [0u8; 32];
+            context.fill_bytes(&mut seed);
+            progress.seed(&seed)?;
+            seed
+        }
+    };
+    let mut dealing_rng = {
+        let mut t = Transcript::new(DEALING_NOISE, Version::V1);
+        t.commit(&seed[..]).commit(&config.round.to_be_bytes()[..]);
+        t.noise(b"dealing")
+    };
     let mut state = State::new(
-        &mut context,
+        &mut dealing_rng,
         config.signer.clone(),
         config.participants.clone(),
         config.round,
@@ -129,15 +162,38 @@ where
         #[cfg(test)]
         byzantine,
     )?;
+    if !resumed.heard.is_empty() {
+        tracing::info!(
+            records = resumed.heard.len(),
+            "resuming the DKG round from its progress file"
+        );
+    }
+    progress.replaying(true);
+    for (from, msg) in resumed.heard {
+        restore(&mut state, &mut progress, &from, msg).await?;
+    }
+    progress.replaying(false);
+    state.forget_heard();
     let out = state.dealings(&mut context);
     send_all(&mut sender, out);
     let mut next_tick = start + timeouts.resend;
+    let mut next_report = start + REPORT_EVERY;
 
     let agreed = loop {
-        // My log is due: publish it (submit first so that the hook gossips it at once).
+        // My log is due: persist it, then publish it (submit first so that the hook gossips
+        // it at once).
         if state.dealing_done(context.current())
             && let Some(log) = state.finish_dealing()
         {
+            let me = state.me.clone();
+            progress.log(
+                &me,
+                &me,
+                &Message::Log {
+                    round: state.round,
+                    log: Box::new(log.clone()),
+                },
+            )?;
             state.agreement.submit(log).await?;
         }
         let gossip = state.gossip(true);
@@ -146,12 +202,16 @@ where
             agreed = state.agreement.agreed() => Some(agreed?),
             msg = receiver.recv() => {
                 let (from, bytes) = msg.map_err(|e| CeremonyError::Network(e.to_string()))?;
-                let out = handle(&mut state, &from, bytes, n);
+                let out = handle(&mut state, &mut progress, &from, bytes, n)?;
                 send_all(&mut sender, out);
                 None
             },
             _ = context.sleep_until(next_tick) => {
                 let now = context.current();
+                if now >= next_report {
+                    next_report = now + REPORT_EVERY;
+                    report_waiting(&state, now.duration_since(start).unwrap_or_default(), n);
+                }
                 if now >= deadline {
                     let mut missing = state.unacked();
                     missing.extend(state.agreement.missing());
@@ -237,13 +297,15 @@ async fn linger<E, S, R, A>(
     R: Receiver<PublicKey = Identity>,
     A: Agreement,
 {
+    // The key is made: what peers say now need not survive a restart.
+    let mut progress = Progress::memory();
     let end = context.current() + linger;
     let mut next_tick = context.current();
     while context.current() < end {
         select! {
             msg = receiver.recv() => {
                 let Ok((from, bytes)) = msg else { return };
-                let out = handle(state, &from, bytes, n);
+                let Ok(out) = handle(state, &mut progress, &from, bytes, n) else { return };
                 send_all(sender, out);
             },
             _ = context.sleep_until(next_tick.min(end)) => {
@@ -255,18 +317,51 @@ async fn linger<E, S, R, A>(
     }
 }
 
+/// Says whom the ceremony still waits for, at `warn`: an operator who started the first node
+/// of a cluster must see why it does not serve yet, and which peers to check.
+fn report_waiting<A: Agreement>(state: &State<A>, waited: Duration, n: NonZeroU32) {
+    let keys = |ids: Vec<Identity>| {
+        ids.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let silent = state.silent();
+    if !silent.is_empty() {
+        tracing::warn!(
+            waited_s = waited.as_secs(),
+            "DKG still waiting: nothing yet from {} of the {} nodes, public keys {} (each must \
+             be running, and reachable at its address)",
+            silent.len(),
+            n,
+            keys(silent)
+        );
+    } else {
+        let mut missing = state.unacked();
+        missing.extend(state.agreement.missing());
+        missing.sort();
+        missing.dedup();
+        tracing::warn!(
+            waited_s = waited.as_secs(),
+            "DKG still waiting for the logs or confirmations of {}",
+            keys(missing)
+        );
+    }
+}
+
 /// Decodes and dispatches one peer message; anything malformed or stale is dropped.
 fn handle<A: Agreement>(
     state: &mut State<A>,
+    progress: &mut Progress,
     from: &Identity,
     bytes: commonware_runtime::IoBuf,
     n: NonZeroU32,
-) -> Vec<Outgoing> {
+) -> Result<Vec<Outgoing>, CeremonyError> {
     let msg = match Message::decode_cfg(bytes, &n) {
         Ok(msg) => msg,
         Err(e) => {
             tracing::debug!(?from, %e, "dropped undecodable DKG message");
-            return Vec::new();
+            return Ok(Vec::new());
         }
     };
     if msg.round() != state.round {
@@ -275,31 +370,91 @@ fn handle<A: Agreement>(
             round = msg.round(),
             "dropped DKG message of another round"
         );
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    match msg {
+    take(state, progress, from, msg)
+}
+
+/// Takes one message of this round, persisting first what a restart must not forget (see
+/// [`progress`]); returns what to send.
+fn take<A: Agreement>(
+    state: &mut State<A>,
+    progress: &mut Progress,
+    from: &Identity,
+    msg: Message,
+) -> Result<Vec<Outgoing>, CeremonyError> {
+    state.heard_from(from);
+    Ok(match msg {
         Message::Dealing {
-            public, private, ..
-        } => state
-            .on_dealing(from, public, private)
-            .into_iter()
-            .collect(),
+            round,
+            public,
+            private,
+        } => {
+            let new = !state.acked_dealing_of(from);
+            let out = state.on_dealing(from, public.clone(), private.clone());
+            // Before the ack leaves: it promises this node holds the share.
+            if new && state.acked_dealing_of(from) {
+                let msg = Message::Dealing {
+                    round,
+                    public,
+                    private,
+                };
+                progress.dealing(from, &msg)?;
+            }
+            out.into_iter().collect()
+        }
         Message::Ack { ack, .. } => {
             state.on_ack(from, ack);
             Vec::new()
         }
-        Message::Log { log, .. } => {
+        Message::Log { round, log } => {
             match log.clone().check(&state.info) {
-                Some((dealer, _)) => state.agreement.on_log(from, &dealer, *log),
+                Some((dealer, _)) => {
+                    let msg = Message::Log {
+                        round,
+                        log: log.clone(),
+                    };
+                    progress.log(from, &dealer, &msg)?;
+                    state.agreement.on_log(from, &dealer, *log);
+                }
                 None => tracing::debug!(?from, "dropped DKG log with a bad signature"),
             }
             Vec::new()
         }
-        Message::Confirm { digest, .. } => {
+        Message::Confirm { round, digest } => {
+            progress.confirm(from, &Message::Confirm { round, digest })?;
             state.agreement.on_confirm(from, digest);
             Vec::new()
         }
+    })
+}
+
+/// Applies one record of an earlier run of this round (nothing is sent: what peers still
+/// miss is resent on the next tick). This node's own log ends its dealing as it did then.
+async fn restore<A: Agreement>(
+    state: &mut State<A>,
+    progress: &mut Progress,
+    from: &Identity,
+    msg: Message,
+) -> Result<(), CeremonyError> {
+    if msg.round() != state.round {
+        return Ok(());
     }
+    if let Message::Log { log, .. } = &msg
+        && let Some((dealer, _)) = log.clone().check(&state.info)
+        && dealer == state.me
+    {
+        progress.log(from, &dealer, &msg)?;
+        // My player holds my share as it did then (its ack is in the log).
+        state.deal_to_self();
+        let _ = state.finish_dealing();
+        let Message::Log { log, .. } = msg else {
+            return Ok(());
+        };
+        state.agreement.submit(*log).await?;
+        return Ok(());
+    }
+    take(state, progress, from, msg).map(drop)
 }
 
 fn send_all<S: Sender<PublicKey = Identity>>(sender: &mut S, out: Vec<Outgoing>) {

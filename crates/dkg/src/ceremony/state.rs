@@ -55,6 +55,8 @@ pub(crate) struct State<A: Agreement> {
     pub(crate) agreement: A,
     /// Gossip already sent since the last resend tick (encoded), to send only news between ticks.
     gossiped: BTreeSet<Vec<u8>>,
+    /// Peers a message of this round came from (for the waiting report).
+    heard: BTreeSet<Identity>,
     #[cfg(test)]
     pub(crate) byzantine: Option<Byzantine>,
 }
@@ -108,6 +110,7 @@ impl<A: Agreement> State<A> {
             evidence: Vec::new(),
             agreement,
             gossiped: BTreeSet::new(),
+            heard: BTreeSet::new(),
             #[cfg(test)]
             byzantine,
         })
@@ -117,16 +120,7 @@ impl<A: Agreement> State<A> {
     pub(crate) fn dealings(&mut self, rng: &mut impl CryptoRng) -> Vec<Outgoing> {
         #[cfg(not(test))]
         let _ = rng; // used only by test-time misbehaviour
-        let Some(phase) = &self.dealer else {
-            return Vec::new();
-        };
-        if !phase.acked.contains(&self.me)
-            && let Some(private) = phase.privates.get(&self.me).cloned()
-        {
-            let public = phase.public.clone();
-            let me = self.me.clone();
-            self.on_dealing(&me, public, private);
-        }
+        self.deal_to_self();
         let Some(phase) = &self.dealer else {
             return Vec::new();
         };
@@ -157,6 +151,20 @@ impl<A: Agreement> State<A> {
                 (Some(p.clone()), msg)
             })
             .collect()
+    }
+
+    /// My player takes my own dealing (once; locally, nothing is sent).
+    pub(crate) fn deal_to_self(&mut self) {
+        let Some(phase) = &self.dealer else {
+            return;
+        };
+        if !phase.acked.contains(&self.me)
+            && let Some(private) = phase.privates.get(&self.me).cloned()
+        {
+            let public = phase.public.clone();
+            let me = self.me.clone();
+            self.on_dealing(&me, public, private);
+        }
     }
 
     /// A dealing for my player. Returns the ack to send back (also on a retransmission).
@@ -196,6 +204,32 @@ impl<A: Agreement> State<A> {
                 ack,
             },
         ))
+    }
+
+    /// Notes that `peer` sent a message of this round.
+    pub(crate) fn heard_from(&mut self, peer: &Identity) {
+        if !self.heard.contains(peer) {
+            self.heard.insert(peer.clone());
+        }
+    }
+
+    /// Forgets who was heard from (what an earlier run heard says nothing of who is up now).
+    pub(crate) fn forget_heard(&mut self) {
+        self.heard.clear();
+    }
+
+    /// Other participants no message of this round came from yet.
+    pub(crate) fn silent(&self) -> Vec<Identity> {
+        self.participants
+            .iter()
+            .filter(|p| **p != self.me && !self.heard.contains(*p))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether my player has acknowledged `dealer`'s dealing.
+    pub(crate) fn acked_dealing_of(&self, dealer: &Identity) -> bool {
+        self.acks_sent.contains_key(dealer)
     }
 
     /// A player's acknowledgement of my dealing.

@@ -6,6 +6,7 @@ use crate::{
     ceremony::{Byzantine, run_inner},
 };
 use commonware_cryptography::{Signer as _, ed25519};
+use commonware_macros::select;
 use commonware_p2p::simulated::{Config, Link, Network};
 use commonware_runtime::{
     Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
@@ -31,6 +32,11 @@ pub(crate) struct Scenario {
     pub ordered: bool,
     /// Adds an outsider to the network that floods every participant with junk.
     pub noise: bool,
+    /// Every node keeps a progress file (see [`CeremonyConfig::progress`]).
+    pub persist: bool,
+    /// This node (index in sorted order) crashes after this long and starts again at once,
+    /// on the same progress file.
+    pub restart: Option<(usize, Duration)>,
 }
 
 impl Scenario {
@@ -50,6 +56,8 @@ impl Scenario {
             noise: false,
             ordered: false,
             success_rate: 1.0,
+            persist: false,
+            restart: None,
         }
     }
 }
@@ -66,7 +74,9 @@ pub(crate) fn sorted_keys(n: usize) -> Vec<IdentityKey> {
 pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyError>>>, Duration) {
     let keys = sorted_keys(s.n);
     let participants: Vec<Identity> = keys.iter().map(|k| k.public_key()).collect();
-    deterministic::Runner::seeded(s.seed).start(|context| async move {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir_path = dir.path().to_path_buf();
+    let out = deterministic::Runner::seeded(s.seed).start(|context| async move {
         let cfg = Config {
             max_size: 1 << 20,
             max_peers_per_set: NZUsize!(s.n),
@@ -126,6 +136,7 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 namespace: NAMESPACE.to_vec(),
                 round: 0,
                 timeouts: s.timeouts.clone(),
+                progress: s.persist.then(|| dir_path.join(format!("progress-{i}"))),
             };
             let byzantine = s
                 .byzantine
@@ -133,7 +144,34 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 .filter(|(b, _)| *b == i)
                 .map(|(_, behaviour)| behaviour.clone());
             let node = context.child("node");
-            let handle = if s.ordered {
+            let handle = if let Some((_, after)) = s.restart.filter(|(r, _)| *r == i) {
+                let control = oracle.control(key.public_key());
+                let participants = participants.clone();
+                let me = key.public_key();
+                node.spawn(move |ctx| async move {
+                    let hook = AllDealers::new(me.clone(), participants.clone());
+                    let first = run_inner(
+                        ctx.child("first"),
+                        config.clone(),
+                        hook,
+                        sender,
+                        receiver,
+                        byzantine.clone(),
+                    );
+                    select! {
+                        done = first => return done,
+                        _ = ctx.sleep(after) => {},
+                    }
+                    // Crashed: everything in memory is gone. It starts again on the same
+                    // channel and progress file.
+                    let (sender, receiver) = control
+                        .register(0, Quota::per_second(NZU32!(10_000)))
+                        .await
+                        .expect("register again");
+                    let hook = AllDealers::new(me, participants);
+                    run_inner(ctx, config, hook, sender, receiver, byzantine).await
+                })
+            } else if s.ordered {
                 let (hook, feed) = OrderedLogs::new(&config, context.child("hook")).unwrap();
                 feeds.push(feed);
                 node.spawn(move |ctx| run_inner(ctx, config, hook, sender, receiver, byzantine))
@@ -168,7 +206,9 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
         }
         let elapsed = context.current().duration_since(start).unwrap();
         (results, elapsed)
-    })
+    });
+    drop(dir);
+    out
 }
 
 /// Unwraps every result of a run where all nodes must succeed.

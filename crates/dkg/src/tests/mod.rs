@@ -5,5 +5,6 @@ mod cluster;
 mod honest;
 mod noise;
 mod ordered;
+mod restart;
 mod sequencer;
 mod wire;

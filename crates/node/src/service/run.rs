@@ -179,6 +179,8 @@ async fn serve(
     let mut participants: Vec<PublicKey> = peers.iter().map(|(pk, _)| pk.clone()).collect();
     participants.sort();
     let dkg_path = file.data.join("dkg.key");
+    // What a node restarted during its first-start DKG needs to rejoin the same round.
+    let progress_path = file.data.join("dkg-progress");
     let dkg = if dkg_path.exists() {
         DkgOutput::load(&dkg_path).map_err(|e| RunError::Dkg(e.to_string()))?
     } else {
@@ -189,7 +191,13 @@ async fn serve(
             participants: participants.clone(),
             namespace: [namespace.as_slice(), b"_DKG"].concat(),
             round: 0,
-            timeouts: Default::default(),
+            // Operators on other machines may take a while to start theirs: the node says
+            // whom it waits for every 15 s, and one started again resumes the round.
+            timeouts: byzvote_dkg::Timeouts {
+                total: Duration::from_secs(3600),
+                ..Default::default()
+            },
+            progress: Some(progress_path.clone()),
         };
         let agreement = AllDealers::new(signer.public_key(), participants.clone());
         let report = byzvote_dkg::run(
@@ -200,11 +208,24 @@ async fn serve(
             dkg_receiver,
         )
         .await
-        .map_err(|e| RunError::Dkg(e.to_string()))?;
+        .map_err(|e| match e {
+            byzvote_dkg::CeremonyError::Agreement(_) | byzvote_dkg::CeremonyError::Failed(_) => {
+                RunError::Dkg(format!(
+                    "{e} (nodes always run round 0: to start the DKG over, stop every node, \
+                     delete `dkg-progress` in each one's data directory, and start them all \
+                     again)"
+                ))
+            }
+            e => RunError::Dkg(e.to_string()),
+        })?;
         report
             .output
             .save(&dkg_path)
             .map_err(|e| RunError::Dkg(e.to_string()))?;
+        // The key is saved: the round's progress is obsolete (and holds secrets).
+        if let Err(e) = std::fs::remove_file(&progress_path) {
+            tracing::warn!(path = %progress_path.display(), %e, "could not remove the DKG progress file");
+        }
         info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "DKG done"

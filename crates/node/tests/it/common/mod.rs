@@ -82,6 +82,7 @@ pub async fn dkg(
             namespace: b"byzvote-test-dkg".to_vec(),
             round: 0,
             timeouts: Default::default(),
+            progress: None,
         };
         let agreement = AllDealers::new(key.public_key(), participants.to_vec());
         ceremonies.push(context.child("dkg").spawn(move |ctx| async move {

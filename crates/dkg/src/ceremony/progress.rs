@@ -1,0 +1,265 @@
+//! What a node must not forget during a ceremony, on disk, so that a node restarted mid-round
+//! resumes the same round instead of stalling it for everyone.
+//!
+//! Without it, a restarted node deals a fresh polynomial (its peers hold its first dealing and
+//! take the new one, and later its new log, as equivocation) and has lost the shares it
+//! acknowledged, which dealers that have published their logs never send again: the round
+//! can no longer finish. So, persisted before the node speaks of them:
+//!
+//! - the **seed** of its dealing (the first record): a restarted dealer deals the same
+//!   polynomial, so its peers see retransmissions;
+//! - each **dealing** it acknowledged (before the ack is sent: the ack promises the share
+//!   is held);
+//! - each dealer's **log** it took (its own before gossiping it), and each peer's
+//!   **confirmation**: with them, a node that restarts after its peers have moved on still
+//!   reaches the agreement they reached.
+//!
+//! At most one of each per peer, so the file stays small (a few KB at n=4). It holds secrets
+//! (the seed determines every share this node deals; the dealings hold the shares dealt to
+//! it): it is created `0600`, and the caller removes it once the key is saved.
+//!
+//! **Format**: frames of `u32` big-endian length ‖ body; body = `0` ‖ seed (32), or
+//! `1` ‖ sender identity (32) ‖ a [`Message`] (its codec, bounded by `n`). A torn last frame
+//! (a crash mid-append) is dropped and the file cut back to the last whole one.
+
+use crate::{
+    error::CeremonyError,
+    types::Identity,
+    wire::{LogSetDigest, Message},
+};
+use commonware_codec::{Decode as _, DecodeExt as _, Encode as _};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    io::Write as _,
+    num::NonZeroU32,
+    path::{Path, PathBuf},
+};
+
+const SEED: u8 = 0;
+const HEARD: u8 = 1;
+
+/// What an earlier run of this round left.
+#[derive(Default)]
+pub(crate) struct Resumed {
+    pub(crate) seed: Option<[u8; 32]>,
+    /// In the order they were taken.
+    pub(crate) heard: Vec<(Identity, Message)>,
+}
+
+/// Distinct confirmations persisted per peer at most: an honest peer sends one digest (a
+/// second one already fails the round); a faulty one must not grow the file for ever.
+const CONFIRMS_PER_PEER: usize = 2;
+
+/// The open progress file (or nothing: a ceremony kept in memory only).
+pub(crate) struct Progress {
+    file: Option<(PathBuf, fs::File)>,
+    /// While the records of an earlier run are applied: noted, not written again.
+    replaying: bool,
+    /// Dealers whose log is persisted (the first one taken: the one the agreement keeps).
+    logs: BTreeSet<Identity>,
+    /// Peers' confirmations persisted.
+    confirms: BTreeMap<Identity, BTreeSet<LogSetDigest>>,
+}
+
+fn io(path: &Path, e: std::io::Error) -> CeremonyError {
+    CeremonyError::Persist(format!("{}: {e}", path.display()))
+}
+
+impl Progress {
+    /// A ceremony that persists nothing.
+    pub(crate) fn memory() -> Self {
+        Self {
+            file: None,
+            replaying: false,
+            logs: BTreeSet::new(),
+            confirms: BTreeMap::new(),
+        }
+    }
+
+    /// Marks the records of an earlier run being applied (`true`) or done (`false`).
+    pub(crate) fn replaying(&mut self, replaying: bool) {
+        self.replaying = replaying;
+    }
+
+    /// Opens (or creates) the file at `path` and reads what it holds.
+    pub(crate) fn open(path: &Path, n: NonZeroU32) -> Result<(Self, Resumed), CeremonyError> {
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(path, e)),
+        };
+        let (resumed, good) = parse(&bytes, n);
+        let mut options = fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path).map_err(|e| io(path, e))?;
+        if good < bytes.len() {
+            tracing::warn!(
+                path = %path.display(),
+                dropped = bytes.len() - good,
+                "DKG progress: dropped a torn last record"
+            );
+            file.set_len(good as u64).map_err(|e| io(path, e))?;
+        }
+        if bytes.is_empty()
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            // The new file's name must survive a crash too.
+            fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io(path, e))?;
+        }
+        Ok((
+            Self {
+                file: Some((path.to_path_buf(), file)),
+                ..Self::memory()
+            },
+            resumed,
+        ))
+    }
+
+    /// Persists the seed of this node's dealing.
+    pub(crate) fn seed(&mut self, seed: &[u8; 32]) -> Result<(), CeremonyError> {
+        let mut body = vec![SEED];
+        body.extend_from_slice(seed);
+        self.append(&body)
+    }
+
+    /// Persists a dealing this node's player acknowledges (once per dealer: the caller's
+    /// player takes one).
+    pub(crate) fn dealing(&mut self, from: &Identity, msg: &Message) -> Result<(), CeremonyError> {
+        self.heard(from, msg)
+    }
+
+    /// Persists `dealer`'s log (relayed by `from`; this node's own: both are itself), unless
+    /// one of that dealer's is already.
+    pub(crate) fn log(
+        &mut self,
+        from: &Identity,
+        dealer: &Identity,
+        msg: &Message,
+    ) -> Result<(), CeremonyError> {
+        if !self.logs.insert(dealer.clone()) {
+            return Ok(());
+        }
+        self.heard(from, msg)
+    }
+
+    /// Persists a peer's confirmation (a [`Message::Confirm`]) unless already persisted.
+    pub(crate) fn confirm(&mut self, from: &Identity, msg: &Message) -> Result<(), CeremonyError> {
+        let Message::Confirm { digest, .. } = msg else {
+            return Ok(());
+        };
+        let known = self.confirms.entry(from.clone()).or_default();
+        if known.contains(digest) || known.len() >= CONFIRMS_PER_PEER {
+            return Ok(());
+        }
+        known.insert(*digest);
+        self.heard(from, msg)
+    }
+
+    /// Persists a message taken from `from`.
+    pub(crate) fn heard(&mut self, from: &Identity, msg: &Message) -> Result<(), CeremonyError> {
+        let mut body = vec![HEARD];
+        body.extend_from_slice(&from.encode());
+        body.extend_from_slice(&msg.encode());
+        self.append(&body)
+    }
+
+    fn append(&mut self, body: &[u8]) -> Result<(), CeremonyError> {
+        if self.replaying {
+            return Ok(());
+        }
+        let Some((path, file)) = &mut self.file else {
+            return Ok(());
+        };
+        let len = u32::try_from(body.len())
+            .map_err(|_| CeremonyError::Persist("record too large".into()))?;
+        let mut frame = Vec::with_capacity(4 + body.len());
+        frame.extend_from_slice(&len.to_be_bytes());
+        frame.extend_from_slice(body);
+        file.write_all(&frame)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| io(path, e))
+    }
+}
+
+/// The records of `bytes`, and the length of its whole frames.
+fn parse(bytes: &[u8], n: NonZeroU32) -> (Resumed, usize) {
+    let mut resumed = Resumed::default();
+    let mut at = 0;
+    while let Some(len) = bytes.get(at..at + 4) {
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let Some(body) = bytes.get(at + 4..at + 4 + len) else {
+            break;
+        };
+        match body.split_first() {
+            Some((&SEED, seed)) if seed.len() == 32 && resumed.seed.is_none() => {
+                let mut s = [0u8; 32];
+                s.copy_from_slice(seed);
+                resumed.seed = Some(s);
+            }
+            Some((&HEARD, rest)) if rest.len() >= 32 => {
+                let (from, msg) = rest.split_at(32);
+                let (Ok(from), Ok(msg)) = (
+                    Identity::decode(bytes::Bytes::copy_from_slice(from)),
+                    Message::decode_cfg(bytes::Bytes::copy_from_slice(msg), &n),
+                ) else {
+                    break;
+                };
+                resumed.heard.push((from, msg));
+            }
+            _ => break,
+        }
+        at += 4 + len;
+    }
+    (resumed, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_cryptography::{Signer as _, ed25519};
+
+    #[test]
+    fn records_come_back_in_order_and_a_torn_tail_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress");
+        let n = NonZeroU32::new(4).unwrap();
+        let peer = ed25519::PrivateKey::from_seed(1).public_key();
+        let confirm = Message::Confirm {
+            round: 0,
+            digest: [5; 32],
+        };
+        {
+            let (mut p, resumed) = Progress::open(&path, n).unwrap();
+            assert!(resumed.seed.is_none() && resumed.heard.is_empty());
+            p.seed(&[9; 32]).unwrap();
+            p.heard(&peer, &confirm).unwrap();
+        }
+        let whole = fs::metadata(&path).unwrap().len();
+        // A crash mid-append leaves half a frame.
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(&[0, 0, 0, 40, HEARD, 1, 2])
+            .unwrap();
+        let (mut p, resumed) = Progress::open(&path, n).unwrap();
+        assert_eq!(resumed.seed, Some([9; 32]));
+        assert_eq!(resumed.heard, vec![(peer.clone(), confirm.clone())]);
+        assert_eq!(fs::metadata(&path).unwrap().len(), whole);
+        // Appending goes on after the last whole record.
+        p.heard(&peer, &confirm).unwrap();
+        let (_, resumed) = Progress::open(&path, n).unwrap();
+        assert_eq!(resumed.heard.len(), 2);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
