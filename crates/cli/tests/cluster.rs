@@ -695,7 +695,21 @@ fn a_node_killed_during_the_first_dkg_rejoins_it_when_started_again() {
         std::thread::sleep(Duration::from_millis(100));
         waited += 1;
     }
-    // Its process dies (SIGKILL) and is started again, then node-3 comes: the round finishes.
+    // Meanwhile the others say whom they wait for, by name and address (every 15 s).
+    let mut waited = 0;
+    while !common::log_tail(&dir, 0, 100_000)
+        .contains("nothing yet from 1 of the 4 nodes: node-3 at 127.0.0.1:")
+    {
+        assert!(
+            waited < 600,
+            "node-0 does not say it waits for node-3; log tail:\n{}",
+            common::log_tail(&dir, 0, 4000)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        waited += 1;
+    }
+    // Node-2's process dies (SIGKILL) and is started again, then node-3 comes: the round
+    // finishes.
     let mut killed = early.0[2].take().unwrap();
     killed.kill().unwrap();
     killed.wait().unwrap();

@@ -62,6 +62,7 @@ fn ceremony(seed: u64, n: usize, latency: Duration) -> (Duration, Vec<Duration>,
                     linger: Duration::ZERO,
                 },
                 progress: None,
+                labels: Default::default(),
             };
             let agreement = AllDealers::new(key.public_key(), participants.clone());
             handles.push(context.child("node").spawn(move |ctx| async move {

@@ -60,6 +60,9 @@ pub struct CeremonyConfig {
     /// once the key is saved. `None`: memory only, and a restarted node cannot rejoin the
     /// round (every node must then retry with the next round number).
     pub progress: Option<std::path::PathBuf>,
+    /// How to name participants to an operator (e.g. "node-3 at 10.0.0.3:7600"), when the
+    /// ceremony says whom it waits for; unnamed ones by their public key.
+    pub labels: std::collections::BTreeMap<Identity, String>,
 }
 
 impl CeremonyConfig {

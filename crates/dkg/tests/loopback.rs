@@ -74,6 +74,7 @@ fn four_nodes_over_loopback_tcp() {
                     linger: Duration::from_secs(1),
                 },
                 progress: None,
+                labels: Default::default(),
             };
             let agreement = AllDealers::new(key.public_key(), participants.clone());
             handles.push(node.child("dkg").spawn(move |ctx| async move {

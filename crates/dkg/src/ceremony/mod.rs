@@ -61,7 +61,7 @@ use commonware_runtime::Clock;
 use progress::{Progress, Resumed};
 use rand_core::CryptoRng;
 use state::{Outgoing, State};
-use std::{num::NonZeroU32, time::Duration};
+use std::{collections::BTreeMap, num::NonZeroU32, time::Duration};
 
 /// Namespace of the randomness a dealing is drawn from (see [`progress`]).
 const DEALING_NOISE: &[u8] = b"_BYZVOTE_DKG_DEALING";
@@ -210,7 +210,8 @@ where
                 let now = context.current();
                 if now >= next_report {
                     next_report = now + REPORT_EVERY;
-                    report_waiting(&state, now.duration_since(start).unwrap_or_default(), n);
+                    let waited = now.duration_since(start).unwrap_or_default();
+                    report_waiting(&state, &config.labels, waited, n);
                 }
                 if now >= deadline {
                     let mut missing = state.unacked();
@@ -319,33 +320,46 @@ async fn linger<E, S, R, A>(
 
 /// Says whom the ceremony still waits for, at `warn`: an operator who started the first node
 /// of a cluster must see why it does not serve yet, and which peers to check.
-fn report_waiting<A: Agreement>(state: &State<A>, waited: Duration, n: NonZeroU32) {
-    let keys = |ids: Vec<Identity>| {
+fn report_waiting<A: Agreement>(
+    state: &State<A>,
+    labels: &BTreeMap<Identity, String>,
+    waited: Duration,
+    n: NonZeroU32,
+) {
+    let mut missing = state.unacked();
+    missing.extend(state.agreement.missing());
+    missing.sort();
+    missing.dedup();
+    let message = waiting(&state.silent(), &missing, labels, n);
+    tracing::warn!(waited_s = waited.as_secs(), "{message}");
+}
+
+/// What [`report_waiting`] says: the peers nothing came from yet (named by `labels`, else by
+/// public key), or if none, those whose log or confirmation is missing.
+fn waiting(
+    silent: &[Identity],
+    missing: &[Identity],
+    labels: &BTreeMap<Identity, String>,
+    n: NonZeroU32,
+) -> String {
+    let names = |ids: &[Identity]| {
         ids.iter()
-            .map(ToString::to_string)
+            .map(|id| labels.get(id).cloned().unwrap_or_else(|| id.to_string()))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let silent = state.silent();
-    if !silent.is_empty() {
-        tracing::warn!(
-            waited_s = waited.as_secs(),
-            "DKG still waiting: nothing yet from {} of the {} nodes, public keys {} (each must \
-             be running, and reachable at its address)",
-            silent.len(),
-            n,
-            keys(silent)
-        );
-    } else {
-        let mut missing = state.unacked();
-        missing.extend(state.agreement.missing());
-        missing.sort();
-        missing.dedup();
-        tracing::warn!(
-            waited_s = waited.as_secs(),
+    if silent.is_empty() {
+        format!(
             "DKG still waiting for the logs or confirmations of {}",
-            keys(missing)
-        );
+            names(missing)
+        )
+    } else {
+        format!(
+            "DKG still waiting: nothing yet from {} of the {n} nodes: {} (each must be running, \
+             and reachable at its address)",
+            silent.len(),
+            names(silent)
+        )
     }
 }
 
@@ -465,5 +479,30 @@ fn send_all<S: Sender<PublicKey = Identity>>(sender: &mut S, out: Vec<Outgoing>)
         };
         // Delivery is best effort; everything unanswered is resent on the next tick.
         let _ = sender.send(recipients, msg.encode(), false);
+    }
+}
+
+#[cfg(test)]
+mod waiting_tests {
+    use super::*;
+    use commonware_cryptography::{Signer as _, ed25519};
+
+    #[test]
+    fn the_waiting_report_names_the_silent_peers_else_the_missing_ones() {
+        let key = |i| ed25519::PrivateKey::from_seed(i).public_key();
+        let labels = BTreeMap::from([(key(3), "node-3 at 10.0.0.3:7600".to_string())]);
+        let n = NonZeroU32::new(4).unwrap();
+        assert_eq!(
+            waiting(&[key(3), key(2)], &[key(1)], &labels, n),
+            format!(
+                "DKG still waiting: nothing yet from 2 of the 4 nodes: node-3 at \
+                 10.0.0.3:7600, {} (each must be running, and reachable at its address)",
+                key(2)
+            )
+        );
+        assert_eq!(
+            waiting(&[], &[key(3)], &labels, n),
+            "DKG still waiting for the logs or confirmations of node-3 at 10.0.0.3:7600"
+        );
     }
 }

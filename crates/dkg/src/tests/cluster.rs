@@ -137,6 +137,7 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 round: 0,
                 timeouts: s.timeouts.clone(),
                 progress: s.persist.then(|| dir_path.join(format!("progress-{i}"))),
+                labels: Default::default(),
             };
             let byzantine = s
                 .byzantine

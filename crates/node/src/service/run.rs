@@ -198,6 +198,12 @@ async fn serve(
                 ..Default::default()
             },
             progress: Some(progress_path.clone()),
+            labels: file
+                .peers
+                .iter()
+                .zip(&peers)
+                .map(|(p, (pk, addr))| (pk.clone(), format!("{} at {addr}", p.name)))
+                .collect(),
         };
         let agreement = AllDealers::new(signer.public_key(), participants.clone());
         let report = byzvote_dkg::run(

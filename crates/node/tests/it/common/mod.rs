@@ -83,6 +83,7 @@ pub async fn dkg(
             round: 0,
             timeouts: Default::default(),
             progress: None,
+            labels: Default::default(),
         };
         let agreement = AllDealers::new(key.public_key(), participants.to_vec());
         ceremonies.push(context.child("dkg").spawn(move |ctx| async move {
