@@ -746,6 +746,8 @@ fn a_node_killed_during_the_first_dkg_rejoins_it_when_started_again() {
             !dir.join(format!("node-{i}/dkg-progress")).exists(),
             "node-{i}"
         );
+        // The agreed logs (public) stay, to answer a peer that comes back to the round late.
+        assert!(dir.join(format!("node-{i}/dkg-logs")).exists(), "node-{i}");
     }
     let v = byzvote(&[
         "verify",

@@ -66,7 +66,8 @@ fn ceremony(seed: u64, n: usize, latency: Duration) -> (Duration, Vec<Duration>,
             };
             let agreement = AllDealers::new(key.public_key(), participants.clone());
             handles.push(context.child("node").spawn(move |ctx| async move {
-                run(ctx, config, agreement, sender, receiver).await
+                let (mut sender, mut receiver) = (sender, receiver);
+                run(ctx, config, agreement, &mut sender, &mut receiver).await
             }));
         }
         let mut reports = Vec::new();

@@ -32,7 +32,7 @@ mod types;
 pub mod wire;
 
 pub use agreement::{Agreement, AllDealers, Gossip, OrderedFeed, OrderedLogs};
-pub use ceremony::{CeremonyReport, run};
+pub use ceremony::{CeremonyReport, answer, load_logs, run, save_logs};
 pub use config::{CeremonyConfig, Timeouts};
 pub use error::{AgreementError, CeremonyError, Evidence};
 pub use output::{DkgOutput, OutputError};

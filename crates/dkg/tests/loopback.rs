@@ -78,7 +78,8 @@ fn four_nodes_over_loopback_tcp() {
             };
             let agreement = AllDealers::new(key.public_key(), participants.clone());
             handles.push(node.child("dkg").spawn(move |ctx| async move {
-                run(ctx, config, agreement, sender, receiver).await
+                let (mut sender, mut receiver) = (sender, receiver);
+                run(ctx, config, agreement, &mut sender, &mut receiver).await
             }));
         }
         let mut reports = Vec::new();

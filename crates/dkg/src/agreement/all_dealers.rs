@@ -6,8 +6,7 @@ use crate::{
     types::{Identity, SignedLog},
     wire::LogSetDigest,
 };
-use commonware_codec::Encode;
-use sha2::{Digest as _, Sha256};
+
 use std::{collections::BTreeMap, future::Future};
 
 /// Agreement without consensus: all `n` logs, confirmed by all `n` (see module docs).
@@ -62,11 +61,7 @@ impl AllDealers {
         if !self.complete() {
             return None;
         }
-        let mut hasher = Sha256::new();
-        for log in self.logs.values() {
-            hasher.update(log.encode());
-        }
-        Some(hasher.finalize().into())
+        Some(super::log_set_digest(self.logs.values()))
     }
 
     fn check_confirms(&mut self) {

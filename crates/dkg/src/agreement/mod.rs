@@ -79,3 +79,17 @@ pub trait Agreement: Send {
         Vec::new()
     }
 }
+
+/// The digest a node confirms for a complete log set: SHA-256 over the encoded logs, in
+/// dealer order (as [`AllDealers`] holds them).
+pub(crate) fn log_set_digest<'a>(
+    logs: impl IntoIterator<Item = &'a SignedLog>,
+) -> crate::wire::LogSetDigest {
+    use commonware_codec::Encode as _;
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for log in logs {
+        hasher.update(log.encode());
+    }
+    hasher.finalize().into()
+}

@@ -42,12 +42,14 @@
 mod progress;
 mod state;
 
+pub use progress::{load_logs, save_logs};
+
 use crate::{
     agreement::Agreement,
     config::CeremonyConfig,
     error::{CeremonyError, Evidence},
     output::DkgOutput,
-    types::{FaultModel, Identity},
+    types::{FaultModel, Identity, SignedLog},
     wire::Message,
 };
 use commonware_codec::{Decode as _, Encode as _};
@@ -81,6 +83,8 @@ pub struct CeremonyReport {
     pub evidence: Vec<Evidence>,
     /// Time from start until the key was computed (runtime clock; excludes lingering).
     pub elapsed: Duration,
+    /// The agreed dealer logs (public), as the agreement gave them: what [`answer`] serves.
+    pub logs: Vec<SignedLog>,
 }
 
 /// Runs one DKG round to completion on `sender`/`receiver` (one dedicated channel).
@@ -91,8 +95,8 @@ pub async fn run<E, S, R, A>(
     context: E,
     config: CeremonyConfig,
     agreement: A,
-    sender: S,
-    receiver: R,
+    sender: &mut S,
+    receiver: &mut R,
 ) -> Result<CeremonyReport, CeremonyError>
 where
     E: Clock + CryptoRng,
@@ -116,8 +120,8 @@ pub(crate) async fn run_inner<E, S, R, A>(
     mut context: E,
     config: CeremonyConfig,
     agreement: A,
-    mut sender: S,
-    mut receiver: R,
+    sender: &mut S,
+    receiver: &mut R,
     #[cfg(test)] byzantine: Option<Byzantine>,
 ) -> Result<CeremonyReport, CeremonyError>
 where
@@ -175,7 +179,7 @@ where
     progress.replaying(false);
     state.forget_heard();
     let out = state.dealings(&mut context);
-    send_all(&mut sender, out);
+    send_all(sender, out);
     let mut next_tick = start + timeouts.resend;
     let mut next_report = start + REPORT_EVERY;
 
@@ -197,13 +201,13 @@ where
             state.agreement.submit(log).await?;
         }
         let gossip = state.gossip(true);
-        send_all(&mut sender, gossip);
+        send_all(sender, gossip);
         let agreed = select! {
             agreed = state.agreement.agreed() => Some(agreed?),
             msg = receiver.recv() => {
                 let (from, bytes) = msg.map_err(|e| CeremonyError::Network(e.to_string()))?;
                 let out = handle(&mut state, &mut progress, &from, bytes, n)?;
-                send_all(&mut sender, out);
+                send_all(sender, out);
                 None
             },
             _ = context.sleep_until(next_tick) => {
@@ -226,7 +230,7 @@ where
                 next_tick = now + timeouts.resend;
                 let mut out = state.dealings(&mut context);
                 out.extend(state.gossip(false));
-                send_all(&mut sender, out);
+                send_all(sender, out);
                 None
             },
         };
@@ -237,7 +241,7 @@ where
 
     // Finalize with exactly the agreed logs (each re-checked against this round).
     let mut logs = Logs::<_, _, FaultModel>::new(state.info.clone());
-    for signed in agreed {
+    for signed in agreed.iter().cloned() {
         match signed.check(&state.info) {
             Some((dealer, log)) => {
                 logs.record(dealer, log);
@@ -269,8 +273,8 @@ where
     linger(
         &context,
         &mut state,
-        &mut sender,
-        &mut receiver,
+        sender,
+        receiver,
         n,
         timeouts.resend,
         timeouts.linger,
@@ -280,7 +284,78 @@ where
         output,
         evidence,
         elapsed,
+        logs: agreed,
     })
+}
+
+/// After a ceremony: answers, until the channel closes, every peer still in the round with
+/// the agreed `logs` (a [`CeremonyReport::logs`]) and their confirmation, at most once a
+/// second per peer. A node that crashed mid-round and comes back after its peers finished
+/// (and left their lingering) finds there what it needs to finish too (see [`progress`]).
+/// Keep the logs (public, [`save_logs`]) with the key to answer after a restart as well.
+///
+/// A peer that answers too is recognised by the first log it sends of another dealer (a
+/// ceremony only ever gossips its own: see [`crate::AllDealers`]) and is not answered, so two
+/// finished nodes do not answer each other for ever. This node's own log goes last for that.
+pub async fn answer<E, S, R>(
+    context: E,
+    config: &CeremonyConfig,
+    mut logs: Vec<SignedLog>,
+    mut sender: S,
+    mut receiver: R,
+) -> Result<(), CeremonyError>
+where
+    E: Clock,
+    S: Sender<PublicKey = Identity>,
+    R: Receiver<PublicKey = Identity>,
+{
+    let (_, info) = config.validate()?;
+    let n = NonZeroU32::new(config.participants.len() as u32)
+        .ok_or_else(|| CeremonyError::Config("no participants".into()))?;
+    let round = config.round;
+    let digest = crate::agreement::log_set_digest(&logs);
+    let me = commonware_cryptography::Signer::public_key(&config.signer);
+    let dealer = |log: &SignedLog| log.clone().check(&info).map(|(d, _)| d);
+    logs.sort_by_key(|log| dealer(log).as_ref() == Some(&me));
+    let mut out: Vec<Message> = logs
+        .into_iter()
+        .map(|log| Message::Log {
+            round,
+            log: Box::new(log),
+        })
+        .collect();
+    out.push(Message::Confirm { round, digest });
+    let mut answered: BTreeMap<Identity, std::time::SystemTime> = BTreeMap::new();
+    let mut finished = std::collections::BTreeSet::new();
+    while let Ok((from, bytes)) = receiver.recv().await {
+        let Ok(msg) = Message::decode_cfg(bytes, &n) else {
+            continue;
+        };
+        if msg.round() != round || finished.contains(&from) {
+            continue;
+        }
+        if let Message::Log { log, .. } = &msg
+            && dealer(log).is_some_and(|d| d != from)
+        {
+            finished.insert(from);
+            continue;
+        }
+        let now = context.current();
+        if answered
+            .get(&from)
+            .is_some_and(|at| now < *at + Duration::from_secs(1))
+        {
+            continue;
+        }
+        answered.insert(from.clone(), now);
+        tracing::info!(peer = %from, "answering a DKG peer still in the round with the agreed logs");
+        let to = out
+            .iter()
+            .map(|m| (Some(from.clone()), m.clone()))
+            .collect();
+        send_all(&mut sender, to);
+    }
+    Ok(())
 }
 
 /// Keeps gossiping and answering for a while so that slower peers can finish too.

@@ -24,7 +24,7 @@
 
 use crate::{
     error::CeremonyError,
-    types::Identity,
+    types::{Identity, SignedLog},
     wire::{LogSetDigest, Message},
 };
 use commonware_codec::{Decode as _, DecodeExt as _, Encode as _};
@@ -184,6 +184,65 @@ impl Progress {
             .and_then(|()| file.sync_data())
             .map_err(|e| io(path, e))
     }
+}
+
+/// Keeps the agreed logs of a finished round (public: what [`super::answer`] serves a peer
+/// that comes back late), atomically: frames of [`Message::Log`] in a temporary file, synced,
+/// renamed over `path`, the directory synced.
+pub fn save_logs(path: &Path, round: u64, logs: &[SignedLog]) -> Result<(), CeremonyError> {
+    let mut bytes = Vec::new();
+    for log in logs {
+        let msg = Message::Log {
+            round,
+            log: Box::new(log.clone()),
+        };
+        let body = msg.encode();
+        let len = u32::try_from(body.len())
+            .map_err(|_| CeremonyError::Persist("record too large".into()))?;
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend_from_slice(&body);
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+    file.write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| io(path, e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(path, e))?;
+    }
+    Ok(())
+}
+
+/// The logs [`save_logs`] kept, with their round, for a cluster of `n`; `None` if there is no
+/// such file. A file that does not read back whole is an error (it was written atomically).
+pub fn load_logs(
+    path: &Path,
+    n: NonZeroU32,
+) -> Result<Option<(u64, Vec<SignedLog>)>, CeremonyError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path, e)),
+    };
+    let (mut round, mut logs, mut at) = (None, Vec::new(), 0);
+    while at < bytes.len() {
+        let bad = || CeremonyError::Persist(format!("{}: not a DKG log file", path.display()));
+        let len = bytes.get(at..at + 4).ok_or_else(bad)?;
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let body = bytes.get(at + 4..at + 4 + len).ok_or_else(bad)?;
+        match Message::decode_cfg(bytes::Bytes::copy_from_slice(body), &n) {
+            Ok(Message::Log { round: r, log }) if round.is_none_or(|x| x == r) => {
+                round = Some(r);
+                logs.push(*log);
+            }
+            _ => return Err(bad()),
+        }
+        at += 4 + len;
+    }
+    Ok(round.map(|r| (r, logs)))
 }
 
 /// The records of `bytes`, and the length of its whole frames.

@@ -34,9 +34,12 @@ pub(crate) struct Scenario {
     pub noise: bool,
     /// Every node keeps a progress file (see [`CeremonyConfig::progress`]).
     pub persist: bool,
-    /// This node (index in sorted order) crashes after this long and starts again at once,
-    /// on the same progress file.
+    /// This node (index in sorted order) crashes after this long and starts again, on the
+    /// same progress file, `down_for` later.
     pub restart: Option<(usize, Duration)>,
+    pub down_for: Duration,
+    /// Nodes that finish keep answering late peers ([`crate::answer`]).
+    pub answer: bool,
 }
 
 impl Scenario {
@@ -58,6 +61,8 @@ impl Scenario {
             success_rate: 1.0,
             persist: false,
             restart: None,
+            down_for: Duration::ZERO,
+            answer: false,
         }
     }
 }
@@ -145,40 +150,50 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 .filter(|(b, _)| *b == i)
                 .map(|(_, behaviour)| behaviour.clone());
             let node = context.child("node");
+            // Outside the node's task: a task spawned by one that ends is aborted with it.
+            let answer = s.answer.then(|| context.child("answer"));
             let handle = if let Some((_, after)) = s.restart.filter(|(r, _)| *r == i) {
                 let control = oracle.control(key.public_key());
                 let participants = participants.clone();
                 let me = key.public_key();
+                let down_for = s.down_for;
                 node.spawn(move |ctx| async move {
+                    let (mut sender, mut receiver) = (sender, receiver);
                     let hook = AllDealers::new(me.clone(), participants.clone());
                     let first = run_inner(
                         ctx.child("first"),
                         config.clone(),
                         hook,
-                        sender,
-                        receiver,
+                        &mut sender,
+                        &mut receiver,
                         byzantine.clone(),
                     );
                     select! {
                         done = first => return done,
                         _ = ctx.sleep(after) => {},
                     }
-                    // Crashed: everything in memory is gone. It starts again on the same
-                    // channel and progress file.
+                    // Crashed: everything in memory is gone. After `down_for` it starts again
+                    // on the same channel and progress file.
+                    drop((sender, receiver));
+                    ctx.sleep(down_for).await;
                     let (sender, receiver) = control
                         .register(0, Quota::per_second(NZU32!(10_000)))
                         .await
                         .expect("register again");
                     let hook = AllDealers::new(me, participants);
-                    run_inner(ctx, config, hook, sender, receiver, byzantine).await
+                    ceremony(ctx, config, hook, sender, receiver, byzantine, answer).await
                 })
             } else if s.ordered {
                 let (hook, feed) = OrderedLogs::new(&config, context.child("hook")).unwrap();
                 feeds.push(feed);
-                node.spawn(move |ctx| run_inner(ctx, config, hook, sender, receiver, byzantine))
+                node.spawn(move |ctx| {
+                    ceremony(ctx, config, hook, sender, receiver, byzantine, answer)
+                })
             } else {
                 let hook = AllDealers::new(key.public_key(), participants.clone());
-                node.spawn(move |ctx| run_inner(ctx, config, hook, sender, receiver, byzantine))
+                node.spawn(move |ctx| {
+                    ceremony(ctx, config, hook, sender, receiver, byzantine, answer)
+                })
             };
             handles.push(Some(handle));
         }
@@ -210,6 +225,40 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
     });
     drop(dir);
     out
+}
+
+/// One node's ceremony; with `answer`, once done it keeps answering late peers on its channel
+/// (in a task of `answer`'s, so that the run's result does not wait for it).
+async fn ceremony<A, S, R>(
+    ctx: deterministic::Context,
+    config: CeremonyConfig,
+    hook: A,
+    mut sender: S,
+    mut receiver: R,
+    byzantine: Option<Byzantine>,
+    answer: Option<deterministic::Context>,
+) -> Result<CeremonyReport, CeremonyError>
+where
+    A: crate::Agreement,
+    S: commonware_p2p::Sender<PublicKey = Identity>,
+    R: commonware_p2p::Receiver<PublicKey = Identity>,
+{
+    let result = run_inner(
+        ctx.child("dkg"),
+        config.clone(),
+        hook,
+        &mut sender,
+        &mut receiver,
+        byzantine,
+    )
+    .await;
+    if let (Some(answer), Ok(report)) = (answer, &result) {
+        let logs = report.logs.clone();
+        answer.spawn(move |ctx| async move {
+            let _ = crate::answer(ctx, &config, logs, sender, receiver).await;
+        });
+    }
+    result
 }
 
 /// Unwraps every result of a run where all nodes must succeed.

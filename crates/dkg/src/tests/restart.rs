@@ -66,3 +66,35 @@ fn without_a_progress_file_a_restarted_node_cannot_rejoin_the_round() {
         "seed {seed}: the round finished without persistence"
     );
 }
+
+/// Crash points after which the peers finish without the crashed node (it had sent its
+/// confirmation), then linger and leave.
+const AFTER_ITS_CONFIRMATION_MS: &[u64] = &[95, 105, 115];
+
+#[test]
+fn a_node_back_after_its_peers_finished_gets_the_agreed_logs_from_them() {
+    for (k, &at) in AFTER_ITS_CONFIRMATION_MS.iter().enumerate() {
+        let seed = 60 + k as u64;
+        let scenario = |answer| Scenario {
+            persist: true,
+            restart: Some((2, Duration::from_millis(at))),
+            // Far past the others' lingering (400 ms).
+            down_for: Duration::from_secs(2),
+            answer,
+            ..Scenario::honest(seed, 4)
+        };
+        let reports = all_ok(run(scenario(true)).0, seed);
+        let key = *reports[0].output.group_public_key();
+        assert!(
+            reports.iter().all(|r| *r.output.group_public_key() == key),
+            "seed {seed}, crash at {at} ms"
+        );
+        // Without the finished nodes answering, it waits for them until its deadline.
+        let (results, _) = run(scenario(false));
+        assert!(
+            matches!(results[2], Some(Err(CeremonyError::Timeout { .. }))),
+            "seed {seed}, crash at {at} ms: {:?}",
+            results[2].as_ref().map(|r| r.as_ref().map(|_| ()))
+        );
+    }
+}

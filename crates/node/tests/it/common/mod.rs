@@ -87,7 +87,8 @@ pub async fn dkg(
         };
         let agreement = AllDealers::new(key.public_key(), participants.to_vec());
         ceremonies.push(context.child("dkg").spawn(move |ctx| async move {
-            byzvote_dkg::run(ctx, config, agreement, sender, receiver).await
+            let (mut sender, mut receiver) = (sender, receiver);
+            byzvote_dkg::run(ctx, config, agreement, &mut sender, &mut receiver).await
         }));
     }
     let mut outputs = Vec::new();
