@@ -90,7 +90,8 @@ pub struct CeremonyReport {
 /// Runs one DKG round to completion on `sender`/`receiver` (one dedicated channel).
 ///
 /// Returns the key material, or a typed error after `timeouts.total`. After success it keeps
-/// answering peers for `timeouts.linger` before returning, so no peer waits on it forever.
+/// answering peers for `timeouts.linger` before returning; hand the channel to [`answer`]
+/// then, so that a peer that comes back later still finishes.
 pub async fn run<E, S, R, A>(
     context: E,
     config: CeremonyConfig,
