@@ -137,23 +137,37 @@ where
         .ok_or_else(|| CeremonyError::Config("no participants".into()))?;
     let start = context.current();
     let deadline = start + timeouts.total;
+    // This cluster's round: a progress file (and a dealing) is of one round only.
+    let round_id: [u8; 32] = {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(DEALING_NOISE);
+        h.update((config.namespace.len() as u64).to_be_bytes());
+        h.update(&config.namespace);
+        h.update(config.round.to_be_bytes());
+        for p in &config.participants {
+            h.update(p.encode());
+        }
+        h.finalize().into()
+    };
     let (mut progress, resumed) = match &config.progress {
-        Some(path) => Progress::open(path, n)?,
+        Some(path) => Progress::open(path, n, &round_id)?,
         None => (Progress::memory(), Resumed::default()),
     };
-    // The dealing is drawn from a persisted seed, so a restarted dealer deals the same one.
+    // The dealing is drawn from a persisted seed (and the round), so a restarted dealer deals
+    // the same one.
     let seed = match resumed.seed {
         Some(seed) => seed,
         None => {
             let mut seed = [0u8; 32];
             context.fill_bytes(&mut seed);
-            progress.seed(&seed)?;
+            progress.seed(&seed, &round_id)?;
             seed
         }
     };
     let mut dealing_rng = {
         let mut t = Transcript::new(DEALING_NOISE, Version::V1);
-        t.commit(&seed[..]).commit(&config.round.to_be_bytes()[..]);
+        t.commit(&seed[..]).commit(&round_id[..]);
         t.noise(b"dealing")
     };
     let mut state = State::new(

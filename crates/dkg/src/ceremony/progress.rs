@@ -18,8 +18,9 @@
 //! (the seed determines every share this node deals; the dealings hold the shares dealt to
 //! it): it is created `0600`, and the caller removes it once the key is saved.
 //!
-//! **Format**: frames of `u32` big-endian length ‖ body; body = `0` ‖ seed (32), or
-//! `1` ‖ sender identity (32) ‖ a [`Message`] (its codec, bounded by `n`). A torn last frame
+//! **Format**: frames of `u32` big-endian length ‖ body; body = `0` ‖ seed (32) ‖ round
+//! digest (32: namespace, round and participants), or `1` ‖ sender identity (32) ‖ a
+//! [`Message`] (its codec, bounded by `n`). A torn last frame
 //! (a crash mid-append) is dropped and the file cut back to the last whole one.
 
 use crate::{
@@ -43,6 +44,8 @@ const HEARD: u8 = 1;
 #[derive(Default)]
 pub(crate) struct Resumed {
     pub(crate) seed: Option<[u8; 32]>,
+    /// The round the file is of (see [`Progress::open`]).
+    round: Option<[u8; 32]>,
     /// In the order they were taken.
     pub(crate) heard: Vec<(Identity, Message)>,
 }
@@ -82,28 +85,42 @@ impl Progress {
         self.replaying = replaying;
     }
 
-    /// Opens (or creates) the file at `path` and reads what it holds.
-    pub(crate) fn open(path: &Path, n: NonZeroU32) -> Result<(Self, Resumed), CeremonyError> {
+    /// Opens (or creates) the file at `path` and reads what it holds for `round` (a digest of
+    /// the cluster and round: a file of another, say after `byzvote init` made new keys into
+    /// the same data directory, is started afresh).
+    pub(crate) fn open(
+        path: &Path,
+        n: NonZeroU32,
+        round: &[u8; 32],
+    ) -> Result<(Self, Resumed), CeremonyError> {
         let bytes = match fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(io(path, e)),
         };
-        let (resumed, good) = parse(&bytes, n);
+        let (mut resumed, mut good) = parse(&bytes, n);
+        if resumed.round.is_some_and(|r| r != *round) {
+            tracing::warn!(
+                path = %path.display(),
+                "DKG progress file of another cluster or round: starting afresh"
+            );
+            (resumed, good) = (Resumed::default(), 0);
+        } else if good < bytes.len() {
+            tracing::warn!(
+                path = %path.display(),
+                dropped = bytes.len() - good,
+                "DKG progress: dropped a torn last record"
+            );
+        }
         let mut options = fs::OpenOptions::new();
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(path).map_err(|e| io(path, e))?;
         if good < bytes.len() {
-            tracing::warn!(
-                path = %path.display(),
-                dropped = bytes.len() - good,
-                "DKG progress: dropped a torn last record"
-            );
             file.set_len(good as u64).map_err(|e| io(path, e))?;
         }
-        if bytes.is_empty()
+        if good == 0
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
             // The new file's name must survive a crash too.
@@ -120,10 +137,11 @@ impl Progress {
         ))
     }
 
-    /// Persists the seed of this node's dealing.
-    pub(crate) fn seed(&mut self, seed: &[u8; 32]) -> Result<(), CeremonyError> {
+    /// Persists the seed of this node's dealing in `round` (the file's first record).
+    pub(crate) fn seed(&mut self, seed: &[u8; 32], round: &[u8; 32]) -> Result<(), CeremonyError> {
         let mut body = vec![SEED];
         body.extend_from_slice(seed);
+        body.extend_from_slice(round);
         self.append(&body)
     }
 
@@ -255,10 +273,12 @@ fn parse(bytes: &[u8], n: NonZeroU32) -> (Resumed, usize) {
             break;
         };
         match body.split_first() {
-            Some((&SEED, seed)) if seed.len() == 32 && resumed.seed.is_none() => {
-                let mut s = [0u8; 32];
-                s.copy_from_slice(seed);
-                resumed.seed = Some(s);
+            Some((&SEED, rest)) if rest.len() == 64 && resumed.seed.is_none() => {
+                let (mut seed, mut round) = ([0u8; 32], [0u8; 32]);
+                seed.copy_from_slice(&rest[..32]);
+                round.copy_from_slice(&rest[32..]);
+                resumed.seed = Some(seed);
+                resumed.round = Some(round);
             }
             Some((&HEARD, rest)) if rest.len() >= 32 => {
                 let (from, msg) = rest.split_at(32);
@@ -292,10 +312,11 @@ mod tests {
             round: 0,
             digest: [5; 32],
         };
+        let round = [3; 32];
         {
-            let (mut p, resumed) = Progress::open(&path, n).unwrap();
+            let (mut p, resumed) = Progress::open(&path, n, &round).unwrap();
             assert!(resumed.seed.is_none() && resumed.heard.is_empty());
-            p.seed(&[9; 32]).unwrap();
+            p.seed(&[9; 32], &round).unwrap();
             p.heard(&peer, &confirm).unwrap();
         }
         let whole = fs::metadata(&path).unwrap().len();
@@ -306,14 +327,18 @@ mod tests {
             .unwrap()
             .write_all(&[0, 0, 0, 40, HEARD, 1, 2])
             .unwrap();
-        let (mut p, resumed) = Progress::open(&path, n).unwrap();
+        let (mut p, resumed) = Progress::open(&path, n, &round).unwrap();
         assert_eq!(resumed.seed, Some([9; 32]));
         assert_eq!(resumed.heard, vec![(peer.clone(), confirm.clone())]);
         assert_eq!(fs::metadata(&path).unwrap().len(), whole);
         // Appending goes on after the last whole record.
         p.heard(&peer, &confirm).unwrap();
-        let (_, resumed) = Progress::open(&path, n).unwrap();
+        let (_, resumed) = Progress::open(&path, n, &round).unwrap();
         assert_eq!(resumed.heard.len(), 2);
+        // Another cluster's or round's file is started afresh.
+        let (_, resumed) = Progress::open(&path, n, &[4; 32]).unwrap();
+        assert!(resumed.seed.is_none() && resumed.heard.is_empty());
+        assert_eq!(fs::metadata(&path).unwrap().len(), 0);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
