@@ -150,19 +150,7 @@ fn four_processes_vote_survive_a_kill_and_catch_up() {
     std::fs::write(&node0, toml).unwrap();
 
     // Start all four in parallel: the DKG needs all of them.
-    let handles: Vec<_> = (0..4)
-        .map(|i| {
-            let d = dir.clone();
-            std::thread::spawn(move || start(&d, i))
-        })
-        .collect();
-    let mut nodes = Nodes(Vec::new());
-    let mut endpoints = Vec::new();
-    for h in handles {
-        let (child, http) = h.join().unwrap();
-        nodes.0.push(Some(child));
-        endpoints.push(http);
-    }
+    let (mut nodes, endpoints) = common::start_together(&dir, &[0, 1, 2, 3]);
 
     let first = ask(&endpoints[0], "What is 2+2?", &dir.join("a1.json"));
     assert_eq!(first["answer"], "4");
@@ -713,20 +701,7 @@ fn a_node_killed_during_the_first_dkg_rejoins_it_when_started_again() {
     let mut killed = early.0[2].take().unwrap();
     killed.kill().unwrap();
     killed.wait().unwrap();
-    let handles: Vec<_> = [2, 3]
-        .into_iter()
-        .map(|i| {
-            let d = dir.clone();
-            std::thread::spawn(move || start(&d, i))
-        })
-        .collect();
-    let mut nodes = Nodes(Vec::new());
-    let mut endpoints = Vec::new();
-    for h in handles {
-        let (child, http) = h.join().unwrap();
-        nodes.0.push(Some(child));
-        endpoints.push(http);
-    }
+    let (nodes, endpoints) = common::start_together(&dir, &[2, 3]);
     let answer = ask(&endpoints[1], "What is 2+2?", &dir.join("a.json"));
     assert_eq!(answer["outcome"], "agreed");
     assert_eq!(

@@ -121,6 +121,26 @@ pub fn start(dir: &Path, i: usize) -> (Child, String) {
     (child, http)
 }
 
+/// Starts the nodes `which` at once (a first start's DKG needs them all up) and returns them
+/// with their HTTP endpoints, in that order, once each says it is ready.
+pub fn start_together(dir: &Path, which: &[usize]) -> (Nodes, Vec<String>) {
+    let handles: Vec<_> = which
+        .iter()
+        .map(|&i| {
+            let d = dir.to_path_buf();
+            std::thread::spawn(move || start(&d, i))
+        })
+        .collect();
+    let mut nodes = Nodes(Vec::new());
+    let mut endpoints = Vec::new();
+    for h in handles {
+        let (child, http) = h.join().unwrap();
+        nodes.0.push(Some(child));
+        endpoints.push(http);
+    }
+    (nodes, endpoints)
+}
+
 /// One HTTP/1.1 exchange (the tests need nothing more): the status code and the body, or the
 /// I/O error (a killed node refuses the connection). `timeout` bounds every read and write.
 pub fn http(
