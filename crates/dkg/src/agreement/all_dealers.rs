@@ -117,6 +117,10 @@ impl Agreement for AllDealers {
         out
     }
 
+    fn needs_everyone(&self) -> bool {
+        true
+    }
+
     fn take_evidence(&mut self) -> Vec<Evidence> {
         std::mem::take(&mut self.evidence)
     }

@@ -74,6 +74,13 @@ pub trait Agreement: Send {
     /// whenever another event arrives.
     fn agreed(&mut self) -> impl Future<Output = Result<Vec<SignedLog>, AgreementError>> + Send;
 
+    /// Whether the agreement can only finish with every participant's log (then a dealer
+    /// need not reveal the share of a player it has heard nothing from: without that player
+    /// there is no key anyway, and with it, it acknowledges instead).
+    fn needs_everyone(&self) -> bool {
+        false
+    }
+
     /// Peers whose contribution is still missing (for timeout reports).
     fn missing(&self) -> Vec<Identity> {
         Vec::new()

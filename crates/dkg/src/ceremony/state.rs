@@ -38,6 +38,8 @@ struct DealerPhase {
     acked: BTreeSet<Identity>,
     /// Set when a quorum acknowledged: the remaining players get until then.
     grace_until: Option<SystemTime>,
+    /// When each player was first seen heard from here (a late one gets a grace of its own).
+    heard_at: BTreeMap<Identity, SystemTime>,
 }
 
 pub(crate) struct State<A: Agreement> {
@@ -103,6 +105,7 @@ impl<A: Agreement> State<A> {
                 privates: privates.into_iter().collect(),
                 acked: BTreeSet::new(),
                 grace_until: None,
+                heard_at: BTreeMap::new(),
             }),
             player: Some(player),
             acks_sent: BTreeMap::new(),
@@ -245,7 +248,9 @@ impl<A: Agreement> State<A> {
         }
     }
 
-    /// Starts the grace period once a quorum acknowledged; tells whether my log is due.
+    /// Starts the grace period once a quorum acknowledged; tells whether my log is due: when
+    /// all acknowledged, or after the grace (with [`Agreement::needs_everyone`], once every
+    /// player that has not acknowledged was heard from a grace ago).
     pub(crate) fn dealing_done(&mut self, now: SystemTime) -> bool {
         let Some(phase) = self.dealer.as_mut() else {
             return false;
@@ -262,7 +267,25 @@ impl<A: Agreement> State<A> {
         if matches!(self.byzantine, Some(Byzantine::WrongDegree)) && phase.grace_until.is_none() {
             phase.grace_until = Some(now + self.grace);
         }
-        phase.grace_until.is_some_and(|t| now >= t)
+        for p in &self.heard {
+            phase.heard_at.entry(p.clone()).or_insert(now);
+        }
+        if !phase.grace_until.is_some_and(|t| now >= t) {
+            return false;
+        }
+        if !self.agreement.needs_everyone() {
+            return true;
+        }
+        // A player not heard from yet is not running (yet): its share is revealed only when
+        // the key can be made without it. One heard from late gets a grace of its own to
+        // acknowledge. An operator who starts a node minutes after the others must not find
+        // its share published.
+        let grace = self.grace;
+        self.participants.iter().all(|p| {
+            *p == self.me
+                || phase.acked.contains(p)
+                || phase.heard_at.get(p).is_some_and(|at| now >= *at + grace)
+        })
     }
 
     /// Ends my dealing: unacknowledged shares are revealed in the signed log.

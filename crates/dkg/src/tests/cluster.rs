@@ -40,6 +40,8 @@ pub(crate) struct Scenario {
     pub down_for: Duration,
     /// Nodes that finish keep answering late peers ([`crate::answer`]).
     pub answer: bool,
+    /// This node starts this long after the others.
+    pub late: Option<(usize, Duration)>,
 }
 
 impl Scenario {
@@ -63,6 +65,7 @@ impl Scenario {
             restart: None,
             down_for: Duration::ZERO,
             answer: false,
+            late: None,
         }
     }
 }
@@ -191,8 +194,12 @@ pub(crate) fn run(s: Scenario) -> (Vec<Option<Result<CeremonyReport, CeremonyErr
                 })
             } else {
                 let hook = AllDealers::new(key.public_key(), participants.clone());
-                node.spawn(move |ctx| {
-                    ceremony(ctx, config, hook, sender, receiver, byzantine, answer)
+                let late = s.late.filter(|(l, _)| *l == i).map(|(_, after)| after);
+                node.spawn(move |ctx| async move {
+                    if let Some(after) = late {
+                        ctx.sleep(after).await;
+                    }
+                    ceremony(ctx, config, hook, sender, receiver, byzantine, answer).await
                 })
             };
             handles.push(Some(handle));

@@ -188,3 +188,23 @@ fn lossy_links_still_complete() {
         );
     }
 }
+
+/// An operator starts a node well after the others' dealing grace: the dealers wait for it
+/// (without it there is no key: all logs are needed) instead of publishing its shares.
+#[test]
+fn a_node_started_late_gets_its_shares_dealt_not_revealed() {
+    for seed in 0..2 {
+        let mut s = Scenario::honest(seed, 4);
+        s.late = Some((3, std::time::Duration::from_secs(3)));
+        let reports = all_ok(run(s).0, seed);
+        let key = reports[0].output.group_public_key();
+        for (i, r) in reports.iter().enumerate() {
+            assert_eq!(r.output.group_public_key(), key, "seed {seed}: node {i}");
+            assert!(
+                r.output.revealed().is_empty(),
+                "seed {seed}: node {i}: revealed {:?}",
+                r.output.revealed()
+            );
+        }
+    }
+}
