@@ -270,7 +270,7 @@ impl<A: Agreement> State<A> {
         for p in &self.heard {
             phase.heard_at.entry(p.clone()).or_insert(now);
         }
-        if !phase.grace_until.is_some_and(|t| now >= t) {
+        if phase.grace_until.is_none_or(|t| now < t) {
             return false;
         }
         if !self.agreement.needs_everyone() {
