@@ -57,7 +57,7 @@ pub(crate) struct State<A: Agreement> {
     pub(crate) agreement: A,
     /// Gossip already sent since the last resend tick (encoded), to send only news between ticks.
     gossiped: BTreeSet<Vec<u8>>,
-    /// Peers a message of this round came from (for the waiting report).
+    /// Peers a message of this round came from in this run (who is up: see `dealing_done`).
     heard: BTreeSet<Identity>,
     #[cfg(test)]
     pub(crate) byzantine: Option<Byzantine>,
