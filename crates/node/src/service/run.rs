@@ -179,90 +179,17 @@ async fn serve(
 
     let mut participants: Vec<PublicKey> = peers.iter().map(|(pk, _)| pk.clone()).collect();
     participants.sort();
-    let dkg_path = file.data.join("dkg.key");
-    // What a node restarted during its first-start DKG needs to rejoin the same round.
-    let progress_path = file.data.join("dkg-progress");
-    // The agreed logs (public), kept to answer a peer that comes back to the round late.
-    let logs_path = file.data.join("dkg-logs");
-    let dkg_config = CeremonyConfig {
-        signer: signer.clone(),
-        participants: participants.clone(),
-        namespace: [namespace.as_slice(), b"_DKG"].concat(),
-        round: 0,
-        // Operators on other machines may take a while to start theirs: the node says whom it
-        // waits for every 15 s, and one started again resumes the round.
-        timeouts: byzvote_dkg::Timeouts {
-            total: Duration::from_secs(3600),
-            ..Default::default()
-        },
-        progress: Some(progress_path.clone()),
-        labels: file
-            .peers
-            .iter()
-            .zip(&peers)
-            .map(|(p, (pk, addr))| (pk.clone(), format!("{} at {addr}", p.name)))
-            .collect(),
-    };
-    let n = NonZeroU32::new(participants.len() as u32)
-        .ok_or_else(|| RunError::Node("no participants".into()))?;
-    let (mut dkg_sender, mut dkg_receiver) = (dkg_sender, dkg_receiver);
-    let (dkg, logs) = if dkg_path.exists() {
-        let dkg = DkgOutput::load(&dkg_path).map_err(|e| RunError::Dkg(e.to_string()))?;
-        // Clusters made before the logs were kept have none: they answer nobody.
-        let logs = byzvote_dkg::load_logs(&logs_path, n)
-            .map_err(|e| RunError::Dkg(e.to_string()))?
-            .filter(|(round, _)| *round == dkg_config.round)
-            .map(|(_, logs)| logs);
-        (dkg, logs)
-    } else {
-        info!("running the DKG with the other nodes (first start)");
-        let started = std::time::Instant::now();
-        let agreement = AllDealers::new(signer.public_key(), participants.clone());
-        let report = byzvote_dkg::run(
-            context.child("dkg"),
-            dkg_config.clone(),
-            agreement,
-            &mut dkg_sender,
-            &mut dkg_receiver,
-        )
-        .await
-        .map_err(|e| match e {
-            byzvote_dkg::CeremonyError::Agreement(_) | byzvote_dkg::CeremonyError::Failed(_) => {
-                RunError::Dkg(format!(
-                    "{e} (nodes always run round 0: to start the DKG over, stop every node, \
-                     delete `dkg-progress` in each one's data directory, and start them all \
-                     again)"
-                ))
-            }
-            e => RunError::Dkg(e.to_string()),
-        })?;
-        report
-            .output
-            .save(&dkg_path)
-            .map_err(|e| RunError::Dkg(e.to_string()))?;
-        byzvote_dkg::save_logs(&logs_path, dkg_config.round, &report.logs)
-            .map_err(|e| RunError::Dkg(e.to_string()))?;
-        // The key is saved: the round's progress is obsolete (and holds secrets).
-        if let Err(e) = std::fs::remove_file(&progress_path) {
-            tracing::warn!(path = %progress_path.display(), %e, "could not remove the DKG progress file");
-        }
-        info!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "DKG done"
-        );
-        (report.output, Some(report.logs))
-    };
-    // A peer that crashed during the DKG and comes back after this node finished gets the
-    // agreed logs from it (byzvote_dkg::answer), for as long as this node runs.
-    if let Some(logs) = logs {
-        context.child("dkg_answer").spawn(move |ctx| async move {
-            if let Err(e) =
-                byzvote_dkg::answer(ctx, &dkg_config, logs, dkg_sender, dkg_receiver).await
-            {
-                tracing::warn!(%e, "stopped answering DKG peers");
-            }
-        });
-    }
+    let dkg = group_key(
+        &context,
+        &file,
+        &signer,
+        &participants,
+        &peers,
+        &namespace,
+        dkg_sender,
+        dkg_receiver,
+    )
+    .await?;
     let dkg = Arc::new(dkg);
 
     let timeouts = byzvote_core::Timeouts {
@@ -376,6 +303,109 @@ async fn serve(
     let _ = server.await;
     info!("shutting down");
     Ok(())
+}
+
+/// This node's share of the group key: loaded, or on first start made with the other nodes
+/// (the DKG, resumed from `dkg-progress` after a restart). Once it has one, the node answers
+/// a peer still in the DKG round with the agreed logs (kept in `dkg-logs`), for as long as it
+/// runs.
+#[allow(clippy::too_many_arguments)]
+async fn group_key<S, R>(
+    context: &cw_tokio::Context,
+    file: &NodeFile,
+    signer: &crate::chain::types::PrivateKey,
+    participants: &[PublicKey],
+    peers: &[(PublicKey, std::net::SocketAddr)],
+    namespace: &[u8],
+    mut sender: S,
+    mut receiver: R,
+) -> Result<DkgOutput, RunError>
+where
+    S: commonware_p2p::Sender<PublicKey = PublicKey>,
+    R: commonware_p2p::Receiver<PublicKey = PublicKey>,
+{
+    let dkg_path = file.data.join("dkg.key");
+    // What a node restarted during its first-start DKG needs to rejoin the same round.
+    let progress_path = file.data.join("dkg-progress");
+    // The agreed logs (public), kept to answer a peer that comes back to the round late.
+    let logs_path = file.data.join("dkg-logs");
+    let dkg_config = CeremonyConfig {
+        signer: signer.clone(),
+        participants: participants.to_vec(),
+        namespace: [namespace, b"_DKG"].concat(),
+        round: 0,
+        // Operators on other machines may take a while to start theirs: the node says whom it
+        // waits for every 15 s, and one started again resumes the round.
+        timeouts: byzvote_dkg::Timeouts {
+            total: Duration::from_secs(3600),
+            ..Default::default()
+        },
+        progress: Some(progress_path.clone()),
+        labels: file
+            .peers
+            .iter()
+            .zip(peers)
+            .map(|(p, (pk, addr))| (pk.clone(), format!("{} at {addr}", p.name)))
+            .collect(),
+    };
+    let n = NonZeroU32::new(participants.len() as u32)
+        .ok_or_else(|| RunError::Node("no participants".into()))?;
+    let (dkg, logs) = if dkg_path.exists() {
+        let dkg = DkgOutput::load(&dkg_path).map_err(|e| RunError::Dkg(e.to_string()))?;
+        // Clusters made before the logs were kept have none: they answer nobody.
+        let logs = byzvote_dkg::load_logs(&logs_path, n)
+            .map_err(|e| RunError::Dkg(e.to_string()))?
+            .filter(|(round, _)| *round == dkg_config.round)
+            .map(|(_, logs)| logs);
+        (dkg, logs)
+    } else {
+        info!("running the DKG with the other nodes (first start)");
+        let started = std::time::Instant::now();
+        let agreement = AllDealers::new(signer.public_key(), participants.to_vec());
+        let report = byzvote_dkg::run(
+            context.child("dkg"),
+            dkg_config.clone(),
+            agreement,
+            &mut sender,
+            &mut receiver,
+        )
+        .await
+        .map_err(|e| match e {
+            byzvote_dkg::CeremonyError::Agreement(_) | byzvote_dkg::CeremonyError::Failed(_) => {
+                RunError::Dkg(format!(
+                    "{e} (nodes always run round 0: to start the DKG over, stop every node, \
+                     delete `dkg-progress` in each one's data directory, and start them all \
+                     again)"
+                ))
+            }
+            e => RunError::Dkg(e.to_string()),
+        })?;
+        report
+            .output
+            .save(&dkg_path)
+            .map_err(|e| RunError::Dkg(e.to_string()))?;
+        byzvote_dkg::save_logs(&logs_path, dkg_config.round, &report.logs)
+            .map_err(|e| RunError::Dkg(e.to_string()))?;
+        // The key is saved: the round's progress is obsolete (and holds secrets).
+        if let Err(e) = std::fs::remove_file(&progress_path) {
+            tracing::warn!(path = %progress_path.display(), %e, "could not remove the DKG progress file");
+        }
+        info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "DKG done"
+        );
+        (report.output, Some(report.logs))
+    };
+    // A peer that crashed during the DKG and comes back after this node finished gets the
+    // agreed logs from it (byzvote_dkg::answer), for as long as this node runs.
+    if let Some(logs) = logs {
+        context.child("dkg_answer").spawn(move |ctx| async move {
+            if let Err(e) = byzvote_dkg::answer(ctx, &dkg_config, logs, sender, receiver).await {
+                tracing::warn!(%e, "stopped answering DKG peers");
+            }
+        });
+    }
+    Ok(dkg)
 }
 
 async fn shutdown_signal() {
