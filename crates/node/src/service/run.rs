@@ -352,11 +352,17 @@ where
         .ok_or_else(|| RunError::Node("no participants".into()))?;
     let (dkg, logs) = if dkg_path.exists() {
         let dkg = DkgOutput::load(&dkg_path).map_err(|e| RunError::Dkg(e.to_string()))?;
-        // Clusters made before the logs were kept have none: they answer nobody.
-        let logs = byzvote_dkg::load_logs(&logs_path, n)
-            .map_err(|e| RunError::Dkg(e.to_string()))?
-            .filter(|(round, _)| *round == dkg_config.round)
-            .map(|(_, logs)| logs);
+        // Clusters made before the logs were kept have none: they answer nobody. Nor does a
+        // node whose file is damaged: answering is a courtesy to late peers, not its service.
+        let logs = match byzvote_dkg::load_logs(&logs_path, n) {
+            Ok(logs) => logs
+                .filter(|(round, _)| *round == dkg_config.round)
+                .map(|(_, logs)| logs),
+            Err(e) => {
+                warn!(%e, "not answering late DKG peers");
+                None
+            }
+        };
         (dkg, logs)
     } else {
         info!("running the DKG with the other nodes (first start)");
