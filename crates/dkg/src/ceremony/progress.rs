@@ -346,4 +346,49 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
     }
+
+    #[test]
+    fn kept_logs_read_back_and_a_damaged_file_is_refused() {
+        use crate::{CeremonyConfig, FaultModel};
+        use commonware_cryptography::bls12381::dkg::feldman_desmedt::Dealer;
+        use commonware_utils::rng::TestRng;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dkg-logs");
+        let n = NonZeroU32::new(4).unwrap();
+        let keys: Vec<_> = (0..4u64).map(ed25519::PrivateKey::from_seed).collect();
+        let mut participants: Vec<Identity> = keys.iter().map(|k| k.public_key()).collect();
+        participants.sort();
+        let info = CeremonyConfig {
+            signer: keys[0].clone(),
+            participants,
+            namespace: b"ns".to_vec(),
+            round: 2,
+            timeouts: Default::default(),
+            progress: None,
+            labels: Default::default(),
+        }
+        .round_info()
+        .unwrap();
+        let logs: Vec<SignedLog> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let (dealer, ..) = Dealer::start::<FaultModel>(
+                    TestRng::new(i as u64),
+                    info.clone(),
+                    k.clone(),
+                    None,
+                )
+                .unwrap();
+                dealer.finalize::<FaultModel>()
+            })
+            .collect();
+        assert!(load_logs(&path, n).unwrap().is_none());
+        save_logs(&path, 2, &logs).unwrap();
+        assert_eq!(load_logs(&path, n).unwrap(), Some((2, logs)));
+        let mut bytes = fs::read(&path).unwrap();
+        bytes.truncate(bytes.len() - 1);
+        fs::write(&path, &bytes).unwrap();
+        assert!(load_logs(&path, n).is_err());
+    }
 }
