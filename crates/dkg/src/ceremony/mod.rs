@@ -192,7 +192,6 @@ where
         restore(&mut state, &mut progress, &from, msg).await?;
     }
     progress.replaying(false);
-    state.forget_heard();
     let out = state.dealings(&mut context);
     send_all(sender, out);
     let mut next_tick = start + timeouts.resend;
@@ -221,7 +220,7 @@ where
             agreed = state.agreement.agreed() => Some(agreed?),
             msg = receiver.recv() => {
                 let (from, bytes) = msg.map_err(|e| CeremonyError::Network(e.to_string()))?;
-                let out = handle(&mut state, &mut progress, &from, bytes, n)?;
+                let out = handle(&mut state, &mut progress, &from, bytes, n, context.current())?;
                 send_all(sender, out);
                 None
             },
@@ -396,7 +395,8 @@ async fn linger<E, S, R, A>(
         select! {
             msg = receiver.recv() => {
                 let Ok((from, bytes)) = msg else { return };
-                let Ok(out) = handle(state, &mut progress, &from, bytes, n) else { return };
+                let now = context.current();
+                let Ok(out) = handle(state, &mut progress, &from, bytes, n, now) else { return };
                 send_all(sender, out);
             },
             _ = context.sleep_until(next_tick.min(end)) => {
@@ -460,6 +460,7 @@ fn handle<A: Agreement>(
     from: &Identity,
     bytes: commonware_runtime::IoBuf,
     n: NonZeroU32,
+    now: std::time::SystemTime,
 ) -> Result<Vec<Outgoing>, CeremonyError> {
     let msg = match Message::decode_cfg(bytes, &n) {
         Ok(msg) => msg,
@@ -476,6 +477,7 @@ fn handle<A: Agreement>(
         );
         return Ok(Vec::new());
     }
+    state.heard_from(from, now);
     take(state, progress, from, msg)
 }
 
@@ -487,7 +489,6 @@ fn take<A: Agreement>(
     from: &Identity,
     msg: Message,
 ) -> Result<Vec<Outgoing>, CeremonyError> {
-    state.heard_from(from);
     Ok(match msg {
         Message::Dealing {
             round,

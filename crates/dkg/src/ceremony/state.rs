@@ -38,8 +38,6 @@ struct DealerPhase {
     acked: BTreeSet<Identity>,
     /// Set when a quorum acknowledged: the remaining players get until then.
     grace_until: Option<SystemTime>,
-    /// When each player was first seen heard from here (a late one gets a grace of its own).
-    heard_at: BTreeMap<Identity, SystemTime>,
 }
 
 pub(crate) struct State<A: Agreement> {
@@ -57,8 +55,9 @@ pub(crate) struct State<A: Agreement> {
     pub(crate) agreement: A,
     /// Gossip already sent since the last resend tick (encoded), to send only news between ticks.
     gossiped: BTreeSet<Vec<u8>>,
-    /// Peers a message of this round came from in this run (who is up: see `dealing_done`).
-    heard: BTreeSet<Identity>,
+    /// When a message of this round first came from each peer in this run (who is up: see
+    /// `dealing_done`).
+    heard: BTreeMap<Identity, SystemTime>,
     #[cfg(test)]
     pub(crate) byzantine: Option<Byzantine>,
 }
@@ -105,7 +104,6 @@ impl<A: Agreement> State<A> {
                 privates: privates.into_iter().collect(),
                 acked: BTreeSet::new(),
                 grace_until: None,
-                heard_at: BTreeMap::new(),
             }),
             player: Some(player),
             acks_sent: BTreeMap::new(),
@@ -113,7 +111,7 @@ impl<A: Agreement> State<A> {
             evidence: Vec::new(),
             agreement,
             gossiped: BTreeSet::new(),
-            heard: BTreeSet::new(),
+            heard: BTreeMap::new(),
             #[cfg(test)]
             byzantine,
         })
@@ -209,23 +207,18 @@ impl<A: Agreement> State<A> {
         ))
     }
 
-    /// Notes that `peer` sent a message of this round.
-    pub(crate) fn heard_from(&mut self, peer: &Identity) {
-        if !self.heard.contains(peer) {
-            self.heard.insert(peer.clone());
+    /// Notes that `peer` sent a message of this round (received at `now`).
+    pub(crate) fn heard_from(&mut self, peer: &Identity, now: SystemTime) {
+        if !self.heard.contains_key(peer) {
+            self.heard.insert(peer.clone(), now);
         }
-    }
-
-    /// Forgets who was heard from (what an earlier run heard says nothing of who is up now).
-    pub(crate) fn forget_heard(&mut self) {
-        self.heard.clear();
     }
 
     /// Other participants no message of this round came from yet.
     pub(crate) fn silent(&self) -> Vec<Identity> {
         self.participants
             .iter()
-            .filter(|p| **p != self.me && !self.heard.contains(*p))
+            .filter(|p| **p != self.me && !self.heard.contains_key(*p))
             .cloned()
             .collect()
     }
@@ -267,9 +260,6 @@ impl<A: Agreement> State<A> {
         if matches!(self.byzantine, Some(Byzantine::WrongDegree)) && phase.grace_until.is_none() {
             phase.grace_until = Some(now + self.grace);
         }
-        for p in &self.heard {
-            phase.heard_at.entry(p.clone()).or_insert(now);
-        }
         if phase.grace_until.is_none_or(|t| now < t) {
             return false;
         }
@@ -284,7 +274,7 @@ impl<A: Agreement> State<A> {
         self.participants.iter().all(|p| {
             *p == self.me
                 || phase.acked.contains(p)
-                || phase.heard_at.get(p).is_some_and(|at| now >= *at + grace)
+                || self.heard.get(p).is_some_and(|at| now >= *at + grace)
         })
     }
 
