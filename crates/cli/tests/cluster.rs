@@ -683,7 +683,7 @@ fn a_node_killed_during_the_first_dkg_rejoins_it_when_started_again() {
         std::thread::sleep(Duration::from_millis(100));
         waited += 1;
     }
-    // Meanwhile the others say whom they wait for, by name and address (every 15 s).
+    // Meanwhile the others say whom they wait for, by name and address (after 5 s).
     let mut waited = 0;
     while !common::log_tail(&dir, 0, 100_000)
         .contains("nothing yet from 1 of the 4 nodes: node-3 at 127.0.0.1:")

@@ -67,8 +67,9 @@ use std::{collections::BTreeMap, num::NonZeroU32, time::Duration};
 
 /// Namespace of the randomness a dealing is drawn from (see [`progress`]).
 const DEALING_NOISE: &[u8] = b"_BYZVOTE_DKG_DEALING";
-/// How often a ceremony still waiting says for whom (at `warn`: an operator starting the
-/// first node of a cluster must see why it does not serve yet).
+/// When a ceremony still waiting first says for whom, and how often after (at `warn`: an
+/// operator starting the first node of a cluster must see why it does not serve yet).
+const FIRST_REPORT: Duration = Duration::from_secs(5);
 const REPORT_EVERY: Duration = Duration::from_secs(15);
 
 #[cfg(test)]
@@ -195,7 +196,7 @@ where
     let out = state.dealings(&mut context);
     send_all(sender, out);
     let mut next_tick = start + timeouts.resend;
-    let mut next_report = start + REPORT_EVERY;
+    let mut next_report = start + FIRST_REPORT;
 
     let agreed = loop {
         // My log is due: persist it, then publish it (submit first so that the hook gossips

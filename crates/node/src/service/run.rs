@@ -335,7 +335,7 @@ where
         namespace: [namespace, b"_DKG"].concat(),
         round: 0,
         // Operators on other machines may take a while to start theirs: the node says whom it
-        // waits for every 15 s, and one started again resumes the round.
+        // waits for (after 5 s, then every 15 s), and one started again resumes the round.
         timeouts: byzvote_dkg::Timeouts {
             total: Duration::from_secs(3600),
             ..Default::default()
