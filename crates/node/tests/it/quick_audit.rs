@@ -28,11 +28,15 @@ fn request(tier: u8, nonce: u64) -> Request {
     .unwrap()
 }
 
-fn temp_log(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("byzvote-quick-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("audit.jsonl")
+/// A fresh audit log path in a temporary directory, removed when the guard drops (also when
+/// the test fails).
+fn temp_log(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("byzvote-quick-{name}-"))
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("audit.jsonl");
+    (dir, path)
 }
 
 /// Starts four quick actors whose models all answer "Paris"; node 0 logs to `path`. Runs
@@ -71,7 +75,7 @@ fn quick_entries(entries: &[Entry]) -> usize {
 
 #[test]
 fn a_quick_decision_is_in_the_log_before_the_client_hears_it_and_verifies() {
-    let path = temp_log("logged");
+    let (_dir, path) = temp_log("logged");
     let file = path.clone();
     let participants = cluster(1, &path, PeerLimit::default(), move |h| async move {
         for (tier, nonce) in [(1, 0), (2, 1)] {
@@ -130,7 +134,7 @@ fn a_quick_decision_is_in_the_log_before_the_client_hears_it_and_verifies() {
     if let Body::Quick { signer, .. } = &mut entries[1].body {
         *signer = (*signer + 1) % 4; // blame another node for the decision
     }
-    let rechained = temp_log("rechained");
+    let (_dir_rechained, rechained) = temp_log("rechained");
     let (log, _) = AuditLog::open(&rechained).unwrap();
     for e in entries {
         log.append(e.body).unwrap();
@@ -152,7 +156,7 @@ fn a_peer_over_its_limit_is_refused_and_the_client_is_told() {
         peer_asks_per_second: 1.0 / 60.0,
         peer_burst: 1,
     };
-    let path = temp_log("limited");
+    let (_dir, path) = temp_log("limited");
     let file = path.clone();
     cluster(2, &path, limit, move |h| async move {
         // Each tier-2 ask uses two of the three peers, one ask each per minute: a member that
@@ -194,7 +198,7 @@ fn a_peer_over_its_limit_is_refused_and_the_client_is_told() {
 #[test]
 fn quick_decisions_are_served_again_after_a_restart() {
     use byzvote_node::protocol::audit_quick::Recovered;
-    let path = temp_log("restart");
+    let (_dir, path) = temp_log("restart");
     let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let record = asked.clone();
     cluster(3, &path, PeerLimit::default(), move |h| async move {
