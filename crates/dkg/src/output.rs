@@ -111,36 +111,12 @@ impl DkgOutput {
         &self.public
     }
 
-    /// Writes the file atomically: temp file, fsync, rename, fsync of the directory; mode 0600.
+    /// Writes the file atomically (see [`write_atomically`]); mode 0600.
     pub fn save(&self, path: &Path) -> Result<(), OutputError> {
-        let io = |source| OutputError::Io {
+        write_atomically(path, &self.encode()).map_err(|source| OutputError::Io {
             path: path.display().to_string(),
             source,
-        };
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(".tmp");
-        let tmp = path.with_file_name(tmp_name);
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(io)?;
-        #[cfg(unix)]
-        {
-            // An existing temp file keeps its old mode: force it.
-            use std::os::unix::fs::PermissionsExt as _;
-            file.set_permissions(fs::Permissions::from_mode(0o600))
-                .map_err(io)?;
-        }
-        file.write_all(&self.encode()).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io)?;
-        if let Some(dir) = dir {
-            fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-        }
-        Ok(())
+        })
     }
 
     /// Reads and checks a file written by [`Self::save`].
@@ -197,4 +173,32 @@ impl Read for DkgOutput {
             CodecError::Invalid("DkgOutput", "share does not match the public polynomial")
         })
     }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves the old file or the new one: a temporary
+/// file (mode 0600), fsync, rename, fsync of the directory.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    #[cfg(unix)]
+    {
+        // An existing temp file keeps its old mode: force it.
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = dir {
+        fs::File::open(dir).and_then(|d| d.sync_all())?;
+    }
+    Ok(())
 }

@@ -179,7 +179,7 @@ impl Progress {
     }
 
     /// Persists a message taken from `from`.
-    pub(crate) fn heard(&mut self, from: &Identity, msg: &Message) -> Result<(), CeremonyError> {
+    fn heard(&mut self, from: &Identity, msg: &Message) -> Result<(), CeremonyError> {
         let mut body = vec![HEARD];
         body.extend_from_slice(&from.encode());
         body.extend_from_slice(&msg.encode());
@@ -193,11 +193,8 @@ impl Progress {
         let Some((path, file)) = &mut self.file else {
             return Ok(());
         };
-        let len = u32::try_from(body.len())
-            .map_err(|_| CeremonyError::Persist("record too large".into()))?;
         let mut frame = Vec::with_capacity(4 + body.len());
-        frame.extend_from_slice(&len.to_be_bytes());
-        frame.extend_from_slice(body);
+        push_frame(&mut frame, body)?;
         file.write_all(&frame)
             .and_then(|()| file.sync_data())
             .map_err(|e| io(path, e))
@@ -205,8 +202,7 @@ impl Progress {
 }
 
 /// Keeps the agreed logs of a finished round (public: what [`super::answer`] serves a peer
-/// that comes back late), atomically: frames of [`Message::Log`] in a temporary file, synced,
-/// renamed over `path`, the directory synced.
+/// that comes back late), atomically: frames of [`Message::Log`].
 pub fn save_logs(path: &Path, round: u64, logs: &[SignedLog]) -> Result<(), CeremonyError> {
     let mut bytes = Vec::new();
     for log in logs {
@@ -214,24 +210,9 @@ pub fn save_logs(path: &Path, round: u64, logs: &[SignedLog]) -> Result<(), Cere
             round,
             log: Box::new(log.clone()),
         };
-        let body = msg.encode();
-        let len = u32::try_from(body.len())
-            .map_err(|_| CeremonyError::Persist("record too large".into()))?;
-        bytes.extend_from_slice(&len.to_be_bytes());
-        bytes.extend_from_slice(&body);
+        push_frame(&mut bytes, &msg.encode())?;
     }
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
-    file.write_all(&bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| io(path, e))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io(path, e))?;
-    }
-    Ok(())
+    crate::output::write_atomically(path, &bytes).map_err(|e| io(path, e))
 }
 
 /// The logs [`save_logs`] kept, with their round, for a cluster of `n`; `None` if there is no
@@ -245,12 +226,13 @@ pub fn load_logs(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(path, e)),
     };
-    let (mut round, mut logs, mut at) = (None, Vec::new(), 0);
-    while at < bytes.len() {
-        let bad = || CeremonyError::Persist(format!("{}: not a DKG log file", path.display()));
-        let len = bytes.get(at..at + 4).ok_or_else(bad)?;
-        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        let body = bytes.get(at + 4..at + 4 + len).ok_or_else(bad)?;
+    let bad = || CeremonyError::Persist(format!("{}: not a DKG log file", path.display()));
+    let frames = frames(&bytes);
+    if frames.last().map_or(0, |(end, _)| *end) != bytes.len() {
+        return Err(bad());
+    }
+    let (mut round, mut logs) = (None, Vec::new());
+    for (_, body) in frames {
         match Message::decode_cfg(bytes::Bytes::copy_from_slice(body), &n) {
             Ok(Message::Log { round: r, log }) if round.is_none_or(|x| x == r) => {
                 round = Some(r);
@@ -258,20 +240,40 @@ pub fn load_logs(
             }
             _ => return Err(bad()),
         }
-        at += 4 + len;
     }
     Ok(round.map(|r| (r, logs)))
 }
 
-/// The records of `bytes`, and the length of its whole frames.
-fn parse(bytes: &[u8], n: NonZeroU32) -> (Resumed, usize) {
-    let mut resumed = Resumed::default();
+/// Appends one frame (`u32` big-endian length ‖ `body`) to `out`.
+fn push_frame(out: &mut Vec<u8>, body: &[u8]) -> Result<(), CeremonyError> {
+    let len =
+        u32::try_from(body.len()).map_err(|_| CeremonyError::Persist("record too large".into()))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(body);
+    Ok(())
+}
+
+/// The whole frames at the start of `bytes`: each body with the offset just past it (a torn
+/// last frame is left out).
+fn frames(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut out = Vec::new();
     let mut at = 0;
     while let Some(len) = bytes.get(at..at + 4) {
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
         let Some(body) = bytes.get(at + 4..at + 4 + len) else {
             break;
         };
+        at += 4 + len;
+        out.push((at, body));
+    }
+    out
+}
+
+/// The records of `bytes`, and the length of the whole frames read.
+fn parse(bytes: &[u8], n: NonZeroU32) -> (Resumed, usize) {
+    let mut resumed = Resumed::default();
+    let mut good = 0;
+    for (end, body) in frames(bytes) {
         match body.split_first() {
             Some((&SEED, rest)) if rest.len() == 64 && resumed.seed.is_none() => {
                 let (mut seed, mut round) = ([0u8; 32], [0u8; 32]);
@@ -292,9 +294,9 @@ fn parse(bytes: &[u8], n: NonZeroU32) -> (Resumed, usize) {
             }
             _ => break,
         }
-        at += 4 + len;
+        good = end;
     }
-    (resumed, at)
+    (resumed, good)
 }
 
 #[cfg(test)]
